@@ -1,0 +1,58 @@
+import { z } from 'zod'
+
+/** Stable machine-readable reasons a factline call can fail. Branch on these, not on messages. */
+export type FactlineErrorCode =
+  | 'invalid_config'
+  | 'invalid_argument'
+  | 'invalid_item'
+  | 'empty_id'
+  | 'content_too_large'
+  | 'dimension_mismatch'
+  | 'unknown_user'
+  | 'not_found'
+  | 'migration_required'
+  | 'extraction_failed'
+  | 'embedding_failed'
+  | 'queue_unavailable'
+
+export type FactlineErrorOptions = { details?: Record<string, unknown>; cause?: unknown }
+
+/**
+ * The one error class factline throws for problems the caller can act on.
+ * `code` is stable; `message` says what was wrong and what to do; `details` carries data
+ * such as zod issues.
+ */
+export class FactlineError extends Error {
+  readonly code: FactlineErrorCode
+  readonly details: Readonly<Record<string, unknown>>
+
+  constructor(code: FactlineErrorCode, message: string, opts: FactlineErrorOptions = {}) {
+    super(message, { cause: opts.cause })
+    this.name = new.target.name
+    this.code = code
+    this.details = opts.details ?? {}
+  }
+}
+
+/** True when `error` is a FactlineError, optionally with the given code. */
+export function isFactlineError(error: unknown, code?: FactlineErrorCode): error is FactlineError {
+  return error instanceof FactlineError && (code === undefined || error.code === code)
+}
+
+/**
+ * Parses `input` with `schema`, turning a ZodError into a FactlineError with `code`,
+ * a readable message prefixed by `what`, and the zod issues in `details.issues`.
+ */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  code: FactlineErrorCode,
+  what: string,
+): z.output<S> {
+  const result = schema.safeParse(input)
+  if (result.success) return result.data
+  throw new FactlineError(code, `${what}: ${z.prettifyError(result.error)}`, {
+    details: { issues: result.error.issues },
+    cause: result.error,
+  })
+}
