@@ -14,6 +14,7 @@ export type FactlineErrorCode =
   | 'extraction_failed'
   | 'embedding_failed'
   | 'queue_unavailable'
+  | 'session_conflict'
 
 export type FactlineErrorOptions = { details?: Record<string, unknown>; cause?: unknown }
 

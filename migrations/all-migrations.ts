@@ -1,0 +1,13 @@
+import type { Migration } from 'kysely/migration'
+import { createTables } from './0001_create_tables.js'
+import type { MigrationSettings } from './migration-settings.js'
+
+/**
+ * Every migration, in order. A static list (not a folder scan) so migrations run the same from
+ * `dist/` and in PGlite. Append only: never edit a migration that has shipped.
+ */
+export function allMigrations(settings: MigrationSettings): Record<string, Migration> {
+  return {
+    '0001_create_tables': createTables(settings),
+  }
+}

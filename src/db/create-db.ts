@@ -1,0 +1,117 @@
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely'
+import type { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import { z } from 'zod'
+import { FactlineError, parseOrThrow } from '../errors.js'
+import type { Database } from './schema.js'
+import { TableNamesPlugin, TableNamesSchema, type TableNameOptions, type TableNames } from './table-names.js'
+
+/** Where the embedded database keeps its files when nothing is configured. */
+export const DEFAULT_DATA_DIR = '.factline/pglite'
+
+const isPool = (v: unknown): v is pg.Pool => v instanceof pg.Pool || (typeof v === 'object' && v !== null && 'connect' in v && 'totalCount' in v)
+const isKysely = (v: unknown): v is Kysely<Database> => v instanceof Kysely
+const isPGlite = (v: unknown): v is PGlite =>
+  typeof v === 'object' && v !== null && 'query' in v && 'transaction' in v && 'waitReady' in v
+
+/**
+ * Where the data lives. Exactly one of:
+ * - `{ url }`: PostgreSQL connection string; factline opens (and closes) a pg Pool.
+ * - `{ pool }`: your pg Pool; you close it.
+ * - `{ kysely }`: your `Kysely<Database>`; you destroy it.
+ * - `{ pglite }`: your PGlite instance (load the `vector` extension); you close it.
+ * - `{ dataDir }`: embedded PGlite keeping its files in this folder (`'memory://'` for RAM only).
+ * - nothing: embedded PGlite in `.factline/pglite`.
+ */
+export const DatabaseOptionsSchema = z
+  .union([
+    z.strictObject({ url: z.string().min(1), poolSize: z.number().int().min(1).max(200).optional() }),
+    z.strictObject({ pool: z.custom<pg.Pool>(isPool, 'expected a pg Pool') }),
+    z.strictObject({ kysely: z.custom<Kysely<Database>>(isKysely, 'expected a Kysely instance') }),
+    z.strictObject({ pglite: z.custom<PGlite>(isPGlite, 'expected a PGlite instance') }),
+    z.strictObject({ dataDir: z.string().min(1) }),
+  ])
+  .optional()
+export type DatabaseOptions = z.input<typeof DatabaseOptionsSchema>
+
+/** A ready database handle: the kysely instance plus what is needed to close it honestly. */
+export interface FactlineDb {
+  readonly db: Kysely<Database>
+  readonly tables: TableNames
+  readonly backend: 'postgres' | 'pglite'
+  /** Closes what factline opened; leaves what you passed in alone. */
+  close(): Promise<void>
+}
+
+/** Loads PGlite with pgvector only when embedded mode is used, so pg-only users never pay for it. */
+async function openPGlite(dataDir: string): Promise<PGlite> {
+  const [{ PGlite }, { vector }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-pgvector'),
+  ])
+  if (dataDir !== 'memory://') {
+    const { mkdir } = await import('node:fs/promises')
+    await mkdir(dataDir, { recursive: true })
+  }
+  return PGlite.create(dataDir, { extensions: { vector } })
+}
+
+/**
+ * Opens the database behind one interface, whichever backend it is.
+ * @throws FactlineError `invalid_config` when the options are malformed.
+ */
+export async function createDb(
+  options?: DatabaseOptions,
+  tableOptions: TableNameOptions = {},
+): Promise<FactlineDb> {
+  const config = parseOrThrow(DatabaseOptionsSchema, options, 'invalid_config', 'Invalid database options')
+  const tables = parseOrThrow(TableNamesSchema, tableOptions, 'invalid_config', 'Invalid table names')
+  const plugin = new TableNamesPlugin(tables)
+  const closers: Array<() => Promise<void>> = []
+  let db: Kysely<Database>
+  let backend: FactlineDb['backend'] = 'postgres'
+
+  if (config && 'kysely' in config) {
+    // withPlugin shares the executor; destroying it would end the caller's pool, so we never do.
+    db = config.kysely.withPlugin(plugin)
+  } else if (config && 'pool' in config) {
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: config.pool }), plugins: [plugin] })
+    // Kysely's destroy() ends the pool it wraps; the pool is the caller's, so there is nothing to close.
+  } else if (config && 'url' in config) {
+    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 })
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [plugin] })
+    closers.push(() => db.destroy())
+  } else {
+    backend = 'pglite'
+    let pglite: PGlite
+    if (config && 'pglite' in config) {
+      pglite = config.pglite
+    } else {
+      pglite = await openPGlite(config?.dataDir ?? DEFAULT_DATA_DIR)
+      closers.push(() => pglite.close())
+    }
+    db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [plugin] })
+  }
+
+  let closed = false
+  return {
+    db,
+    tables,
+    backend,
+    async close() {
+      if (closed) return
+      closed = true
+      for (const close of closers.reverse()) await close()
+    },
+  }
+}
+
+/** Wraps a failed connection attempt in an error that says how to provide a database. */
+export function connectionError(cause: unknown): FactlineError {
+  return new FactlineError(
+    'invalid_config',
+    `Could not reach the database: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+      'Check DATABASE_URL (or the url/pool you passed), or omit database options to use embedded PGlite.',
+    { cause },
+  )
+}

@@ -1,0 +1,115 @@
+import { sql } from 'kysely'
+import { Migrator, type MigrationResult } from 'kysely/migration'
+import { z } from 'zod'
+import { allMigrations } from '../../migrations/all-migrations.js'
+import { FactlineError, parseOrThrow } from '../errors.js'
+import type { FactlineDb } from './create-db.js'
+import { migrationTableName } from './table-names.js'
+
+/** The dimension most OpenAI embedding models produce (text-embedding-3-small). */
+export const DEFAULT_EMBEDDING_DIMENSIONS = 1536
+
+export const MigrateOptionsSchema = z.strictObject({
+  /**
+   * Dimension of `facts.embedding`, fixed when the tables are first created and recorded in the
+   * meta table. Later runs with another value fail with `dimension_mismatch`.
+   * @defaultValue 1536
+   */
+  embeddingDimensions: z.number().int().min(1).max(16000).default(DEFAULT_EMBEDDING_DIMENSIONS),
+})
+export type MigrateOptions = z.input<typeof MigrateOptionsSchema>
+
+export interface MigrateResult {
+  /** Migrations applied by this call, in order (empty when already up to date). */
+  applied: string[]
+  /** The embedding dimension the database stores. */
+  embeddingDimensions: number
+}
+
+/**
+ * Brings the schema up to date. Safe to run twice and from several processes at once: kysely's
+ * migrator holds a PostgreSQL advisory lock while it works, and applied migrations are recorded.
+ * @throws FactlineError `dimension_mismatch` when the database already stores another dimension;
+ * `migration_required` when a migration fails (nothing of that migration is kept).
+ */
+export async function migrate(handle: FactlineDb, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const { embeddingDimensions } = parseOrThrow(MigrateOptionsSchema, options, 'invalid_config', 'Invalid migrate options')
+  const tableName = migrationTableName(handle.tables)
+  const migrator = new Migrator({
+    db: handle.db,
+    provider: { getMigrations: async () => allMigrations({ tables: handle.tables, embeddingDimensions }) },
+    migrationTableName: tableName,
+    migrationLockTableName: `${tableName}_lock`,
+  })
+  const { error, results = [] } = await migrator.migrateToLatest()
+  if (error) {
+    const failed = results.find((r: MigrationResult) => r.status === 'Error')?.migrationName
+    throw new FactlineError(
+      'migration_required',
+      `Migration ${failed ?? '(setup)'} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    )
+  }
+  const stored = await readEmbeddingDimensions(handle)
+  if (stored !== embeddingDimensions && options.embeddingDimensions !== undefined) {
+    throw dimensionMismatch(embeddingDimensions, stored)
+  }
+  return {
+    applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName),
+    embeddingDimensions: stored,
+  }
+}
+
+/**
+ * The embedding dimension recorded when the tables were created.
+ * @throws FactlineError `migration_required` when the tables do not exist yet.
+ */
+export async function readEmbeddingDimensions(handle: FactlineDb): Promise<number> {
+  try {
+    const row = await handle.db
+      .selectFrom('factline_meta')
+      .select('value')
+      .where('key', '=', 'embedding_dimensions')
+      .executeTakeFirst()
+    if (row) return Number(row.value)
+  } catch (error) {
+    throw migrationRequired(handle, error)
+  }
+  throw migrationRequired(handle)
+}
+
+/**
+ * Checks that every migration has been applied, without changing anything.
+ * @throws FactlineError `migration_required` naming the missing migrations.
+ */
+export async function assertMigrated(handle: FactlineDb): Promise<void> {
+  const expected = Object.keys(allMigrations({ tables: handle.tables, embeddingDimensions: 1 }))
+  let applied: string[]
+  try {
+    const rows = await sql<{ name: string }>`select name from ${sql.table(migrationTableName(handle.tables))}`.execute(handle.db)
+    applied = rows.rows.map((r) => r.name)
+  } catch (error) {
+    throw migrationRequired(handle, error)
+  }
+  const missing = expected.filter((name) => !applied.includes(name))
+  if (missing.length > 0) throw migrationRequired(handle, undefined, missing)
+}
+
+export function dimensionMismatch(configured: number, stored: number): FactlineError {
+  return new FactlineError(
+    'dimension_mismatch',
+    `the embedder produces ${configured}-dim vectors but the database stores ${stored}; ` +
+      `configure a ${stored}-dim embedder or start a new database`,
+    { details: { configured, stored } },
+  )
+}
+
+function migrationRequired(handle: FactlineDb, cause?: unknown, missing?: string[]): FactlineError {
+  const what = missing ? `migrations ${missing.join(', ')} have not been applied` : 'the factline tables do not exist'
+  return new FactlineError(
+    'migration_required',
+    `${what} (tables: ${handle.tables.sessions}, ${handle.tables.messages}, …); ` +
+      'run `npx factline migrate`, call migrate(), or pass createTables: true',
+    { cause, details: { missing: missing ?? [] } },
+  )
+}

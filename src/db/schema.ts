@@ -1,0 +1,102 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
+
+/**
+ * Table types for every factline table, under their logical names. Physical names can be
+ * overridden (see `TableNames`); a kysely plugin maps logical to physical in every query.
+ */
+export interface Database {
+  agent_sessions: AgentSessionTable
+  agent_messages: AgentMessageTable
+  facts: FactTable
+  fact_sources: FactSourceTable
+  fact_events: FactEventTable
+  factline_meta: MetaTable
+}
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+/** pg returns int8 as a string and PGlite as a number; repositories normalise with Number(). */
+type BigIntId = ColumnType<string | number, number | string, number | string>
+
+export interface AgentSessionTable {
+  session_id: string
+  user_id: string | null
+  namespace: string
+  created_at: Timestamp
+  updated_at: Timestamp
+  /** Id of the newest message the fact extractor has processed (0 = none). */
+  extracted_through: ColumnType<string | number, number | string | undefined, number | string>
+}
+
+export interface AgentMessageTable {
+  id: Generated<BigIntId>
+  session_id: string
+  /** The item exactly as given, as JSON text in a `json` column (keeps key order and `\u0000`). */
+  message_data: string
+  created_at: Timestamp
+}
+
+export type FactStatus = 'active' | 'superseded' | 'retracted' | 'forgotten'
+
+export interface FactTable {
+  id: Generated<string>
+  user_id: string
+  namespace: string
+  content: string
+  kind: string | null
+  key: string | null
+  /** pgvector text form (`[0.1,0.2,…]`) on the way in; read through `db/vector.ts`. */
+  embedding: string | null
+  /** Generated column; never written. */
+  search: ColumnType<string, never, never>
+  status: FactStatus
+  valid_from: Timestamp
+  valid_to: Timestamp | null
+  superseded_by: string | null
+  confidence: number
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface FactSourceTable {
+  fact_id: string
+  message_id: BigIntId
+  session_id: string
+  created_at: Timestamp
+}
+
+export type FactEventType =
+  | 'added'
+  | 'updated'
+  | 'superseded'
+  | 'retracted'
+  | 'forgotten'
+  | 'source_added'
+  | 'source_removed'
+
+export interface FactEventTable {
+  id: Generated<BigIntId>
+  fact_id: string
+  user_id: string
+  namespace: string
+  event_type: FactEventType
+  before: ColumnType<unknown, string | null | undefined, string | null>
+  after: ColumnType<unknown, string | null | undefined, string | null>
+  reason: string | null
+  job_id: string | null
+  extractor: string | null
+  model: string | null
+  created_at: Timestamp
+}
+
+export interface MetaTable {
+  key: string
+  value: string
+}
+
+export type AgentSessionRow = Selectable<AgentSessionTable>
+export type AgentMessageRow = Selectable<AgentMessageTable>
+export type FactRow = Selectable<FactTable>
+export type NewFactRow = Insertable<FactTable>
+export type FactSourceRow = Selectable<FactSourceTable>
+export type FactEventRow = Selectable<FactEventTable>
+export type NewFactEventRow = Insertable<FactEventTable>

@@ -1,0 +1,64 @@
+import type { AgentInputItem } from '@openai/agents'
+import { FactlineError } from '../errors.js'
+
+/** Default cap on one stored item's JSON size: far above any real message, well below PostgreSQL's 1 GB field limit. */
+export const DEFAULT_MAX_ITEM_BYTES = 8 * 1024 * 1024
+
+/**
+ * Serialises items for storage, checking each one first so a bad batch writes nothing.
+ * JSON.stringify escapes `\u0000` and lone surrogates, so the text is valid for a `json` column
+ * and parses back to the same strings.
+ * @throws FactlineError `invalid_item` (not an object, no `type`/`role`, not serialisable) or
+ * `content_too_large`.
+ */
+export function encodeItems(items: unknown, maxItemBytes: number): string[] {
+  if (!Array.isArray(items)) {
+    throw new FactlineError('invalid_item', `addItems expects an array of items, got ${describe(items)}`)
+  }
+  return items.map((item, index) => encodeItem(item, index, maxItemBytes))
+}
+
+function encodeItem(item: unknown, index: number, maxItemBytes: number): string {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    throw new FactlineError('invalid_item', `item ${index} must be an object, got ${describe(item)}`, {
+      details: { index },
+    })
+  }
+  const record = item as Record<string, unknown>
+  if (typeof record.type !== 'string' && typeof record.role !== 'string') {
+    throw new FactlineError(
+      'invalid_item',
+      `item ${index} has neither a string "type" nor a string "role"; it is not an Agents SDK item`,
+      { details: { index } },
+    )
+  }
+  let text: string
+  try {
+    text = JSON.stringify(item)
+  } catch (cause) {
+    throw new FactlineError('invalid_item', `item ${index} cannot be serialised to JSON: ${(cause as Error).message}`, {
+      details: { index },
+      cause,
+    })
+  }
+  const bytes = Buffer.byteLength(text, 'utf8')
+  if (bytes > maxItemBytes) {
+    throw new FactlineError(
+      'content_too_large',
+      `item ${index} is ${bytes} bytes of JSON, over the ${maxItemBytes}-byte limit; raise maxItemBytes or store less`,
+      { details: { index, bytes, maxItemBytes } },
+    )
+  }
+  return text
+}
+
+/** Parses a stored item. Every call returns a fresh object, so callers can mutate it freely. */
+export function decodeItem(text: string): AgentInputItem {
+  return JSON.parse(text) as AgentInputItem
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value
+}

@@ -1,0 +1,367 @@
+import type { AgentInputItem, Session } from '@openai/agents'
+import { sql, type Kysely } from 'kysely'
+import { z } from 'zod'
+import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
+import { migrate } from '../db/migrate.js'
+import type { Database } from '../db/schema.js'
+import type { TableNameOptions } from '../db/table-names.js'
+import { FactlineError, parseOrThrow } from '../errors.js'
+import { quietLogger, type Logger } from '../logger.js'
+import { decodeItem, DEFAULT_MAX_ITEM_BYTES, encodeItems } from './item-codec.js'
+
+/** Namespace used when none is given. */
+export const DEFAULT_NAMESPACE = 'default'
+
+/** What a session tells its owner after a batch commits (the fact layer enqueues extraction here). */
+export interface ItemsAddedEvent {
+  sessionId: string
+  userId: string | null
+  namespace: string
+  firstMessageId: number
+  lastMessageId: number
+  count: number
+}
+
+const isFactlineDb = (v: unknown): v is FactlineDb =>
+  typeof v === 'object' && v !== null && 'db' in v && 'tables' in v && 'close' in v
+
+export const PostgresSessionOptionsSchema = z.strictObject({
+  /** Identifies the conversation; any non-empty string up to 512 characters. */
+  sessionId: z.unknown(),
+  /** Owner of the conversation, stored on the session row; facts are extracted per user. */
+  userId: z.string().min(1).max(512).optional(),
+  /** Scope for facts drawn from this session. @defaultValue 'default' */
+  namespace: z.string().min(1).max(256).optional(),
+  /** Where to store items; see `DatabaseOptions`. Nothing means embedded PGlite. */
+  database: DatabaseOptionsSchema,
+  /** An already-open handle shared by many sessions (what `createMemory` passes). */
+  db: z.custom<FactlineDb>(isFactlineDb, 'expected a FactlineDb from createDb()').optional(),
+  /** Physical table names, when the defaults do not suit. */
+  tables: z.record(z.string(), z.string()).optional(),
+  /** Create or upgrade the tables on first use, like the SDK's `create_tables`. For development. @defaultValue false */
+  createTables: z.boolean().default(false),
+  /** Largest accepted item, in bytes of JSON. @defaultValue 8 MiB */
+  maxItemBytes: z.number().int().min(1).default(DEFAULT_MAX_ITEM_BYTES),
+  /** Called after each committed `addItems` batch. Its errors are logged, never thrown. */
+  onItemsAdded: z.custom<(event: ItemsAddedEvent) => unknown>((v) => typeof v === 'function').optional(),
+  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
+})
+
+export type PostgresSessionOptions = Omit<z.input<typeof PostgresSessionOptionsSchema>, 'sessionId' | 'tables' | 'database'> & {
+  sessionId: string
+  database?: DatabaseOptions
+  tables?: TableNameOptions
+}
+
+/**
+ * A `Session` for `@openai/agents` that keeps each conversation's items in PostgreSQL
+ * (or embedded PGlite). Works on its own: no Redis, no facts, no embeddings.
+ *
+ * Every method is one statement (compaction excepted), so a turn costs one read and one write.
+ * Concurrent writers to one session are serialised on the session row, so batches stay contiguous.
+ *
+ * @example
+ * ```ts
+ * const session = new PostgresSession({ sessionId: 'chat-42', userId: 'u1', database: { pool } })
+ * const result = await run(agent, 'Hello', { session })
+ * ```
+ * @throws FactlineError `empty_id` / `invalid_argument` for a bad session id, `invalid_config` for bad options.
+ */
+export class PostgresSession implements Session {
+  readonly #sessionId: string
+  readonly #userId: string | null
+  readonly #namespace: string
+  readonly #namespaceGiven: boolean
+  readonly #maxItemBytes: number
+  readonly #onItemsAdded: ((event: ItemsAddedEvent) => unknown) | undefined
+  readonly #logger: Logger
+  readonly #open: () => Promise<FactlineDb>
+  readonly #ownsDb: boolean
+  #ready: Promise<FactlineDb> | undefined
+
+  constructor(options: PostgresSessionOptions) {
+    const o = parseOrThrow(PostgresSessionOptionsSchema, options, 'invalid_config', 'Invalid PostgresSession options')
+    this.#sessionId = validateSessionId(o.sessionId)
+    this.#userId = o.userId ?? null
+    this.#namespace = o.namespace ?? DEFAULT_NAMESPACE
+    this.#namespaceGiven = o.namespace !== undefined
+    this.#maxItemBytes = o.maxItemBytes
+    this.#onItemsAdded = o.onItemsAdded
+    this.#logger = o.logger ?? quietLogger
+    if (o.db && o.database) {
+      throw new FactlineError('invalid_config', 'Pass either `db` (a shared handle) or `database` options, not both')
+    }
+    const shared = o.db
+    this.#ownsDb = !shared
+    const createTables = o.createTables
+    this.#open = async () => {
+      const handle = shared ?? (await createDb(o.database, o.tables as TableNameOptions | undefined))
+      if (createTables) await migrate(handle)
+      return handle
+    }
+  }
+
+  /** Opens a session on its own pool for `url`. Call `close()` when done. */
+  static fromUrl(
+    sessionId: string,
+    options: Omit<PostgresSessionOptions, 'sessionId' | 'database' | 'db'> & { url: string },
+  ): PostgresSession {
+    const { url, ...rest } = options
+    return new PostgresSession({ ...rest, sessionId, database: { url } })
+  }
+
+  /** The session id. Never touches the database: the runner calls this often. */
+  async getSessionId(): Promise<string> {
+    return this.#sessionId
+  }
+
+  /** The user this session belongs to, as configured. */
+  get userId(): string | null {
+    return this.#userId
+  }
+
+  get namespace(): string {
+    return this.#namespace
+  }
+
+  /**
+   * The latest `limit` items, oldest first (all of them when `limit` is omitted).
+   * @throws FactlineError `invalid_argument` when `limit` is negative or not an integer.
+   */
+  async getItems(limit?: number): Promise<AgentInputItem[]> {
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new FactlineError('invalid_argument', `limit must be a non-negative integer, got ${String(limit)}`)
+    }
+    if (limit === 0) return []
+    const { db } = await this.#handle()
+    const rows =
+      limit === undefined
+        ? await run(
+            db
+              .selectFrom('agent_messages')
+              .select(sql<string>`message_data::text`.as('data'))
+              .where('session_id', '=', this.#sessionId)
+              .orderBy('id')
+              .execute(),
+          )
+        : // The index on (session_id, id) serves the newest `limit` rows however long the session is.
+          (
+            await run(
+              db
+                .selectFrom('agent_messages')
+                .select(['id', sql<string>`message_data::text`.as('data')])
+                .where('session_id', '=', this.#sessionId)
+                .orderBy('id', 'desc')
+                .limit(limit)
+                .execute(),
+            )
+          ).reverse()
+    return rows.map((r) => decodeItem(r.data))
+  }
+
+  /**
+   * Appends items in order, atomically: one statement upserts the session row (taking its lock,
+   * which orders concurrent writers) and inserts every item. An empty list writes nothing.
+   * @throws FactlineError `invalid_item`, `content_too_large`, `session_conflict` (the session
+   * belongs to another user or namespace); nothing is written in any of these cases.
+   */
+  async addItems(items: AgentInputItem[]): Promise<void> {
+    const encoded = encodeItems(items, this.#maxItemBytes)
+    if (encoded.length === 0) return
+    const { db } = await this.#handle()
+    const row = await run(addItemsStatement(db, this.#sessionId, this.#userId, this.#namespace, this.#namespaceGiven, encoded))
+    if (!row) throw await this.#conflict(db)
+    const event: ItemsAddedEvent = {
+      sessionId: this.#sessionId,
+      userId: row.user_id,
+      namespace: row.namespace,
+      firstMessageId: Number(row.first_id),
+      lastMessageId: Number(row.last_id),
+      count: encoded.length,
+    }
+    if (this.#onItemsAdded) {
+      try {
+        await this.#onItemsAdded(event)
+      } catch (error) {
+        // The items are committed; a failing follower (e.g. Redis down) must not fail the turn.
+        this.#logger.warn('onItemsAdded failed; the items are stored and a sweep will catch up', {
+          sessionId: this.#sessionId,
+          error: error instanceof Error ? error.message : String(error),
+        })
+      }
+    }
+  }
+
+  /**
+   * Removes and returns the newest item, or `undefined` when there is none. Concurrent pops
+   * never return the same item (the row is locked with SKIP LOCKED).
+   */
+  async popItem(): Promise<AgentInputItem | undefined> {
+    const { db } = await this.#handle()
+    const newest = db
+      .selectFrom('agent_messages')
+      .select('id')
+      .where('session_id', '=', this.#sessionId)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .forUpdate()
+      .skipLocked()
+    const row = await run(
+      db
+        .deleteFrom('agent_messages')
+        .where('id', '=', newest)
+        .returning(sql<string>`message_data::text`.as('data'))
+        .executeTakeFirst(),
+    )
+    return row ? decodeItem(row.data) : undefined
+  }
+
+  /** Removes every item of this session. The session row (user, namespace) stays. */
+  async clearSession(): Promise<void> {
+    const { db } = await this.#handle()
+    await run(
+      db
+        .with('removed', (q) => q.deleteFrom('agent_messages').where('session_id', '=', this.#sessionId).returning('id'))
+        .updateTable('agent_sessions')
+        .set({ updated_at: sql`now()` })
+        .where('session_id', '=', this.#sessionId)
+        .execute(),
+    )
+  }
+
+  /**
+   * Replaces the whole history with `items` (a compaction marker and what it keeps), in one
+   * transaction: readers see the old history or the new one, never a mix.
+   * @throws FactlineError as `addItems`; on error the old history is untouched.
+   */
+  async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
+    const encoded = encodeItems(items, this.#maxItemBytes)
+    const { db } = await this.#handle()
+    await run(
+      db.transaction().execute(async (trx) => {
+        // Take the session lock first; later statements then see every committed append.
+        const locked = await upsertSession(trx, this.#sessionId, this.#userId, this.#namespace, this.#namespaceGiven)
+        if (!locked) throw await this.#conflict(trx)
+        await trx.deleteFrom('agent_messages').where('session_id', '=', this.#sessionId).execute()
+        if (encoded.length > 0) {
+          await addItemsStatement(trx, this.#sessionId, this.#userId, this.#namespace, this.#namespaceGiven, encoded)
+        }
+      }),
+    )
+  }
+
+  /** Closes the database connection if this session opened it; a shared or passed-in one stays open. */
+  async close(): Promise<void> {
+    if (!this.#ready || !this.#ownsDb) return
+    const handle = await this.#ready.catch(() => undefined)
+    this.#ready = undefined
+    await handle?.close()
+  }
+
+  #handle(): Promise<FactlineDb> {
+    this.#ready ??= this.#open().catch((error: unknown) => {
+      this.#ready = undefined // let the next call retry, e.g. once the database is back
+      throw error
+    })
+    return this.#ready
+  }
+
+  async #conflict(db: Kysely<Database>): Promise<FactlineError> {
+    const row = await db
+      .selectFrom('agent_sessions')
+      .select(['user_id', 'namespace'])
+      .where('session_id', '=', this.#sessionId)
+      .executeTakeFirst()
+    return new FactlineError(
+      'session_conflict',
+      `session ${JSON.stringify(this.#sessionId)} belongs to user ${JSON.stringify(row?.user_id)} ` +
+        `in namespace ${JSON.stringify(row?.namespace)}, not user ${JSON.stringify(this.#userId)} in ` +
+        `${JSON.stringify(this.#namespace)}; use another session id`,
+      { details: { sessionId: this.#sessionId, storedUserId: row?.user_id, storedNamespace: row?.namespace } },
+    )
+  }
+}
+
+function validateSessionId(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new FactlineError('invalid_argument', `sessionId must be a string, got ${value === null ? 'null' : typeof value}`)
+  }
+  if (value.trim().length === 0) throw new FactlineError('empty_id', 'sessionId must not be empty or blank')
+  if (value.length > 512) {
+    throw new FactlineError('invalid_argument', `sessionId is ${value.length} characters; the limit is 512`)
+  }
+  return value
+}
+
+/**
+ * The upsert that creates the session row or locks it. It returns no row when the stored owner
+ * differs, so a caller can refuse without having written anything.
+ */
+function upsertSessionSql(sessionId: string, userId: string | null, namespace: string, namespaceGiven: boolean) {
+  return sql`insert into ${sql.table('agent_sessions')} as sess (session_id, user_id, namespace)
+    values (${sessionId}, ${userId}, ${namespace})
+    on conflict (session_id) do update
+      set updated_at = now(), user_id = coalesce(sess.user_id, excluded.user_id)
+      where (${userId}::text is null or sess.user_id is null or sess.user_id = ${userId}::text)
+        and (not ${namespaceGiven}::boolean or sess.namespace = ${namespace}::text)
+    returning sess.session_id, sess.user_id, sess.namespace`
+}
+
+async function upsertSession(
+  db: Kysely<Database>,
+  sessionId: string,
+  userId: string | null,
+  namespace: string,
+  namespaceGiven: boolean,
+) {
+  const result = await upsertSessionSql(sessionId, userId, namespace, namespaceGiven).execute(db)
+  return result.rows[0]
+}
+
+/**
+ * One statement: the message insert reads from the upsert, so ids are drawn only after the
+ * session row is locked, and concurrent batches get contiguous, commit-ordered ids.
+ * All items travel as one text[] parameter, so batch size never hits the parameter limit.
+ */
+async function addItemsStatement(
+  db: Kysely<Database>,
+  sessionId: string,
+  userId: string | null,
+  namespace: string,
+  namespaceGiven: boolean,
+  encoded: string[],
+) {
+  const result = await sql<{ user_id: string | null; namespace: string; first_id: string; last_id: string }>`
+    with sess as (${upsertSessionSql(sessionId, userId, namespace, namespaceGiven)}),
+    added as (
+      insert into ${sql.table('agent_messages')} (session_id, message_data)
+      select sess.session_id, item.data::json
+      from sess, unnest(${encoded}::text[]) with ordinality as item(data, position)
+      order by item.position
+      returning id
+    )
+    select sess.user_id, sess.namespace,
+           (select min(id) from added) as first_id, (select max(id) from added) as last_id
+    from sess`.execute(db)
+  return result.rows[0]
+}
+
+/** Turns "the tables are missing" into an error that says how to create them. */
+async function run<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise
+  } catch (error) {
+    if (isUndefinedTable(error)) {
+      throw new FactlineError(
+        'migration_required',
+        'the factline tables do not exist; run `npx factline migrate`, call migrate(), or pass createTables: true',
+        { cause: error },
+      )
+    }
+    throw error
+  }
+}
+
+function isUndefinedTable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '42P01'
+}
