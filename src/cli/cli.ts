@@ -1,0 +1,90 @@
+import { parseArgs } from 'node:util'
+import { createDb } from '../db/create-db.js'
+import { migrate } from '../db/migrate.js'
+import { FactlineError } from '../errors.js'
+
+const HELP = `factline — PostgreSQL memory for OpenAI Agents SDK agents
+
+Usage: factline <command> [options]
+
+Commands:
+  migrate    create or upgrade the tables (safe to run twice, or from several processes)
+
+Run \`factline <command> --help\` for a command's options.
+Environment: DATABASE_URL (PostgreSQL; without it the embedded PGlite in .factline/pglite is used)
+`
+
+const MIGRATE_HELP = `Usage: factline migrate [--database-url URL] [--embedding-dimensions N] [--json]
+
+  --database-url URL          PostgreSQL connection string (default: $DATABASE_URL, else embedded PGlite)
+  --data-dir DIR              embedded PGlite folder when no URL is given (default: .factline/pglite)
+  --embedding-dimensions N    dimension of facts.embedding, fixed on first run (default: 1536)
+  --json                      print the result as JSON
+`
+
+/** Exit codes scripts can rely on: 0 ok, 1 failure, 2 bad usage. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
+
+async function runMigrate(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'database-url': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'embedding-dimensions': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    process.stdout.write(MIGRATE_HELP)
+    return EXIT.ok
+  }
+  const url = values['database-url'] ?? process.env.DATABASE_URL
+  let embeddingDimensions: number | undefined
+  if (values['embedding-dimensions'] !== undefined) {
+    embeddingDimensions = Number(values['embedding-dimensions'])
+    if (!Number.isInteger(embeddingDimensions) || embeddingDimensions < 1) {
+      throw new UsageError(`--embedding-dimensions must be a positive integer, got ${values['embedding-dimensions']}`)
+    }
+  }
+  const handle = await createDb(url ? { url } : values['data-dir'] ? { dataDir: values['data-dir'] } : undefined)
+  try {
+    const result = await migrate(handle, embeddingDimensions === undefined ? {} : { embeddingDimensions })
+    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)
+    else if (result.applied.length === 0) process.stdout.write(`up to date (embedding dimension ${result.embeddingDimensions})\n`)
+    else process.stdout.write(`applied ${result.applied.join(', ')} (embedding dimension ${result.embeddingDimensions})\n`)
+    return EXIT.ok
+  } finally {
+    await handle.close()
+  }
+}
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'migrate':
+        return await runMigrate(rest)
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP)
+        return command === undefined ? EXIT.usage : EXIT.ok
+      default:
+        throw new UsageError(`unknown command "${command}"`)
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`factline: ${(error as Error).message}\n\n${HELP}`)
+      return EXIT.usage
+    }
+    const code = error instanceof FactlineError ? ` [${error.code}]` : ''
+    process.stderr.write(`factline${code}: ${(error as Error).message}\n`)
+    return EXIT.failure
+  }
+}
