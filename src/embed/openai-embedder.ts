@@ -1,0 +1,241 @@
+import OpenAI from 'openai'
+import { z } from 'zod'
+import { FactlineError, parseOrThrow } from '../errors.js'
+import type { Embedder } from './embedder.js'
+
+/** The OpenAI embedding model used when none is configured. */
+export const DEFAULT_OPENAI_EMBEDDING_MODEL = 'text-embedding-3-small'
+/** The vector length asked for when none is configured; text-embedding-3-small's native size. */
+export const DEFAULT_OPENAI_EMBEDDING_DIMENSIONS = 1536
+
+const commonOptions = {
+  /** @defaultValue `'text-embedding-3-small'` */
+  model: z.string().min(1).default(DEFAULT_OPENAI_EMBEDDING_MODEL),
+  /**
+   * Length of every vector; must match the database's embedding column.
+   * @defaultValue 1536
+   */
+  dimensions: z.number().int().min(1).max(16000).default(DEFAULT_OPENAI_EMBEDDING_DIMENSIONS),
+  /**
+   * Whether to send `dimensions` to the API, which shortens text-embedding-3 vectors. Older
+   * models and many OpenAI-compatible servers reject the parameter.
+   * @defaultValue true for `text-embedding-3*` models, false otherwise
+   */
+  requestDimensions: z.boolean().optional(),
+  /**
+   * Most texts sent in one request; longer lists are split and sent one batch after another.
+   * The API accepts at most 2048.
+   * @defaultValue 256
+   */
+  batchSize: z.number().int().min(1).max(2048).default(256),
+  /**
+   * Retries per batch on 408/409/429/5xx responses and connection errors, with exponential
+   * backoff and jitter. Other errors fail at once.
+   * @defaultValue 4
+   */
+  maxRetries: z.number().int().min(0).max(20).default(4),
+  /** @defaultValue 500 — first backoff; doubles per attempt, randomised to 50–100%. */
+  retryBaseDelayMs: z.number().min(0).default(500),
+  /** @defaultValue 20000 — cap on one backoff, also applied to a server's `retry-after`. */
+  retryMaxDelayMs: z.number().min(0).default(20_000),
+  /** @defaultValue 60000 — per-request timeout; a timeout counts as a connection error and is retried. */
+  timeoutMs: z.number().int().positive().default(60_000),
+}
+
+// Duck-typed rather than `instanceof`, so a client from another copy of `openai` still works.
+const ClientSchema = z.custom<OpenAI>(
+  (value) => typeof (value as { embeddings?: { create?: unknown } } | null)?.embeddings?.create === 'function',
+  'expected an OpenAI client instance',
+)
+
+const WithClientSchema = z.strictObject({
+  /** A client you own; factline never closes it and disables its retries per request. */
+  client: ClientSchema,
+  ...commonOptions,
+})
+const WithApiKeySchema = z.strictObject({
+  apiKey: z.string().min(1),
+  /** Any OpenAI-compatible endpoint, e.g. from `OPENAI_BASE_URL`. @defaultValue the OpenAI API */
+  baseURL: z.url().optional(),
+  ...commonOptions,
+})
+
+/** Options for {@link OpenAIEmbedder}: an OpenAI `client`, or `apiKey` (and `baseURL`) to build one — never both. */
+export const OpenAIEmbedderOptionsSchema = z.union([WithClientSchema, WithApiKeySchema], {
+  error: 'expected `client` (an OpenAI instance) or `apiKey` (with an optional `baseURL`)',
+})
+// The `never` fields make TypeScript reject `{ client, apiKey }`, as the schema does at runtime.
+export type OpenAIEmbedderOptions =
+  | (z.input<typeof WithClientSchema> & { apiKey?: never; baseURL?: never })
+  | (z.input<typeof WithApiKeySchema> & { client?: never })
+export type OpenAIEmbedderConfig = z.output<typeof OpenAIEmbedderOptionsSchema>
+
+/**
+ * Embeds texts with the OpenAI embeddings API (or any compatible server).
+ *
+ * Inputs are sent in batches of `batchSize`, one after another, and vectors come back in input
+ * order. Each batch is retried on rate limits, server errors and connection errors with
+ * exponential backoff and jitter; the `openai` client's own retries are switched off so the two
+ * don't multiply. Empty strings are sent as a single space, because the API rejects empty input.
+ *
+ * @example
+ * const embedder = new OpenAIEmbedder({ client: new OpenAI() })
+ * const [vector] = await embedder.embed(['Prefers TypeScript over Python'])
+ */
+export class OpenAIEmbedder implements Embedder {
+  /** `openai:<model>:<dimensions>`. */
+  readonly id: string
+  readonly model: string
+  readonly dimensions: number
+  readonly #client: OpenAI
+  readonly #config: OpenAIEmbedderConfig
+  readonly #requestDimensions: boolean
+
+  /** @throws FactlineError `invalid_config` for unknown options, or `client` given with `apiKey`/`baseURL`. */
+  constructor(options: OpenAIEmbedderOptions) {
+    // The union alone would report both branches' issues; say plainly what is wrong instead.
+    const given = typeof options === 'object' && options !== null ? options : {}
+    if ('client' in given && ('apiKey' in given || 'baseURL' in given)) {
+      throw new FactlineError(
+        'invalid_config',
+        'Invalid OpenAIEmbedder options: pass either `client` or `apiKey` (with an optional `baseURL`), not both',
+      )
+    }
+    const config = parseOrThrow(OpenAIEmbedderOptionsSchema, options, 'invalid_config', 'Invalid OpenAIEmbedder options')
+    this.#config = config
+    this.model = config.model
+    this.dimensions = config.dimensions
+    this.id = `openai:${config.model}:${config.dimensions}`
+    this.#requestDimensions = config.requestDimensions ?? config.model.startsWith('text-embedding-3')
+    // null, not undefined: the openai client would otherwise read OPENAI_* env vars itself.
+    this.#client =
+      'client' in config
+        ? config.client
+        : new OpenAI({
+            apiKey: config.apiKey,
+            baseURL: config.baseURL ?? null,
+            organization: null,
+            project: null,
+            maxRetries: 0,
+          })
+  }
+
+  /**
+   * One vector per text, in input order; `[]` without a request when `texts` is empty.
+   * @throws FactlineError `embedding_failed` when a batch still fails after retries (the last
+   * error is the `cause`), or `dimension_mismatch` when the API returns vectors of another length.
+   * An abort, during a request or a backoff wait, rejects with `signal.reason` unwrapped.
+   */
+  async embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]> {
+    const vectors: number[][] = []
+    for (let start = 0; start < texts.length; start += this.#config.batchSize) {
+      const batch = texts.slice(start, start + this.#config.batchSize)
+      vectors.push(...(await this.#embedBatch(batch, signal)))
+    }
+    return vectors
+  }
+
+  async #embedBatch(texts: readonly string[], signal: AbortSignal | undefined): Promise<number[][]> {
+    const data = await this.#withRetries(signal, () =>
+      this.#client.embeddings.create(
+        {
+          model: this.model,
+          input: texts.map((text) => (text === '' ? ' ' : text)),
+          ...(this.#requestDimensions ? { dimensions: this.dimensions } : {}),
+        },
+        { maxRetries: 0, timeout: this.#config.timeoutMs, signal: signal ?? null },
+      ),
+    )
+    if (data.data.length !== texts.length) {
+      throw new FactlineError(
+        'embedding_failed',
+        `${this.model} returned ${data.data.length} embeddings for ${texts.length} inputs`,
+        { details: { model: this.model, expected: texts.length, received: data.data.length } },
+      )
+    }
+    const ordered = [...data.data].sort((a, b) => a.index - b.index)
+    return ordered.map(({ embedding }) => {
+      if (embedding.length !== this.dimensions) {
+        throw new FactlineError(
+          'dimension_mismatch',
+          `${this.model} returned ${embedding.length}-dim vectors but the embedder is configured for ` +
+            `${this.dimensions}; set \`dimensions\` to ${embedding.length}, or use a model that accepts the ` +
+            '`dimensions` parameter',
+          { details: { model: this.model, expected: this.dimensions, received: embedding.length } },
+        )
+      }
+      return embedding
+    })
+  }
+
+  async #withRetries<T>(signal: AbortSignal | undefined, request: () => Promise<T>): Promise<T> {
+    const { maxRetries } = this.#config
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request()
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason
+        if (!isRetryable(error) || attempt >= maxRetries) {
+          const status = error instanceof OpenAI.APIError ? error.status : undefined
+          throw new FactlineError(
+            'embedding_failed',
+            `Embedding with ${this.model} failed after ${attempt + 1} attempt(s): ${errorMessage(error)}`,
+            { cause: error, details: { model: this.model, attempts: attempt + 1, status } },
+          )
+        }
+        await sleep(this.#backoff(attempt, error), signal)
+      }
+    }
+  }
+
+  #backoff(attempt: number, error: unknown): number {
+    const { retryBaseDelayMs, retryMaxDelayMs } = this.#config
+    const exponential = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** attempt)
+    // Half fixed, half random: spreads concurrent workers apart without ever retrying instantly.
+    const jittered = exponential * (0.5 + Math.random() * 0.5)
+    const retryAfter = error instanceof OpenAI.APIError ? retryAfterMs(error.headers) : undefined
+    return retryAfter === undefined ? jittered : Math.min(retryMaxDelayMs, Math.max(jittered, retryAfter))
+  }
+}
+
+/** Builds an {@link OpenAIEmbedder}; see there for options and behaviour. */
+export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): OpenAIEmbedder {
+  return new OpenAIEmbedder(options)
+}
+
+function isRetryable(error: unknown): boolean {
+  // Timeouts are connection errors in the openai client.
+  if (error instanceof OpenAI.APIConnectionError) return true
+  if (!(error instanceof OpenAI.APIError) || error.status === undefined) return false
+  return error.status === 408 || error.status === 409 || error.status === 429 || error.status >= 500
+}
+
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '')
+  if (Number.isFinite(ms) && ms >= 0) return ms
+  const seconds = Number.parseFloat(headers?.get('retry-after') ?? '')
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+  return undefined
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason)
+      return
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
