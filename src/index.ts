@@ -1,0 +1,35 @@
+export { FactlineError, isFactlineError, type FactlineErrorCode, type FactlineErrorOptions } from './errors.js'
+export { quietLogger, createJsonLogger, type Logger } from './logger.js'
+export {
+  createDb,
+  DEFAULT_DATA_DIR,
+  type DatabaseOptions,
+  type FactlineDb,
+} from './db/create-db.js'
+export {
+  migrate,
+  assertMigrated,
+  readEmbeddingDimensions,
+  DEFAULT_EMBEDDING_DIMENSIONS,
+  type MigrateOptions,
+  type MigrateResult,
+} from './db/migrate.js'
+export type { Database, FactStatus, FactEventType } from './db/schema.js'
+export type { TableNameOptions, TableNames } from './db/table-names.js'
+export {
+  PostgresSession,
+  DEFAULT_NAMESPACE,
+  type PostgresSessionOptions,
+  type ItemsAddedEvent,
+} from './session/postgres-session.js'
+export { DEFAULT_MAX_ITEM_BYTES } from './session/item-codec.js'
+export { itemText, type ItemText } from './session/item-text.js'
+export type { Embedder } from './embed/embedder.js'
+export type {
+  Extractor,
+  ExtractionInput,
+  ExtractionItem,
+  ExistingFact,
+  CandidateFact,
+  CandidateFactInput,
+} from './extract/extractor.js'
