@@ -1,6 +1,8 @@
-import OpenAI from 'openai'
+import type OpenAI from 'openai'
 import { z } from 'zod'
 import { FactlineError, parseOrThrow } from '../errors.js'
+import { createOpenAIClient } from '../openai/client.js'
+import { errorMessage, errorStatus, withRetries } from '../openai/retry.js'
 import type { Embedder } from './embedder.js'
 
 /** The OpenAI embedding model used when none is configured. */
@@ -107,17 +109,7 @@ export class OpenAIEmbedder implements Embedder {
     this.dimensions = config.dimensions
     this.id = `openai:${config.model}:${config.dimensions}`
     this.#requestDimensions = config.requestDimensions ?? config.model.startsWith('text-embedding-3')
-    // null, not undefined: the openai client would otherwise read OPENAI_* env vars itself.
-    this.#client =
-      'client' in config
-        ? config.client
-        : new OpenAI({
-            apiKey: config.apiKey,
-            baseURL: config.baseURL ?? null,
-            organization: null,
-            project: null,
-            maxRetries: 0,
-          })
+    this.#client = 'client' in config ? config.client : createOpenAIClient(config)
   }
 
   /**
@@ -168,74 +160,18 @@ export class OpenAIEmbedder implements Embedder {
     })
   }
 
-  async #withRetries<T>(signal: AbortSignal | undefined, request: () => Promise<T>): Promise<T> {
-    const { maxRetries } = this.#config
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await request()
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason
-        if (!isRetryable(error) || attempt >= maxRetries) {
-          const status = error instanceof OpenAI.APIError ? error.status : undefined
-          throw new FactlineError(
-            'embedding_failed',
-            `Embedding with ${this.model} failed after ${attempt + 1} attempt(s): ${errorMessage(error)}`,
-            { cause: error, details: { model: this.model, attempts: attempt + 1, status } },
-          )
-        }
-        await sleep(this.#backoff(attempt, error), signal)
-      }
-    }
-  }
-
-  #backoff(attempt: number, error: unknown): number {
-    const { retryBaseDelayMs, retryMaxDelayMs } = this.#config
-    const exponential = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** attempt)
-    // Half fixed, half random: spreads concurrent workers apart without ever retrying instantly.
-    const jittered = exponential * (0.5 + Math.random() * 0.5)
-    const retryAfter = error instanceof OpenAI.APIError ? retryAfterMs(error.headers) : undefined
-    return retryAfter === undefined ? jittered : Math.min(retryMaxDelayMs, Math.max(jittered, retryAfter))
+  #withRetries<T>(signal: AbortSignal | undefined, request: () => Promise<T>): Promise<T> {
+    return withRetries(this.#config, signal, request, (error, attempts) =>
+      new FactlineError(
+        'embedding_failed',
+        `Embedding with ${this.model} failed after ${attempts} attempt(s): ${errorMessage(error)}`,
+        { cause: error, details: { model: this.model, attempts, status: errorStatus(error) } },
+      ),
+    )
   }
 }
 
 /** Builds an {@link OpenAIEmbedder}; see there for options and behaviour. */
 export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): OpenAIEmbedder {
   return new OpenAIEmbedder(options)
-}
-
-function isRetryable(error: unknown): boolean {
-  // Timeouts are connection errors in the openai client.
-  if (error instanceof OpenAI.APIConnectionError) return true
-  if (!(error instanceof OpenAI.APIError) || error.status === undefined) return false
-  return error.status === 408 || error.status === 409 || error.status === 429 || error.status >= 500
-}
-
-function retryAfterMs(headers: Headers | undefined): number | undefined {
-  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '')
-  if (Number.isFinite(ms) && ms >= 0) return ms
-  const seconds = Number.parseFloat(headers?.get('retry-after') ?? '')
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
-  return undefined
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason)
-      return
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
