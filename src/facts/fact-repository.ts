@@ -1,0 +1,188 @@
+import { sql, type Kysely } from 'kysely'
+import type { Database, FactEventType, FactStatus } from '../db/schema.js'
+import { toVectorLiteral } from '../db/vector.js'
+import { FACT_COLUMNS, rowToFact, type Fact, type FactEventMeta, type FactScope, type FactSourceRef } from './fact.js'
+import { scopedFacts } from './scoped-facts.js'
+
+/** Columns a new fact is written with; everything else takes its default. */
+export interface NewFact {
+  content: string
+  kind?: string | null | undefined
+  key?: string | null | undefined
+  confidence?: number | undefined
+  embedding: readonly number[]
+  validFrom?: Date | undefined
+}
+
+/** Filters for `listFacts`. */
+export interface ListFactsFilter {
+  kind?: string | undefined
+  /** One status or several; omitted means `active` only. */
+  status?: FactStatus | readonly FactStatus[] | undefined
+  /** Only facts created at or after this time. */
+  since?: Date | undefined
+  /** @defaultValue 100 */
+  limit?: number | undefined
+}
+
+/** What changes on `updateFactRow`; absent fields are left alone. */
+export interface FactPatch {
+  content?: string | undefined
+  kind?: string | null | undefined
+  key?: string | null | undefined
+  confidence?: number | undefined
+  embedding?: readonly number[] | null | undefined
+  status?: FactStatus | undefined
+  validTo?: Date | null | undefined
+  supersededBy?: string | null | undefined
+}
+
+/** One `fact_events` row to append. */
+export interface FactEventInput {
+  factId: string
+  type: FactEventType
+  before?: unknown
+  after?: unknown
+  reason?: string | undefined
+  meta?: FactEventMeta | undefined
+}
+
+export async function insertFact(db: Kysely<Database>, scope: FactScope, fact: NewFact): Promise<Fact> {
+  const row = await db
+    .insertInto('facts')
+    .values({
+      user_id: scope.userId,
+      namespace: scope.namespace,
+      content: fact.content,
+      kind: fact.kind ?? null,
+      key: fact.key ?? null,
+      confidence: fact.confidence ?? 1,
+      status: 'active',
+      embedding: toVectorLiteral(fact.embedding),
+      ...(fact.validFrom ? { valid_from: fact.validFrom } : {}),
+    })
+    .returning(FACT_COLUMNS)
+    .executeTakeFirstOrThrow()
+  return rowToFact(row)
+}
+
+/** The fact, or `undefined` when it does not exist in this scope. `forUpdate` locks the row. */
+export async function getFact(
+  db: Kysely<Database>,
+  scope: FactScope,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<Fact | undefined> {
+  if (!isUuid(id)) return undefined
+  let q = scopedFacts(db, scope).select(FACT_COLUMNS).where('facts.id', '=', id)
+  if (options.forUpdate) q = q.forUpdate()
+  const row = await q.executeTakeFirst()
+  return row ? rowToFact(row) : undefined
+}
+
+/** The scope's facts, newest first. */
+export async function listFacts(db: Kysely<Database>, scope: FactScope, filter: ListFactsFilter = {}): Promise<Fact[]> {
+  const statuses: readonly FactStatus[] =
+    filter.status === undefined ? ['active'] : typeof filter.status === 'string' ? [filter.status] : filter.status
+  let q = scopedFacts(db, scope).select(FACT_COLUMNS).where('facts.status', 'in', [...statuses])
+  if (filter.kind !== undefined) q = q.where('facts.kind', '=', filter.kind)
+  if (filter.since !== undefined) q = q.where('facts.created_at', '>=', filter.since)
+  const rows = await q
+    .orderBy('facts.created_at', 'desc')
+    .orderBy('facts.id')
+    .limit(filter.limit ?? 100)
+    .execute()
+  return rows.map(rowToFact)
+}
+
+/** Applies `patch` to one fact of the scope and returns it, or `undefined` when there is no such fact. */
+export async function updateFactRow(
+  db: Kysely<Database>,
+  scope: FactScope,
+  id: string,
+  patch: FactPatch,
+): Promise<Fact | undefined> {
+  if (!isUuid(id)) return undefined
+  const row = await db
+    .updateTable('facts')
+    .set({
+      updated_at: sql`now()`,
+      ...(patch.content !== undefined ? { content: patch.content } : {}),
+      ...(patch.kind !== undefined ? { kind: patch.kind } : {}),
+      ...(patch.key !== undefined ? { key: patch.key } : {}),
+      ...(patch.confidence !== undefined ? { confidence: patch.confidence } : {}),
+      ...(patch.embedding !== undefined
+        ? { embedding: patch.embedding === null ? null : toVectorLiteral(patch.embedding) }
+        : {}),
+      ...(patch.status !== undefined ? { status: patch.status } : {}),
+      ...(patch.validTo !== undefined ? { valid_to: patch.validTo } : {}),
+      ...(patch.supersededBy !== undefined ? { superseded_by: patch.supersededBy } : {}),
+    })
+    .where('facts.id', 'in', scopedFacts(db, scope).select('facts.id').where('facts.id', '=', id))
+    .returning(FACT_COLUMNS)
+    .executeTakeFirst()
+  return row ? rowToFact(row) : undefined
+}
+
+/** Links a fact to transcript items; links that already exist are kept as they are. Returns the new links. */
+export async function insertFactSources(
+  db: Kysely<Database>,
+  factId: string,
+  sources: readonly FactSourceRef[],
+): Promise<FactSourceRef[]> {
+  if (sources.length === 0) return []
+  const rows = await db
+    .insertInto('fact_sources')
+    .values(sources.map((s) => ({ fact_id: factId, message_id: s.messageId, session_id: s.sessionId })))
+    .onConflict((oc) => oc.columns(['fact_id', 'message_id']).doNothing())
+    .returning(['message_id', 'session_id'])
+    .execute()
+  return rows.map((r) => ({ sessionId: r.session_id, messageId: Number(r.message_id) }))
+}
+
+/** The fact's current sources, oldest link first. The fact id must come from a scoped read. */
+export async function listFactSources(
+  db: Kysely<Database>,
+  factIds: readonly string[],
+): Promise<Array<FactSourceRef & { factId: string; createdAt: Date }>> {
+  if (factIds.length === 0) return []
+  const rows = await db
+    .selectFrom('fact_sources')
+    .innerJoin('agent_messages', 'agent_messages.id', 'fact_sources.message_id')
+    .select(['fact_sources.fact_id', 'fact_sources.session_id', 'fact_sources.message_id', 'agent_messages.created_at'])
+    .where('fact_sources.fact_id', 'in', [...factIds])
+    .orderBy('fact_sources.message_id')
+    .execute()
+  return rows.map((r) => ({
+    factId: r.fact_id,
+    sessionId: r.session_id,
+    messageId: Number(r.message_id),
+    createdAt: new Date(r.created_at),
+  }))
+}
+
+/** Appends one history row; the fact's scope is copied onto it so history can be read per user. */
+export async function insertFactEvent(db: Kysely<Database>, scope: FactScope, event: FactEventInput): Promise<void> {
+  await db
+    .insertInto('fact_events')
+    .values({
+      fact_id: event.factId,
+      user_id: scope.userId,
+      namespace: scope.namespace,
+      event_type: event.type,
+      before: event.before === undefined ? null : JSON.stringify(event.before),
+      after: event.after === undefined ? null : JSON.stringify(event.after),
+      reason: event.reason ?? null,
+      job_id: event.meta?.jobId ?? null,
+      extractor: event.meta?.extractor ?? null,
+      model: event.meta?.model ?? null,
+    })
+    .execute()
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Fact ids are uuids; anything else cannot name a fact, and PostgreSQL would reject the cast. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value)
+}

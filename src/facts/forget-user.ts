@@ -1,0 +1,48 @@
+import { sql } from 'kysely'
+import type { FactlineDb } from '../db/create-db.js'
+import { FactlineError } from '../errors.js'
+
+/** How many rows `forgetUser` removed. */
+export interface ForgetUserResult {
+  sessions: number
+  messages: number
+  facts: number
+  events: number
+}
+
+/**
+ * Erases everything stored about a user, across all namespaces, in one transaction: their
+ * sessions with every message, their facts with their sources, and all fact events. This is the
+ * one fact query that is deliberately not confined to a namespace.
+ * @throws FactlineError `empty_id` when `userId` is blank.
+ * @example
+ * ```ts
+ * const removed = await forgetUser(handle, 'u1') // { sessions: 2, messages: 40, facts: 7, events: 19 }
+ * ```
+ */
+export async function forgetUser(handle: FactlineDb, userId: string): Promise<ForgetUserResult> {
+  if (typeof userId !== 'string' || userId.trim().length === 0) {
+    throw new FactlineError('empty_id', 'userId must be a non-empty string')
+  }
+  return handle.db.transaction().execute(async (trx) => {
+    const count = sql<string>`count(*)`.as('n')
+    const messages = await trx
+      .selectFrom('agent_messages')
+      .innerJoin('agent_sessions', 'agent_sessions.session_id', 'agent_messages.session_id')
+      .select(count)
+      .where('agent_sessions.user_id', '=', userId)
+      .executeTakeFirstOrThrow()
+    // Facts go first: their sources and events cascade with them, so deleting the sessions
+    // afterwards finds no source whose loss the provenance trigger would log.
+    const events = await trx.selectFrom('fact_events').select(count).where('fact_events.user_id', '=', userId).executeTakeFirstOrThrow()
+    const facts = await trx.deleteFrom('facts').where('facts.user_id', '=', userId).executeTakeFirst()
+    const sessions = await trx.deleteFrom('agent_sessions').where('agent_sessions.user_id', '=', userId).executeTakeFirst()
+    await trx.deleteFrom('fact_events').where('fact_events.user_id', '=', userId).execute()
+    return {
+      sessions: Number(sessions.numDeletedRows),
+      messages: Number(messages.n),
+      facts: Number(facts.numDeletedRows),
+      events: Number(events.n),
+    }
+  })
+}
