@@ -24,6 +24,23 @@ export {
 } from './session/postgres-session.js'
 export { DEFAULT_MAX_ITEM_BYTES } from './session/item-codec.js'
 export { itemText, type ItemText } from './session/item-text.js'
+export {
+  historyWindow,
+  trimHistory,
+  estimateTokensByLength,
+  type HistoryBudget,
+  type HistoryWindowOptions,
+} from './session/history-window.js'
+export {
+  buildContextBlock,
+  withContextBlock,
+  estimateTokens,
+  type ContextBlockOptions,
+  type ContextFact,
+} from './context/context-block.js'
+export { prepareMemoryContext, type MemoryContext, type PrepareMemoryContextInput } from './context/memory-context.js'
+export { HashEmbedder, DEFAULT_HASH_DIMENSIONS, type HashEmbedderOptions } from './embed/hash-embedder.js'
+export { OpenAIEmbedder, createOpenAIEmbedder, type OpenAIEmbedderOptions } from './embed/openai-embedder.js'
 export type { Embedder } from './embed/embedder.js'
 export type {
   Extractor,

@@ -1,0 +1,102 @@
+import type { AgentInputItem, CallModelInputFilterArgs } from '@openai/agents'
+import { describe, expect, it } from 'vitest'
+import { buildContextBlock, estimateTokens, withContextBlock } from '../../../src/context/context-block.js'
+import { prepareMemoryContext, queryText } from '../../../src/context/memory-context.js'
+
+const fact = (id: string, content: string, day = '2026-03-01') => ({ id, content, validFrom: new Date(`${day}T12:00:00Z`) })
+
+describe('buildContextBlock', () => {
+  it('lists each fact with its id and date under a heading', () => {
+    const block = buildContextBlock([fact('f-1', 'Lives in Berlin'), fact('f-2', 'Prefers  TypeScript\nover Python', '2026-04-02')])
+    expect(block).toContain('## What you know about this user')
+    expect(block).toContain('- [f-1 · 2026-03-01] Lives in Berlin')
+    expect(block).toContain('- [f-2 · 2026-04-02] Prefers TypeScript over Python')
+  })
+
+  it('is empty when there are no facts', () => {
+    expect(buildContextBlock([])).toBe('')
+  })
+
+  it('keeps the most relevant facts that fit the token budget, in order', () => {
+    const facts = Array.from({ length: 50 }, (_, i) => fact(`f-${i}`, `Fact number ${i} with some words in it`))
+    const block = buildContextBlock(facts, { maxTokens: 120 })
+    expect(estimateTokens(block)).toBeLessThanOrEqual(120)
+    expect(block).toContain('f-0 ')
+    const shown = block.split('\n').filter((l) => l.startsWith('- ['))
+    expect(shown.length).toBeGreaterThan(0)
+    expect(shown.length).toBeLessThan(50)
+    expect(shown.map((l) => /^- \[(\S+)/.exec(l)?.[1])).toEqual(facts.slice(0, shown.length).map((f) => f.id))
+  })
+
+  it('is empty when not even one fact fits', () => {
+    expect(buildContextBlock([fact('f-1', 'x'.repeat(500))], { maxTokens: 60 })).toBe('')
+  })
+
+  it('rejects a bad budget with invalid_config', () => {
+    expect(() => buildContextBlock([], { maxTokens: 0 })).toThrow(expect.objectContaining({ code: 'invalid_config' }))
+  })
+})
+
+describe('withContextBlock', () => {
+  it('leaves instructions exactly as given when the block is empty', () => {
+    expect(withContextBlock('Be brief.', '')).toBe('Be brief.')
+    expect(withContextBlock(undefined, '')).toBeUndefined()
+  })
+  it('appends the block after the base instructions', () => {
+    expect(withContextBlock('Be brief.', '## Block')).toBe('Be brief.\n\n## Block')
+    expect(withContextBlock('', '## Block')).toBe('## Block')
+  })
+})
+
+describe('prepareMemoryContext', () => {
+  const args = (instructions?: string) =>
+    ({ modelData: { input: [], instructions }, agent: {} as never, context: undefined }) as CallModelInputFilterArgs
+
+  it('recalls once with the new input and injects the block into every model call', async () => {
+    const queries: string[] = []
+    const ctx = await prepareMemoryContext({
+      input: 'Where do we deploy?',
+      recall: async (q) => {
+        queries.push(q)
+        return [fact('f-9', 'Deploys to Hetzner')]
+      },
+    })
+    const first = await ctx.callModelInputFilter(args('Base.'))
+    const second = await ctx.callModelInputFilter(args('Other agent after a handoff.'))
+    expect(queries).toEqual(['Where do we deploy?'])
+    expect(first.instructions).toMatch(/^Base\.\n\n## What you know about this user/)
+    expect(second.instructions).toContain('Deploys to Hetzner')
+  })
+
+  it('returns the model data untouched when nothing is relevant', async () => {
+    const ctx = await prepareMemoryContext({ input: 'hello', recall: async () => [] })
+    const data = args('Base.')
+    expect(await ctx.callModelInputFilter(data)).toBe(data.modelData)
+  })
+
+  it("runs the caller's own filter first", async () => {
+    const ctx = await prepareMemoryContext({
+      input: 'q',
+      recall: async () => [fact('f-1', 'Likes tea')],
+      callModelInputFilter: ({ modelData }) => ({ ...modelData, instructions: `${modelData.instructions} (filtered)` }),
+    })
+    expect((await ctx.callModelInputFilter(args('Base.'))).instructions).toMatch(/^Base\. \(filtered\)\n\n## /)
+  })
+
+  it('skips recall for input with no text', async () => {
+    let called = false
+    await prepareMemoryContext({ input: [], recall: async () => ((called = true), []) })
+    expect(called).toBe(false)
+  })
+})
+
+describe('queryText', () => {
+  it('joins the new input with recent user and assistant text, skipping tool items', () => {
+    const recent = [
+      { role: 'user', content: 'We use Postgres.' },
+      { type: 'function_call', name: 'f', arguments: '{}', callId: 'c' },
+      { role: 'assistant', content: [{ type: 'output_text', text: 'Noted.' }] },
+    ] as AgentInputItem[]
+    expect(queryText('Which database?', recent)).toBe('Which database?\nWe use Postgres.\nNoted.')
+  })
+})
