@@ -43,7 +43,8 @@ import { z } from 'zod'
 import { parseOrThrow } from '../errors.js'
 import { CandidateFactSchema, type CandidateFact, type ExistingFact, type ExtractionInput, type ExtractionItem, type Extractor } from './extractor.js'
 import { readSentences, splitClauses, stripLeadIns, type Clause } from './rules/clauses.js'
-import { matchClause, matchMeant, type RuleMatch } from './rules/patterns.js'
+import { matchClause, matchMeant } from './rules/patterns.js'
+import type { RuleMatch } from './rules/rule.js'
 import { escapeRegExp, mentions, normalizeContent, toThirdPerson } from './rules/phrases.js'
 
 /** Options for {@link RuleExtractor}. */

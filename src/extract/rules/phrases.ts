@@ -51,7 +51,8 @@ const stopCache = new Map<string, RegExp>()
  * punctuation and emoticons, and rejects it (returns null) when empty or longer than `maxWords`.
  */
 export function cleanObject(raw: string, extraStops: readonly string[] = [], maxWords = 8): string | null {
-  let text = raw.replace(GENERIC_STOP_RE, '')
+  // Parenthetical asides ("Rust (a lot)") qualify the object rather than name it.
+  let text = raw.replace(/\s*\([^)]*(?:\)|$)/g, '').replace(GENERIC_STOP_RE, '')
   if (extraStops.length > 0) {
     const cacheKey = extraStops.join('|')
     let re = stopCache.get(cacheKey)
@@ -71,7 +72,7 @@ export function cleanObject(raw: string, extraStops: readonly string[] = [], max
 export function trimPunctuation(text: string): string {
   return text
     .replace(/\s*(?:[:;]-?[()DPp]|<3)+\s*$/u, '')
-    .replace(/[\s.,;:!?…)\]}'-]+$/u, '')
+    .replace(/[\s.,;:!?…)\]}'\p{Extended_Pictographic}\u{FE0F}\u{200D}-]+$/u, '')
     .replace(/^[\s,;:([{'-]+/u, '')
     .trim()
 }

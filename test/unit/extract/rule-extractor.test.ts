@@ -91,6 +91,16 @@ const TABLE: Array<[string, Expected[]]> = [
   ['We deploy to Hetzner eu-central', [{ kind: 'tooling', key: 'deploy_target', content: 'Deploys to Hetzner eu-central' }]],
   ['Our stack is Node, Postgres and Redis', [{ kind: 'tooling', key: 'tech_stack', content: 'Stack is Node, Postgres and Redis' }]],
   ['I use Neovim for editing', [{ kind: 'tooling', key: 'tool_editing', content: 'Uses Neovim for editing' }]],
+  // punctuation, asides and discourse markers
+  ['oh and btw I hate YAML 🙃', [pref('opinion_yaml', 'Hates YAML')]],
+  ['I like Rust (a lot) :)', [pref('opinion_rust', 'Likes Rust')]],
+  ["I'm Sarah, a nurse from Leeds", [name('Name is Sarah')]],
+  ['Wait, I work at Initech now', [{ kind: 'work', key: 'employer', content: 'Works at Initech' }]],
+  ['I no longer work at Acme', [{ kind: 'work', key: 'employer', content: 'No longer works at Acme' }]],
+  ['I live in Berlin, Germany', [lives('Lives in Berlin, Germany')]],
+  ['We use GitHub Actions for CI', [{ kind: 'tooling', key: 'tool_ci', content: 'Uses GitHub Actions for CI' }]],
+  ['I was born on 4 May 1990', [{ kind: 'date', key: 'birthday', content: 'Birthday is 4 May 1990' }]],
+  ['Our deadline for the MVP is end of the month', [{ kind: 'deadline', key: 'deadline_mvp', content: 'Deadline for the MVP is end of the month' }]],
   // several facts in one message
   [
     'My name is Ada and I live in Berlin. I love Rust; I work at Acme.',
@@ -133,6 +143,10 @@ const TABLE: Array<[string, Expected[]]> = [
   ['I like how you did that', []],
   ['Call me tomorrow', []],
   ['Remember to buy milk', []],
+  ['I live in fear', []],
+  ['I like both', []],
+  ['I prefer not to say', []],
+  ['The deadline is tight', []],
   // nothing: corrections without a slot
   ['Actually, not anymore.', []],
   ['No, that was wrong', []],
