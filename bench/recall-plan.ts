@@ -22,7 +22,7 @@ import pg from 'pg'
 import { createDb } from '../src/db/create-db.js'
 import { migrate } from '../src/db/migrate.js'
 import type { Database } from '../src/db/schema.js'
-import { cosineDistance, parseVectorLiteral, setIterativeScan, toVectorLiteral, vectorText } from '../src/db/vector.js'
+import { cosineDistance, parseVectorLiteral, setIterativeScan, vectorText } from '../src/db/vector.js'
 import { nearestScopedFacts } from '../src/recall/nearest-facts.js'
 
 const DIMENSIONS = 384
@@ -131,11 +131,6 @@ async function main() {
     const queries = users.map(() => randomVector())
     const truth = await Promise.all(users.map(async (u, i) => groundTruth(db, u, queries[i] as number[])))
 
-    const chosenPlan = await sql<Record<string, string>>`explain select id from facts
-      where user_id = ${users[0]} and namespace = ${NAMESPACE} and status = 'active'
-      order by embedding <=> ${toVectorLiteral(queries[0] as number[])}::vector limit ${k}`.execute(db)
-    const planLines = chosenPlan.rows.map((r) => Object.values(r).join(' '))
-
     const rows: string[] = []
     for (const plan of plans) {
       for (let i = 0; i < Math.min(5, users.length); i++) await plan.run(db, users[i] as string, queries[i] as number[])
@@ -166,7 +161,6 @@ async function main() {
     console.log('| plan | rows returned (mean) | recall@k vs exact | p50 ms | p95 ms |')
     console.log('| --- | --- | --- | --- | --- |')
     for (const row of rows) console.log(row)
-    console.log(`\nPlanner's choice for the plain query:\n${planLines.map((l) => `    ${l}`).join('\n')}`)
   } finally {
     await handle.close()
     if (args.keep) console.log(`kept ${dbName}`)
