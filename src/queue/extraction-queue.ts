@@ -1,0 +1,175 @@
+import type { Job, JobsOptions, Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { FactlineError } from '../errors.js'
+import { quietLogger, type Logger } from '../logger.js'
+import type { ItemsAddedEvent } from '../session/postgres-session.js'
+import {
+  EXTRACTION_JOB_NAME,
+  EXTRACTION_QUEUE_NAME,
+  extractionDedupId,
+  extractionJobId,
+  type ExtractionJob,
+} from './extraction-job.js'
+import { isRedisClient, openRedis, type RedisConnectionOption } from './redis-connection.js'
+
+/** Options for {@link createExtractionQueue}. */
+export interface ExtractionQueueOptions {
+  /** Your ioredis client (configure it to fail fast: `enableOfflineQueue: false`), or `{ url }`. */
+  connection: RedisConnectionOption
+  /** @defaultValue 'factline-extraction' */
+  queueName?: string | undefined
+  /** BullMQ key prefix. @defaultValue 'bull' */
+  prefix?: string | undefined
+  /**
+   * How long a job waits before it runs, so a burst of turns in one session becomes one job:
+   * later turns find the session's job still delayed and are deduplicated into it.
+   * @defaultValue 250 ms
+   */
+  coalesceMs?: number | undefined
+  /** Attempts per job before it is kept as failed. @defaultValue 5 */
+  attempts?: number | undefined
+  /** First retry delay; doubles with each attempt. @defaultValue 1000 ms */
+  backoffMs?: number | undefined
+  /** Give up on an enqueue after this long (Redis unreachable). @defaultValue 2000 ms */
+  enqueueTimeoutMs?: number | undefined
+  logger?: Logger | undefined
+}
+
+/** What an enqueue did. */
+export interface EnqueueResult {
+  /** The job that will cover the request (an earlier job of the session when coalesced). */
+  jobId: string
+  /** True when a pending job of the same session already covers these items. */
+  coalesced: boolean
+}
+
+/** A producer for extraction jobs. */
+export interface ExtractionQueue {
+  readonly name: string
+  /** The underlying BullMQ queue, for inspection (failed jobs, counts). */
+  readonly queue: Queue
+  /**
+   * Enqueues extraction for a session through `throughMessageId`.
+   * @throws FactlineError `queue_unavailable` when Redis cannot be reached in time.
+   */
+  enqueue(job: ExtractionJob, options?: { retryFailed?: boolean | undefined }): Promise<EnqueueResult>
+  /**
+   * Hand this to `PostgresSession`'s `onItemsAdded`: enqueues for sessions that have a user
+   * (a session without one has no facts to extract).
+   */
+  onItemsAdded(event: ItemsAddedEvent): Promise<void>
+  /** Closes the queue, and the Redis connection if it was opened from a URL. */
+  close(): Promise<void>
+}
+
+/**
+ * Opens the producer side of the extraction queue. BullMQ and ioredis are loaded only now.
+ * @example
+ * ```ts
+ * const queue = await createExtractionQueue({ connection: { url: process.env.REDIS_URL! } })
+ * const session = new PostgresSession({ sessionId, userId, db, onItemsAdded: queue.onItemsAdded })
+ * ```
+ */
+export async function createExtractionQueue(options: ExtractionQueueOptions): Promise<ExtractionQueue> {
+  const { Queue } = await import('bullmq')
+  const logger = options.logger ?? quietLogger
+  const owned = !isRedisClient(options.connection)
+  const connection: Redis = isRedisClient(options.connection)
+    ? options.connection
+    : await openRedis(options.connection.url, 'producer')
+  const name = options.queueName ?? EXTRACTION_QUEUE_NAME
+  const queue = new Queue(name, { connection, ...(options.prefix ? { prefix: options.prefix } : {}) })
+  // Errors surface through enqueue's rejection; the listener keeps an emitter error from crashing.
+  queue.on('error', (error) => logger.debug('extraction queue connection error', { error: error.message }))
+  const jobOptions = {
+    coalesceMs: options.coalesceMs ?? 250,
+    attempts: options.attempts ?? 5,
+    backoffMs: options.backoffMs ?? 1_000,
+    timeoutMs: options.enqueueTimeoutMs ?? 2_000,
+  }
+  const enqueue = (job: ExtractionJob, extra: { retryFailed?: boolean | undefined } = {}) =>
+    enqueueExtraction(queue, job, { ...jobOptions, ...extra })
+  return {
+    name,
+    queue,
+    enqueue,
+    async onItemsAdded(event) {
+      if (event.userId === null) return
+      const result = await enqueue({ sessionId: event.sessionId, throughMessageId: event.lastMessageId })
+      logger.debug('extraction enqueued', { sessionId: event.sessionId, ...result })
+    },
+    async close() {
+      await queue.close()
+      if (owned) connection.disconnect()
+    },
+  }
+}
+
+/** Job settings {@link enqueueExtraction} applies. */
+export interface EnqueueOptions {
+  /** @defaultValue 250 */
+  coalesceMs?: number | undefined
+  /** @defaultValue 5 */
+  attempts?: number | undefined
+  /** @defaultValue 1000 */
+  backoffMs?: number | undefined
+  /** @defaultValue 2000 */
+  timeoutMs?: number | undefined
+  /** Re-run the job if one with this id is kept as failed (what the sweep does). @defaultValue false */
+  retryFailed?: boolean | undefined
+}
+
+/**
+ * Adds an extraction job with a deterministic id (`extract-<session>-<through>`), deduplicated
+ * per session: while a session's job waits, further turns join it; while it runs, BullMQ keeps
+ * one follow-up job (`keepLastIfActive`) so items that arrive mid-run are extracted next.
+ * Exactly-once effects do not depend on any of this: the watermark in PostgreSQL decides.
+ * @throws FactlineError `queue_unavailable` when Redis does not answer within `timeoutMs`.
+ */
+export async function enqueueExtraction(queue: Queue, job: ExtractionJob, options: EnqueueOptions = {}): Promise<EnqueueResult> {
+  const jobId = extractionJobId(job.sessionId, job.throughMessageId)
+  const opts: JobsOptions = {
+    jobId,
+    delay: options.coalesceMs ?? 250,
+    deduplication: { id: extractionDedupId(job.sessionId), keepLastIfActive: true },
+    attempts: options.attempts ?? 5,
+    backoff: { type: 'exponential', delay: options.backoffMs ?? 1_000 },
+    // Completed jobs go soon; failed ones stay a week for inspection.
+    removeOnComplete: { age: 3_600, count: 1_000 },
+    removeOnFail: { age: 7 * 24 * 3_600 },
+  }
+  const work = async () => {
+    const added: Job = await queue.add(EXTRACTION_JOB_NAME, job, opts)
+    if (options.retryFailed && added.id === jobId && (await added.isFailed())) await added.retry('failed')
+    return added
+  }
+  const added = await withTimeout(work(), options.timeoutMs ?? 2_000, job)
+  return { jobId: added.id ?? jobId, coalesced: added.id !== jobId }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, job: ExtractionJob): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(unavailable(job, new Error(`no answer from Redis within ${ms} ms`))),
+      ms,
+    )
+  })
+  try {
+    return await Promise.race([promise.catch((error: unknown) => Promise.reject(unavailable(job, error))), timeout])
+  } finally {
+    clearTimeout(timer)
+    promise.catch(() => {}) // the losing add may still reject later; it is already reported
+  }
+}
+
+function unavailable(job: ExtractionJob, cause: unknown): FactlineError {
+  if (cause instanceof FactlineError) return cause
+  return new FactlineError(
+    'queue_unavailable',
+    `could not enqueue extraction for session ${JSON.stringify(job.sessionId)}: ` +
+      `${cause instanceof Error ? cause.message : String(cause)}. The items are stored; ` +
+      'run `factline sweep` (workers also sweep periodically) once Redis is reachable.',
+    { cause, details: { ...job } },
+  )
+}

@@ -1,0 +1,161 @@
+import type { Job, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { FactlineDb } from '../db/create-db.js'
+import type { Embedder } from '../embed/embedder.js'
+import { isFactlineError, parseOrThrow } from '../errors.js'
+import type { Extractor } from '../extract/extractor.js'
+import type { ReconcileOptions } from '../facts/reconcile.js'
+import { quietLogger, type Logger } from '../logger.js'
+import { EXTRACTION_QUEUE_NAME, ExtractionJobSchema } from './extraction-job.js'
+import { processSessionExtraction, type ExtractionResult } from './extraction-processor.js'
+import { createExtractionQueue, type ExtractionQueue } from './extraction-queue.js'
+import { isRedisClient, openRedis, type RedisConnectionOption } from './redis-connection.js'
+import { sweep } from './sweep.js'
+
+/** Options for {@link createExtractionWorker}. */
+export interface ExtractionWorkerOptions {
+  db: FactlineDb
+  extractor: Extractor
+  embedder: Embedder
+  /** Your ioredis client (with `maxRetriesPerRequest: null`), or `{ url }`. */
+  connection: RedisConnectionOption
+  /** @defaultValue 'factline-extraction' */
+  queueName?: string | undefined
+  /** BullMQ key prefix. @defaultValue 'bull' */
+  prefix?: string | undefined
+  /** Jobs run at once by this process (different users run in parallel; one user's are serialised). @defaultValue 4 */
+  concurrency?: number | undefined
+  /** How often this worker sweeps for lagging sessions; 0 turns the sweep off. @defaultValue 60000 ms */
+  sweepIntervalMs?: number | undefined
+  /** A job's lock lifetime; a worker that dies loses its job to another after about this long. @defaultValue 30000 ms */
+  lockDuration?: number | undefined
+  /** How often stalled jobs (from dead workers) are looked for. @defaultValue 30000 ms */
+  stalledInterval?: number | undefined
+  /** Start taking jobs right away. @defaultValue true */
+  autorun?: boolean | undefined
+  reconcile?: ReconcileOptions | undefined
+  /** Transcript items per transaction. @defaultValue 100 */
+  maxItemsPerBatch?: number | undefined
+  logger?: Logger | undefined
+}
+
+/** A running extraction worker. */
+export interface ExtractionWorker {
+  readonly worker: Worker<unknown, ExtractionResult>
+  /** Runs one sweep now (the periodic one calls this). */
+  sweep(): ReturnType<typeof sweep>
+  /**
+   * Stops taking jobs, waits for running ones to finish, stops the sweep, and closes the
+   * connections this worker opened. The database handle is the caller's.
+   */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a BullMQ worker that runs the extraction processor, plus a periodic lag sweep.
+ * Bad payloads and unknown sessions fail at once (BullMQ `UnrecoverableError`); anything else is
+ * retried with exponential backoff, and a job that runs out of attempts is kept as failed.
+ * @example
+ * ```ts
+ * const handle = await createDb({ url: process.env.DATABASE_URL! })
+ * const w = await createExtractionWorker({ db: handle, extractor: new RuleExtractor(),
+ *   embedder: new HashEmbedder(), connection: { url: process.env.REDIS_URL! } })
+ * process.once('SIGTERM', () => void w.close())
+ * ```
+ */
+export async function createExtractionWorker(options: ExtractionWorkerOptions): Promise<ExtractionWorker> {
+  const { Worker, UnrecoverableError } = await import('bullmq')
+  const logger = options.logger ?? quietLogger
+  const name = options.queueName ?? EXTRACTION_QUEUE_NAME
+  const closers: Array<() => Promise<void> | void> = []
+  const connection: Redis = isRedisClient(options.connection)
+    ? options.connection
+    : await openRedis(options.connection.url, 'worker')
+  if (!isRedisClient(options.connection)) closers.push(() => connection.disconnect())
+
+  const deps = {
+    db: options.db.db,
+    extractor: options.extractor,
+    embedder: options.embedder,
+    logger,
+    reconcile: options.reconcile,
+    maxItemsPerBatch: options.maxItemsPerBatch,
+  }
+
+  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<ExtractionResult> => {
+    let payload
+    try {
+      payload = parseOrThrow(ExtractionJobSchema, job.data, 'invalid_argument', 'Invalid extraction job payload')
+    } catch (error) {
+      logger.error('extraction job rejected', { jobId: job.id, error: (error as Error).message })
+      throw new UnrecoverableError((error as Error).message)
+    }
+    try {
+      return await processSessionExtraction(deps, payload.sessionId, { jobId: job.id, signal })
+    } catch (error) {
+      const permanent = isFactlineError(error, 'not_found')
+      logger[permanent ? 'error' : 'warn']('extraction job failed', {
+        jobId: job.id,
+        sessionId: payload.sessionId,
+        attempt: job.attemptsMade + 1,
+        permanent,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      if (permanent) throw new UnrecoverableError((error as Error).message)
+      throw error
+    }
+  }
+
+  const worker = new Worker<unknown, ExtractionResult>(name, processor, {
+    connection,
+    concurrency: options.concurrency ?? 4,
+    lockDuration: options.lockDuration ?? 30_000,
+    stalledInterval: options.stalledInterval ?? 30_000,
+    autorun: options.autorun ?? true,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+  })
+  worker.on('error', (error) => logger.error('extraction worker error', { error: error.message }))
+
+  // The sweep enqueues through its own fail-fast producer connection, like addItems does.
+  let producer: ExtractionQueue | undefined
+  const runSweep = async () => {
+    producer ??= await createExtractionQueue({
+      connection: isRedisClient(options.connection) ? producerFrom(options.connection) : { url: options.connection.url },
+      queueName: name,
+      prefix: options.prefix,
+      logger,
+    })
+    return sweep(options.db, producer, { logger })
+  }
+  const interval = options.sweepIntervalMs ?? 60_000
+  let timer: NodeJS.Timeout | undefined
+  if (interval > 0) {
+    timer = setInterval(() => {
+      runSweep().catch((error: unknown) => logger.warn('sweep failed', { error: (error as Error).message }))
+    }, interval)
+    timer.unref()
+  }
+
+  // An injected client is the caller's; the sweep gets a fail-fast duplicate we own and close.
+  function producerFrom(client: Redis): Redis {
+    const duplicate = client.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    duplicate.on('error', () => {})
+    closers.push(() => duplicate.disconnect())
+    return duplicate
+  }
+
+  let closing: Promise<void> | undefined
+  return {
+    worker,
+    sweep: runSweep,
+    close() {
+      closing ??= (async () => {
+        if (timer) clearInterval(timer)
+        await worker.close()
+        await producer?.close()
+        for (const close of closers.reverse()) await close()
+      })()
+      return closing
+    },
+  }
+}

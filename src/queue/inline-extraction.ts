@@ -1,0 +1,112 @@
+import type { ItemsAddedEvent } from '../session/postgres-session.js'
+import { quietLogger } from '../logger.js'
+import type { ExtractionJob } from './extraction-job.js'
+import {
+  processSessionExtraction,
+  type ExtractionProcessorDeps,
+  type ExtractionResult,
+} from './extraction-processor.js'
+
+/** Options for {@link createInlineExtraction}: the processor's deps plus scheduling. */
+export interface InlineExtractionOptions extends ExtractionProcessorDeps {
+  /**
+   * Wait this long after a turn before extracting, so a burst of turns becomes one run.
+   * 0 runs on the next tick.
+   * @defaultValue 0
+   */
+  coalesceMs?: number | undefined
+}
+
+/** Extraction in the same process, for when no Redis is configured (the embedded default). */
+export interface InlineExtraction {
+  /** Hand this to `PostgresSession`'s `onItemsAdded`; schedules a run and returns at once. */
+  onItemsAdded(event: ItemsAddedEvent): void
+  /** Schedules extraction of a session (what the sweep calls). */
+  enqueue(job: ExtractionJob): Promise<void>
+  /**
+   * Resolves once every scheduled run has finished, including runs scheduled meanwhile.
+   * @throws the first error a run hit since the previous `flush()` (the watermark did not move
+   * for that run, so the next turn or sweep retries it).
+   */
+  flush(): Promise<void>
+  /** Waits for running work, then refuses new work. */
+  close(): Promise<void>
+}
+
+interface SessionState {
+  /** Another run is wanted after the current one (items arrived while it ran). */
+  again: boolean
+  running: Promise<void>
+}
+
+/**
+ * Runs the extraction processor in process after `addItems`. Runs are serialised per session
+ * (a turn arriving mid-run asks for exactly one more run, which reads everything new) and never
+ * awaited by `addItems`, so the turn does not wait for extraction. Nothing here holds a
+ * transaction while waiting for something else, so a single-connection PGlite cannot deadlock:
+ * a run's transaction only waits for the extractor and embedder, and other queries simply queue
+ * behind it.
+ */
+export function createInlineExtraction(options: InlineExtractionOptions): InlineExtraction {
+  const logger = options.logger ?? quietLogger
+  const coalesceMs = options.coalesceMs ?? 0
+  const sessions = new Map<string, SessionState>()
+  const errors: unknown[] = []
+  let closed = false
+
+  const runOnce = async (sessionId: string): Promise<ExtractionResult | undefined> => {
+    try {
+      return await processSessionExtraction(options, sessionId, { jobId: `inline-${sessionId}` })
+    } catch (error) {
+      errors.push(error)
+      logger.warn('inline extraction failed; the next turn or a sweep retries it', {
+        sessionId,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      return undefined
+    }
+  }
+
+  const schedule = (sessionId: string) => {
+    if (closed) return
+    const state = sessions.get(sessionId)
+    if (state) {
+      state.again = true
+      return
+    }
+    const fresh: SessionState = { again: false, running: Promise.resolve() }
+    fresh.running = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, coalesceMs))
+      do {
+        fresh.again = false
+        await runOnce(sessionId)
+      } while (fresh.again && !closed)
+      sessions.delete(sessionId)
+    })()
+    sessions.set(sessionId, fresh)
+  }
+
+  const settle = async () => {
+    // Runs can schedule more runs (a turn during a run); loop until nothing is left.
+    while (sessions.size > 0) await Promise.all([...sessions.values()].map((s) => s.running))
+  }
+
+  return {
+    onItemsAdded(event) {
+      if (event.userId !== null) schedule(event.sessionId)
+    },
+    async enqueue(job) {
+      schedule(job.sessionId)
+    },
+    async flush() {
+      await settle()
+      const first = errors.shift()
+      errors.length = 0
+      if (first !== undefined) throw first
+    },
+    async close() {
+      await settle()
+      closed = true
+    },
+  }
+}
