@@ -144,6 +144,11 @@ describe('recallFacts on a crowded table', () => {
             namespace: 'default',
             content,
             status: 'active' as const,
+            kind: null,
+            key: null,
+            valid_to: null,
+            superseded_by: null,
+            confidence: 1,
             embedding: toVectorLiteral(vectors[start + j] ?? []),
           })),
         )
