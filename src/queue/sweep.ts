@@ -18,6 +18,8 @@ export interface SweepResult {
 export interface SweepOptions {
   /** Sessions read per query. @defaultValue 500 */
   pageSize?: number | undefined
+  /** Only this user's sessions (e.g. to re-extract one user after an outage). */
+  userId?: string | undefined
   logger?: Logger | undefined
 }
 
@@ -34,7 +36,7 @@ export async function sweep(handle: FactlineDb, queue: ExtractionTarget, options
   const result: SweepResult = { enqueued: 0, failed: [] }
   let after = ''
   for (;;) {
-    const rows = await handle.db
+    let query = handle.db
       .selectFrom('agent_sessions as s')
       .innerJoinLateral(
         (eb) =>
@@ -51,7 +53,8 @@ export async function sweep(handle: FactlineDb, queue: ExtractionTarget, options
       .where(sql<boolean>`latest.newest > s.extracted_through`)
       .orderBy('s.session_id')
       .limit(pageSize)
-      .execute()
+    if (options.userId !== undefined) query = query.where('s.user_id', '=', options.userId)
+    const rows = await query.execute()
     for (const row of rows) {
       const job = { sessionId: row.session_id, throughMessageId: Number(row.newest) }
       try {

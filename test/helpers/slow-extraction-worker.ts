@@ -1,0 +1,31 @@
+/**
+ * A worker process for the crash test: its extractor announces `started <sessionId>` on stdout
+ * and then sleeps, so the parent can SIGKILL it mid-job. Env: DATABASE_URL, REDIS_URL, QUEUE_NAME.
+ */
+import { createDb } from '../../src/db/create-db.js'
+import { HashEmbedder } from '../../src/embed/hash-embedder.js'
+import { RuleExtractor } from '../../src/extract/rule-extractor.js'
+import { createExtractionWorker } from '../../src/queue/extraction-worker.js'
+import { SlowExtractor } from './test-extractors.js'
+
+const env = (name: string) => {
+  const value = process.env[name]
+  if (!value) throw new Error(`${name} is required`)
+  return value
+}
+
+const handle = await createDb({ url: env('DATABASE_URL') })
+await createExtractionWorker({
+  db: handle,
+  extractor: new SlowExtractor(new RuleExtractor(), 120_000, (input) => {
+    process.stdout.write(`started ${input.items[0]?.sessionId}\n`)
+  }),
+  embedder: new HashEmbedder(),
+  connection: { url: env('REDIS_URL') },
+  queueName: env('QUEUE_NAME'),
+  concurrency: 1,
+  lockDuration: 1_000,
+  stalledInterval: 500,
+  sweepIntervalMs: 0,
+})
+process.stdout.write('ready\n')
