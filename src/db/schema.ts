@@ -16,6 +16,8 @@ export interface Database {
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 /** pg returns int8 as a string and PGlite as a number; repositories normalise with Number(). */
 type BigIntId = ColumnType<string | number, number | string, number | string>
+type GeneratedBigIntId = ColumnType<string | number, number | string | undefined, number | string>
+type Defaulted<T> = ColumnType<T, T | undefined, T>
 
 export interface AgentSessionTable {
   session_id: string
@@ -28,7 +30,7 @@ export interface AgentSessionTable {
 }
 
 export interface AgentMessageTable {
-  id: Generated<BigIntId>
+  id: GeneratedBigIntId
   session_id: string
   /** The item exactly as given, as JSON text in a `json` column (keeps key order and `\u0000`). */
   message_data: string
@@ -42,17 +44,17 @@ export interface FactTable {
   user_id: string
   namespace: string
   content: string
-  kind: string | null
-  key: string | null
+  kind: Defaulted<string | null>
+  key: Defaulted<string | null>
   /** pgvector text form (`[0.1,0.2,…]`) on the way in; read through `db/vector.ts`. */
   embedding: string | null
   /** Generated column; never written. */
   search: ColumnType<string, never, never>
-  status: FactStatus
+  status: Defaulted<FactStatus>
   valid_from: Timestamp
-  valid_to: Timestamp | null
-  superseded_by: string | null
-  confidence: number
+  valid_to: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  superseded_by: Defaulted<string | null>
+  confidence: Defaulted<number>
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -74,7 +76,7 @@ export type FactEventType =
   | 'source_removed'
 
 export interface FactEventTable {
-  id: Generated<BigIntId>
+  id: GeneratedBigIntId
   fact_id: string
   user_id: string
   namespace: string

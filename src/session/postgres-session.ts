@@ -193,25 +193,34 @@ export class PostgresSession implements Session {
   }
 
   /**
-   * Removes and returns the newest item, or `undefined` when there is none. Concurrent pops
-   * never return the same item (the row is locked with SKIP LOCKED).
+   * Removes and returns the newest item, or `undefined` when there is none. Pops serialise on the
+   * session row (like appends), so concurrent pops never return the same item and never skip one.
    */
   async popItem(): Promise<AgentInputItem | undefined> {
     const { db } = await this.#handle()
-    const newest = db
-      .selectFrom('agent_messages')
-      .select('id')
-      .where('session_id', '=', this.#sessionId)
-      .orderBy('id', 'desc')
-      .limit(1)
-      .forUpdate()
-      .skipLocked()
     const row = await run(
-      db
-        .deleteFrom('agent_messages')
-        .where('id', '=', newest)
-        .returning(sql<string>`message_data::text`.as('data'))
-        .executeTakeFirst(),
+      db.transaction().execute(async (trx) => {
+        // Not SKIP LOCKED: an extraction job citing the newest item holds a key-share lock on it,
+        // and skipping would pop the wrong item. Waiting on the session row is correct and rare.
+        const locked = await trx
+          .selectFrom('agent_sessions')
+          .select('session_id')
+          .where('session_id', '=', this.#sessionId)
+          .forUpdate()
+          .executeTakeFirst()
+        if (!locked) return undefined
+        const newest = trx
+          .selectFrom('agent_messages')
+          .select('id')
+          .where('session_id', '=', this.#sessionId)
+          .orderBy('id', 'desc')
+          .limit(1)
+        return trx
+          .deleteFrom('agent_messages')
+          .where('id', '=', newest)
+          .returning(sql<string>`message_data::text`.as('data'))
+          .executeTakeFirst()
+      }),
     )
     return row ? decodeItem(row.data) : undefined
   }

@@ -1,5 +1,6 @@
 import type { AgentInputItem } from '@openai/agents'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openBackend, type Backend } from '../../helpers/databases.js'
@@ -127,6 +128,25 @@ describe.each<Backend>(['pglite', 'postgres'])('PostgresSession on %s', (backend
     expect(new Set(values).size).toBe(10)
     expect(values.every((v) => v !== undefined)).toBe(true)
     expect(await session({ sessionId: id }).getItems()).toHaveLength(10)
+  })
+
+  it.runIf(backend === 'postgres')('pops the newest item even while another transaction holds a key-share lock on it', async () => {
+    // An extraction job inserting fact_sources holds exactly this lock on the item it cites.
+    const s = session()
+    await s.addItems([item('older'), item('newest')])
+    const other = new pg.Client({ connectionString: inject('databaseUrl') })
+    await other.connect()
+    await other.query('begin')
+    await other.query(
+      'select id from agent_messages where session_id = $1 order by id desc limit 1 for key share',
+      [await s.getSessionId()],
+    )
+    const popping = s.popItem()
+    await new Promise((r) => setTimeout(r, 100))
+    await other.query('commit')
+    await other.end()
+    expect(await popping).toEqual(item('newest'))
+    expect(texts(await s.getItems())).toEqual(['older'])
   })
 
   it('clearSession removes every item and leaves the session usable', async () => {
