@@ -87,8 +87,13 @@ export async function createExtractionQueue(options: ExtractionQueueOptions): Pr
     backoffMs: options.backoffMs ?? 1_000,
     timeoutMs: options.enqueueTimeoutMs ?? 2_000,
   }
-  const enqueue = (job: ExtractionJob, extra: { retryFailed?: boolean | undefined } = {}) =>
-    enqueueExtraction(queue, job, { ...jobOptions, ...extra })
+  const enqueue = async (job: ExtractionJob, extra: { retryFailed?: boolean | undefined } = {}) => {
+    // Once a connection attempt has failed, refuse at once rather than wait out the timeout on every turn.
+    if (connection.status === 'reconnecting' || connection.status === 'end') {
+      throw unavailable(job, new Error(`Redis connection is ${connection.status}`))
+    }
+    return enqueueExtraction(queue, job, { ...jobOptions, ...extra })
+  }
   return {
     name,
     queue,
