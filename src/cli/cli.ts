@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { createDb } from '../db/create-db.js'
 import { migrate } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
+import { runSweepCommand, runWorkerCommand } from './queue-commands.js'
 
 const HELP = `factline — PostgreSQL memory for OpenAI Agents SDK agents
 
@@ -9,6 +10,8 @@ Usage: factline <command> [options]
 
 Commands:
   migrate    create or upgrade the tables (safe to run twice, or from several processes)
+  worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL)
+  sweep      re-enqueue sessions whose fact extraction lags behind their transcript
 
 Run \`factline <command> --help\` for a command's options.
 Environment: DATABASE_URL (PostgreSQL; without it the embedded PGlite in .factline/pglite is used)
@@ -69,6 +72,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'migrate':
         return await runMigrate(rest)
+      case 'worker':
+        return await runWorkerCommand(rest)
+      case 'sweep':
+        return await runSweepCommand(rest)
       case undefined:
       case 'help':
       case '--help':

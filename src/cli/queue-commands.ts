@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util'
+import { configFromEnv } from '../config.js'
+import { createJsonLogger } from '../logger.js'
+import { startWorkerFromConfig, sweepFromConfig } from '../queue/start-worker.js'
+
+export const WORKER_HELP = `Usage: factline worker [--concurrency N] [--sweep-interval MS]
+
+Runs the extraction worker until SIGTERM/SIGINT, then finishes running jobs and exits.
+  --concurrency N        jobs at once (default: $FACTLINE_WORKER_CONCURRENCY, else 4)
+  --sweep-interval MS    how often to re-enqueue lagging sessions; 0 disables (default: 60000)
+Environment: DATABASE_URL and REDIS_URL (required), OPENAI_API_KEY / OPENAI_BASE_URL (optional:
+without a key the offline rule extractor and hashing embedder are used). Logs are JSON lines on stderr.
+`
+
+export const SWEEP_HELP = `Usage: factline sweep [--user ID] [--json]
+
+Enqueues extraction for every session whose extraction watermark lags its newest message
+(e.g. turns stored while Redis was down). Exits 1 if any session could not be enqueued.
+  --user ID    only this user's sessions
+  --json       print the result as JSON
+Environment: DATABASE_URL and REDIS_URL (required).
+`
+
+function positiveInt(flag: string, value: string | undefined, min = 1): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) {
+    throw Object.assign(new Error(`${flag} must be an integer >= ${min}, got ${value}`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' })
+  }
+  return n
+}
+
+/** `factline worker`: resolves with an exit code once a signal has stopped the worker cleanly. */
+export async function runWorkerCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      concurrency: { type: 'string' },
+      'sweep-interval': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    process.stdout.write(WORKER_HELP)
+    return 0
+  }
+  const config = configFromEnv()
+  const concurrency = positiveInt('--concurrency', values.concurrency)
+  const sweepIntervalMs = positiveInt('--sweep-interval', values['sweep-interval'], 0)
+  const logger = createJsonLogger(config.logLevel)
+  const started = await startWorkerFromConfig(
+    { ...config, ...(concurrency !== undefined ? { workerConcurrency: concurrency } : {}) },
+    { logger, ...(sweepIntervalMs !== undefined ? { sweepIntervalMs } : {}) },
+  )
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve)
+    process.once('SIGINT', resolve)
+  })
+  logger.info('shutting down: finishing running jobs', { signal })
+  await started.close()
+  logger.info('worker stopped')
+  return 0
+}
+
+/** `factline sweep`. */
+export async function runSweepCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      user: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    process.stdout.write(SWEEP_HELP)
+    return 0
+  }
+  const result = await sweepFromConfig(configFromEnv(), { userId: values.user })
+  const failed = result.failed.map((f) => ({ sessionId: f.sessionId, error: f.error.message }))
+  if (values.json) process.stdout.write(`${JSON.stringify({ enqueued: result.enqueued, failed })}\n`)
+  else {
+    process.stdout.write(`enqueued ${result.enqueued} session(s)${failed.length ? `, ${failed.length} failed` : ''}\n`)
+    for (const f of failed) process.stderr.write(`  ${f.sessionId}: ${f.error}\n`)
+  }
+  return failed.length > 0 ? 1 : 0
+}

@@ -1,0 +1,28 @@
+/**
+ * The extraction worker process: `node dist/workers/extraction-worker.js` (or `factline worker`).
+ * Env: DATABASE_URL, REDIS_URL, optional OPENAI_API_KEY / OPENAI_BASE_URL, FACTLINE_WORKER_CONCURRENCY.
+ * Scale by running more of these; SIGTERM/SIGINT finish running jobs before exiting.
+ */
+import { configFromEnv } from '../src/config.js'
+import { createJsonLogger } from '../src/logger.js'
+import { startWorkerFromConfig } from '../src/queue/start-worker.js'
+
+const config = configFromEnv()
+const logger = createJsonLogger(config.logLevel)
+const started = await startWorkerFromConfig(config, { logger })
+
+let stopping = false
+const stop = (signal: NodeJS.Signals) => {
+  if (stopping) return
+  stopping = true
+  logger.info('shutting down: finishing running jobs', { signal })
+  started.close().then(
+    () => logger.info('worker stopped'),
+    (error: unknown) => {
+      logger.error('shutdown failed', { error: (error as Error).message })
+      process.exitCode = 1
+    },
+  )
+}
+process.once('SIGTERM', stop)
+process.once('SIGINT', stop)
