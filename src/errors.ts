@@ -15,6 +15,7 @@ export type FactlineErrorCode =
   | 'embedding_failed'
   | 'queue_unavailable'
   | 'session_conflict'
+  | 'timeout'
 
 export type FactlineErrorOptions = { details?: Record<string, unknown>; cause?: unknown }
 

@@ -1,3 +1,13 @@
+export {
+  createMemory,
+  FactlineOptionsSchema,
+  type FactlineOptions,
+  type FactlineConfig,
+  type Memory,
+  type MemoryScope,
+  type MemoryRunOptions,
+} from './memory.js'
+export { configFromEnv, type EnvConfig } from './config.js'
 export { FactlineError, isFactlineError, type FactlineErrorCode, type FactlineErrorOptions } from './errors.js'
 export { quietLogger, createJsonLogger, type Logger } from './logger.js'
 export {
@@ -50,3 +60,15 @@ export type {
   CandidateFact,
   CandidateFactInput,
 } from './extract/extractor.js'
+export { RuleExtractor, type RuleExtractorOptions } from './extract/rule-extractor.js'
+export { OpenAIExtractor, createOpenAIExtractor, type OpenAIExtractorOptions } from './extract/openai-extractor.js'
+export { createFactStore, type FactStore, type AddFactInput, type UpdateFactInput, type ListFactsInput } from './facts/fact-store.js'
+export type { Fact, FactScope, FactSourceRef, FactEventMeta } from './facts/fact.js'
+export { explainFact, type FactExplanation, type ExplainedSource, type ExplainedEvent } from './facts/explain.js'
+export { forgetUser, type ForgetUserResult } from './facts/forget-user.js'
+export { recallFacts, type RecallOptions, type RecalledFact } from './recall/recall.js'
+export { createExtractionQueue, type ExtractionQueue, type ExtractionQueueOptions } from './queue/extraction-queue.js'
+export { createExtractionWorker, type ExtractionWorker, type ExtractionWorkerOptions } from './queue/extraction-worker.js'
+export { createInlineExtraction, type InlineExtraction } from './queue/inline-extraction.js'
+export { processSessionExtraction, type ExtractionResult } from './queue/extraction-processor.js'
+export { sweep, type SweepResult } from './queue/sweep.js'

@@ -1,0 +1,68 @@
+import { z } from 'zod'
+import { parseOrThrow } from './errors.js'
+
+/** Settings read from the environment: the one place factline reads env vars. */
+export interface EnvConfig {
+  /** DATABASE_URL: PostgreSQL; absent means embedded PGlite. */
+  databaseUrl: string | undefined
+  /** FACTLINE_DATA_DIR: embedded PGlite folder. */
+  dataDir: string | undefined
+  /** REDIS_URL: BullMQ queue; absent means extraction runs in process. */
+  redisUrl: string | undefined
+  /** OPENAI_API_KEY: LLM extraction and OpenAI embeddings; absent means the offline ones. */
+  openaiApiKey: string | undefined
+  /** OPENAI_BASE_URL: any OpenAI-compatible server. */
+  openaiBaseUrl: string | undefined
+  /** FACTLINE_EXTRACTION_MODEL */
+  extractionModel: string | undefined
+  /** FACTLINE_EMBEDDING_MODEL */
+  embeddingModel: string | undefined
+  /** FACTLINE_EMBEDDING_DIMENSIONS */
+  embeddingDimensions: number | undefined
+  /** FACTLINE_WORKER_CONCURRENCY @defaultValue 4 */
+  workerConcurrency: number
+  /** FACTLINE_NAMESPACE @defaultValue 'default' */
+  namespace: string | undefined
+  /** FACTLINE_LOG_LEVEL @defaultValue 'info' */
+  logLevel: 'debug' | 'info' | 'warn' | 'error'
+}
+
+const blankAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
+const optionalString = z.preprocess(blankAsUndefined, z.string().optional())
+const optionalInt = z.preprocess(blankAsUndefined, z.coerce.number().int().positive().optional())
+
+const EnvSchema = z.object({
+  DATABASE_URL: optionalString,
+  FACTLINE_DATA_DIR: optionalString,
+  REDIS_URL: optionalString,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalString,
+  FACTLINE_EXTRACTION_MODEL: optionalString,
+  FACTLINE_EMBEDDING_MODEL: optionalString,
+  FACTLINE_EMBEDDING_DIMENSIONS: optionalInt,
+  FACTLINE_WORKER_CONCURRENCY: z.preprocess(blankAsUndefined, z.coerce.number().int().min(1).max(256).default(4)),
+  FACTLINE_NAMESPACE: optionalString,
+  FACTLINE_LOG_LEVEL: z.preprocess(blankAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+})
+
+/**
+ * Reads factline's settings from environment variables. Blank values count as unset (so
+ * docker-compose's `${OPENAI_API_KEY:-}` means "no key").
+ * @throws FactlineError `invalid_config` naming the variable.
+ */
+export function configFromEnv(env: Record<string, string | undefined> = process.env): EnvConfig {
+  const e = parseOrThrow(EnvSchema, env, 'invalid_config', 'Invalid environment')
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.FACTLINE_DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    openaiApiKey: e.OPENAI_API_KEY,
+    openaiBaseUrl: e.OPENAI_BASE_URL,
+    extractionModel: e.FACTLINE_EXTRACTION_MODEL,
+    embeddingModel: e.FACTLINE_EMBEDDING_MODEL,
+    embeddingDimensions: e.FACTLINE_EMBEDDING_DIMENSIONS,
+    workerConcurrency: e.FACTLINE_WORKER_CONCURRENCY,
+    namespace: e.FACTLINE_NAMESPACE,
+    logLevel: e.FACTLINE_LOG_LEVEL,
+  }
+}

@@ -1,0 +1,82 @@
+import { Agent, setTracingDisabled } from '@openai/agents'
+import { assistantMessage, ScriptedModel } from '@openai/agents/testing'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { createMemory, type Memory } from '../../../src/memory.js'
+import { uniqueId } from '../../helpers/test-env.js'
+
+setTracingDisabled(true)
+
+type Setup = 'embedded' | 'postgres+redis+worker'
+
+/** The model's instructions on a given call: where the context block lands. */
+const instructionsOf = (model: ScriptedModel, call = 0) => model.calls[call]?.request.systemInstructions ?? ''
+
+describe.each<Setup>(['embedded', 'postgres+redis+worker'])('memory end to end (%s)', (setup) => {
+  let memory: Memory
+
+  beforeAll(async () => {
+    memory =
+      setup === 'embedded'
+        ? await createMemory({ database: { dataDir: 'memory://' }, env: false })
+        : await createMemory({
+            database: { url: inject('databaseUrl') },
+            queue: { url: inject('redisUrl'), name: uniqueId('test') },
+            env: false,
+          })
+    if (setup !== 'embedded') await memory.worker({ concurrency: 2, sweepIntervalMs: 0 })
+  })
+  afterAll(async () => {
+    await memory.close()
+  })
+
+  const agentWith = (model: ScriptedModel) => new Agent({ name: 'Assistant', instructions: 'Be brief.', model })
+
+  it("recalls a fact from one session in another session's run, traces it, and forgets it when the turn is popped", async () => {
+    const ada = uniqueId('ada')
+    const sessionA = memory.session(uniqueId('a'), { userId: ada })
+    const sessionB = memory.session(uniqueId('b'), { userId: ada })
+
+    const modelA = new ScriptedModel([[assistantMessage('Noted!')]])
+    await memory.run(agentWith(modelA), 'By the way, I live in Lisbon.', { session: sessionA })
+    expect(modelA.calls).toHaveLength(1)
+    await memory.flush()
+
+    const modelB = new ScriptedModel([[assistantMessage('You live in Lisbon.')]])
+    await memory.run(agentWith(modelB), 'Where do I live?', { session: sessionB })
+    const instructions = instructionsOf(modelB)
+    expect(instructions).toMatch(/^Be brief\.\n\n## What you know about this user/)
+    expect(instructions).toContain('Lives in Lisbon')
+
+    const [fact] = await memory.recall({ userId: ada, query: 'where do I live' })
+    expect(fact?.content).toBe('Lives in Lisbon')
+    const why = await memory.explain(fact!.id, { userId: ada })
+    expect(why.sources).toHaveLength(1)
+    expect(why.sources[0]).toMatchObject({ sessionId: await sessionA.getSessionId(), role: 'user' })
+    expect(why.sources[0]!.text).toContain('I live in Lisbon')
+
+    // "Wait, I meant…": pop the turn (assistant reply, then the user's message) in session A.
+    await sessionA.popItem()
+    await sessionA.popItem()
+    const modelC = new ScriptedModel([[assistantMessage('I do not know.')]])
+    await memory.run(agentWith(modelC), 'Where do I live?', { session: sessionB })
+    expect(instructionsOf(modelC)).toBe('Be brief.')
+  })
+
+  it("never puts another user's facts in a run", async () => {
+    const alice = uniqueId('alice')
+    const bob = uniqueId('bob')
+    const model = new ScriptedModel([[assistantMessage('ok')]])
+    await memory.run(agentWith(model), 'I work at Initech.', { session: memory.session(uniqueId('s'), { userId: alice }) })
+    await memory.flush()
+    const bobModel = new ScriptedModel([[assistantMessage('ok')]])
+    await memory.run(agentWith(bobModel), 'Where do I work?', { session: memory.session(uniqueId('s'), { userId: bob }) })
+    expect(instructionsOf(bobModel)).toBe('Be brief.')
+    expect(await memory.recall({ userId: bob, query: 'where do I work' })).toEqual([])
+  })
+
+  it('leaves the instructions exactly as they were when nothing is relevant', async () => {
+    const model = new ScriptedModel([[assistantMessage('hi')]])
+    await memory.run(agentWith(model), 'Hello there', { session: memory.session(uniqueId('s'), { userId: uniqueId('u') }) })
+    expect(instructionsOf(model)).toBe('Be brief.')
+  })
+})
