@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { createDb } from '../db/create-db.js'
 import { migrate } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
+import { runDemo } from './demo.js'
 import { runSweepCommand, runWorkerCommand } from './queue-commands.js'
 
 const HELP = `factline — PostgreSQL memory for OpenAI Agents SDK agents
@@ -10,6 +11,7 @@ Usage: factline <command> [options]
 
 Commands:
   migrate    create or upgrade the tables (safe to run twice, or from several processes)
+  demo       an offline walkthrough: two sessions, extraction, cross-session recall, provenance
   worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL)
   sweep      re-enqueue sessions whose fact extraction lags behind their transcript
 
@@ -72,6 +74,9 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'migrate':
         return await runMigrate(rest)
+      case 'demo':
+        await runDemo()
+        return EXIT.ok
       case 'worker':
         return await runWorkerCommand(rest)
       case 'sweep':
