@@ -15,12 +15,12 @@ import { configFromEnv } from './config.js'
 import { ContextBlockOptionsSchema } from './context/context-block.js'
 import { prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from './db/create-db.js'
-import { assertMigrated, migrate } from './db/migrate.js'
+import { assertMigrated, migrate, readEmbeddingDimensions } from './db/migrate.js'
 import type { TableNameOptions } from './db/table-names.js'
 import type { Embedder } from './embed/embedder.js'
-import { HashEmbedder } from './embed/hash-embedder.js'
+import { DEFAULT_HASH_DIMENSIONS, HashEmbedder } from './embed/hash-embedder.js'
 import { OpenAIEmbedder } from './embed/openai-embedder.js'
-import { FactlineError, parseOrThrow } from './errors.js'
+import { FactlineError, isFactlineError, parseOrThrow } from './errors.js'
 import type { Extractor } from './extract/extractor.js'
 import { OpenAIExtractor } from './extract/openai-extractor.js'
 import { RuleExtractor } from './extract/rule-extractor.js'
@@ -214,7 +214,13 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
 
   try {
     const openai = resolveOpenAI(o.openai, env)
-    const embedder = o.embedder ?? (openai ? new OpenAIEmbedder(openai.embedder) : new HashEmbedder())
+    // The hashing embedder works at any dimension, so offline it adopts the database's.
+    const stored = await readEmbeddingDimensions(handle).catch((error: unknown) => {
+      if (isFactlineError(error, 'migration_required')) return undefined
+      throw error
+    })
+    const embedder =
+      o.embedder ?? (openai ? new OpenAIEmbedder(openai.embedder) : new HashEmbedder({ dimensions: stored ?? DEFAULT_HASH_DIMENSIONS }))
     const extractor = o.extractor ?? (openai ? new OpenAIExtractor(openai.extractor) : new RuleExtractor())
 
     if (o.createTables) await migrate(handle, { embeddingDimensions: embedder.dimensions })
