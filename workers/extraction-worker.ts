@@ -24,5 +24,7 @@ const stop = (signal: NodeJS.Signals) => {
     },
   )
 }
-process.once('SIGTERM', stop)
-process.once('SIGINT', stop)
+// `on`, not `once`: the Agents SDK's tracing calls process.exit() on these signals when it sees no
+// other listener, which would abandon running jobs mid-shutdown. `stopping` ignores repeats.
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)

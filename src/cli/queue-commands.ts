@@ -53,14 +53,24 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     { ...config, ...(concurrency !== undefined ? { workerConcurrency: concurrency } : {}) },
     { logger, ...(sweepIntervalMs !== undefined ? { sweepIntervalMs } : {}) },
   )
+  // `on`, not `once`, and removed only after closing: the Agents SDK's tracing also listens for
+  // these signals and calls process.exit() when it finds no other listener, which would cut the
+  // shutdown short and abandon running jobs.
+  let onSignal: (signal: NodeJS.Signals) => void = () => {}
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve)
-    process.once('SIGINT', resolve)
+    onSignal = resolve
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
   })
-  logger.info('shutting down: finishing running jobs', { signal })
-  await started.close()
-  logger.info('worker stopped')
-  return 0
+  try {
+    logger.info('shutting down: finishing running jobs', { signal })
+    await started.close()
+    logger.info('worker stopped')
+    return 0
+  } finally {
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+  }
 }
 
 /** `factline sweep`. */

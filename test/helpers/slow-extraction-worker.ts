@@ -1,6 +1,7 @@
 /**
  * A worker process for the crash test: its extractor announces `started <sessionId>` on stdout
- * and then sleeps, so the parent can SIGKILL it mid-job. Env: DATABASE_URL, REDIS_URL, QUEUE_NAME.
+ * and then sleeps (SLOW_MS, default 120 s), so the parent can kill it mid-job. SIGTERM closes the
+ * worker gracefully and prints `stopped`. Env: DATABASE_URL, REDIS_URL, QUEUE_NAME.
  */
 import { createDb } from '../../src/db/create-db.js'
 import { HashEmbedder } from '../../src/embed/hash-embedder.js'
@@ -15,9 +16,9 @@ const env = (name: string) => {
 }
 
 const handle = await createDb({ url: env('DATABASE_URL') })
-await createExtractionWorker({
+const worker = await createExtractionWorker({
   db: handle,
-  extractor: new SlowExtractor(new RuleExtractor(), 120_000, (input) => {
+  extractor: new SlowExtractor(new RuleExtractor(), Number(process.env.SLOW_MS ?? 120_000), (input) => {
     process.stdout.write(`started ${input.items[0]?.sessionId}\n`)
   }),
   embedder: new HashEmbedder(),
@@ -27,5 +28,11 @@ await createExtractionWorker({
   lockDuration: 1_000,
   stalledInterval: 500,
   sweepIntervalMs: 0,
+})
+process.on('SIGTERM', () => {
+  void worker
+    .close()
+    .then(() => handle.close())
+    .then(() => process.stdout.write('stopped\n'))
 })
 process.stdout.write('ready\n')

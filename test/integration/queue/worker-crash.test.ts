@@ -21,30 +21,40 @@ afterAll(async () => {
   await handle.close()
 })
 
+/** Spawns test/helpers/slow-extraction-worker.ts and collects its stdout lines. */
+function spawnSlowWorker(queueName: string, slowMs: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/slow-extraction-worker.ts'], {
+    env: { ...process.env, DATABASE_URL: inject('databaseUrl'), REDIS_URL: inject('redisUrl'), QUEUE_NAME: queueName, SLOW_MS: String(slowMs) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  const seen: string[] = []
+  createInterface({ input: child.stdout! }).on('line', (line) => seen.push(line))
+  const saw = (line: string, what: string) => waitFor(async () => seen.includes(line), what, 30_000)
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  return { child, exited, saw, kill }
+}
+
 describe('a worker killed mid-job', () => {
   it('loses nothing: after SIGKILL another worker finishes the job exactly once', async () => {
     const queueName = `test-${randomUUID()}`
     const redisUrl = inject('redisUrl')
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/slow-extraction-worker.ts'], {
-      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), REDIS_URL: redisUrl, QUEUE_NAME: queueName },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)))
-    const lines = createInterface({ input: child.stdout! })
-    const seen: string[] = []
-    lines.on('line', (line) => seen.push(line))
-
+    const worker = spawnSlowWorker(queueName, 120_000)
     const queue = await createExtractionQueue({ connection: { url: redisUrl }, queueName, coalesceMs: 0 })
     const userId = uniqueId('user')
     const sessionId = uniqueId('session')
     const session = new PostgresSession({ sessionId, userId, db: handle, onItemsAdded: queue.onItemsAdded })
     try {
-      await waitFor(async () => seen.includes('ready'), 'the child worker to start', 30_000)
+      await worker.saw('ready', 'the child worker to start')
       await session.addItems([{ role: 'user', content: 'I live in Vienna and I work at Umbrella.' }])
       // The child is now inside the job's transaction, holding the user's advisory lock.
-      await waitFor(async () => seen.includes(`started ${sessionId}`), 'the child to start the job')
-      child.kill('SIGKILL')
-      expect(await exited).toBe('SIGKILL')
+      await worker.saw(`started ${sessionId}`, 'the child to start the job')
+      worker.child.kill('SIGKILL')
+      expect((await worker.exited).signal).toBe('SIGKILL')
       expect(await listFacts(handle.db, { userId, namespace: 'default' })).toEqual([])
 
       const rescuer = await createExtractionWorker({
@@ -71,7 +81,29 @@ describe('a worker killed mid-job', () => {
         await rescuer.close()
       }
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      worker.kill()
+      await queue.close()
+    }
+  })
+
+  it('on SIGTERM finishes the running job before exiting', async () => {
+    const queueName = `test-${randomUUID()}`
+    const worker = spawnSlowWorker(queueName, 1_500)
+    const queue = await createExtractionQueue({ connection: { url: inject('redisUrl') }, queueName, coalesceMs: 0 })
+    const userId = uniqueId('user')
+    const sessionId = uniqueId('session')
+    const session = new PostgresSession({ sessionId, userId, db: handle, onItemsAdded: queue.onItemsAdded })
+    try {
+      await worker.saw('ready', 'the child worker to start')
+      await session.addItems([{ role: 'user', content: 'My name is Hedy.' }])
+      await worker.saw(`started ${sessionId}`, 'the child to start the job')
+      worker.child.kill('SIGTERM')
+      await worker.saw('stopped', 'the child to shut down')
+      expect(await worker.exited).toEqual({ code: 0, signal: null })
+      expect((await listFacts(handle.db, { userId, namespace: 'default' })).map((f) => f.content)).toEqual(['Name is Hedy'])
+      expect(await queue.queue.getJobCounts('completed', 'active', 'wait')).toEqual({ completed: 1, active: 0, wait: 0 })
+    } finally {
+      worker.kill()
       await queue.close()
     }
   })
