@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { createDb } from '../db/create-db.js'
 import { migrate } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
+import { FACTS_HELP, runFactsCommand, runSessionsCommand, SESSIONS_HELP, UsageError } from './data-commands.js'
 import { runDemo } from './demo.js'
 import { runSweepCommand, runWorkerCommand } from './queue-commands.js'
 
@@ -14,6 +15,8 @@ Commands:
   demo       an offline walkthrough: two sessions, extraction, cross-session recall, provenance
   worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL)
   sweep      re-enqueue sessions whose fact extraction lags behind their transcript
+  sessions   list sessions, or show one's transcript
+  facts      list a user's facts, explain one (its sources and history), forget one or a user
 
 Run \`factline <command> --help\` for a command's options.
 Environment: DATABASE_URL (PostgreSQL; without it the embedded PGlite in .factline/pglite is used)
@@ -66,7 +69,7 @@ async function runMigrate(argv: string[]): Promise<number> {
   }
 }
 
-class UsageError extends Error {}
+const stdout = (text: string) => void process.stdout.write(text)
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -81,6 +84,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runWorkerCommand(rest)
       case 'sweep':
         return await runSweepCommand(rest)
+      case 'sessions':
+        return await runSessionsCommand(rest, stdout)
+      case 'facts':
+        return await runFactsCommand(rest, stdout)
       case undefined:
       case 'help':
       case '--help':
@@ -92,7 +99,8 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`factline: ${(error as Error).message}\n\n${HELP}`)
+      const help = command === 'sessions' ? SESSIONS_HELP : command === 'facts' ? FACTS_HELP : HELP
+      process.stderr.write(`factline ${command ?? ''}: ${(error as Error).message}\n\n${help}`)
       return EXIT.usage
     }
     const code = error instanceof FactlineError ? ` [${error.code}]` : ''

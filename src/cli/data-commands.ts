@@ -1,0 +1,217 @@
+import { parseArgs } from 'node:util'
+import { sql } from 'kysely'
+import { configFromEnv } from '../config.js'
+import { createDb, type FactlineDb } from '../db/create-db.js'
+import { assertMigrated } from '../db/migrate.js'
+import { FactlineError } from '../errors.js'
+import { explainFact } from '../facts/explain.js'
+import { forgetInTx } from '../facts/fact-writes.js'
+import { listFacts } from '../facts/fact-repository.js'
+import { forgetUser } from '../facts/forget-user.js'
+import type { FactStatus } from '../db/schema.js'
+import { decodeItem } from '../session/item-codec.js'
+import { itemText } from '../session/item-text.js'
+import { clip, formatTable } from './table.js'
+
+/** A mistake in how the command was called: exit code 2, and the message names the argument. */
+export class UsageError extends Error {}
+
+export const SESSIONS_HELP = `Usage:
+  factline sessions list [--user ID] [--limit N] [--json]    sessions, most recently active first
+  factline sessions show SESSION_ID [--limit N] [--json]      a session's items, oldest first
+Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factline/pglite).
+`
+
+export const FACTS_HELP = `Usage:
+  factline facts list --user ID [--namespace NS] [--status active|superseded|retracted|forgotten|all] [--json]
+  factline facts explain FACT_ID [--json]         where a fact came from, its history and what it replaced
+  factline facts forget FACT_ID [--reason TEXT]   erase one fact's content (kept as a tombstone)
+  factline facts forget --user ID                 delete everything stored about a user
+Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factline/pglite).
+`
+
+type Out = (text: string) => void
+
+async function openDb(): Promise<FactlineDb> {
+  const env = configFromEnv()
+  const handle = await createDb(env.databaseUrl ? { url: env.databaseUrl } : env.dataDir ? { dataDir: env.dataDir } : undefined)
+  try {
+    await assertMigrated(handle)
+  } catch (error) {
+    await handle.close()
+    throw error
+  }
+  return handle
+}
+
+async function withDb<T>(fn: (handle: FactlineDb) => Promise<T>): Promise<T> {
+  const handle = await openDb()
+  try {
+    return await fn(handle)
+  } finally {
+    await handle.close()
+  }
+}
+
+function limitOf(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a positive integer, got ${value}`)
+  return n
+}
+
+function onePositional(positionals: string[], name: string): string {
+  if (positionals.length !== 1 || !positionals[0]) throw new UsageError(`expected exactly one ${name}, got ${positionals.length}`)
+  return positionals[0]
+}
+
+/** `factline sessions list|show`. */
+export async function runSessionsCommand(argv: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = argv
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help || sub === undefined || sub === '--help') {
+    out(SESSIONS_HELP)
+    return sub === undefined ? 2 : 0
+  }
+  if (sub === 'list') {
+    if (positionals.length > 0) throw new UsageError(`sessions list takes no positional arguments, got "${positionals[0]}"`)
+    const rows = await withDb(async ({ db }) => {
+      let q = db
+        .selectFrom('agent_sessions as s')
+        .select([
+          's.session_id',
+          's.user_id',
+          's.namespace',
+          's.updated_at',
+          's.extracted_through',
+          (eb) => eb.selectFrom('agent_messages as m').whereRef('m.session_id', '=', 's.session_id').select(sql<string>`count(*)`.as('n')).as('items'),
+        ])
+        .orderBy('s.updated_at', 'desc')
+        .limit(limitOf(values.limit, 50))
+      if (values.user !== undefined) q = q.where('s.user_id', '=', values.user)
+      return q.execute()
+    })
+    if (values.json) {
+      out(`${JSON.stringify(rows.map((r) => ({ sessionId: r.session_id, userId: r.user_id, namespace: r.namespace, items: Number(r.items), updatedAt: r.updated_at, extractedThrough: Number(r.extracted_through) })))}\n`)
+    } else {
+      out(formatTable(['SESSION', 'USER', 'NAMESPACE', 'ITEMS', 'UPDATED'], rows.map((r) => [r.session_id, r.user_id ?? '-', r.namespace, String(r.items), r.updated_at.toISOString()])))
+    }
+    return 0
+  }
+  if (sub === 'show') {
+    const sessionId = onePositional(positionals, 'SESSION_ID')
+    const rows = await withDb(async ({ db }) => {
+      const session = await db.selectFrom('agent_sessions').select('session_id').where('session_id', '=', sessionId).executeTakeFirst()
+      if (!session) throw new FactlineError('not_found', `no session ${JSON.stringify(sessionId)}`)
+      const newest = await db
+        .selectFrom('agent_messages')
+        .select(['id', 'created_at', sql<string>`message_data::text`.as('data')])
+        .where('session_id', '=', sessionId)
+        .orderBy('id', 'desc')
+        .limit(limitOf(values.limit, 100))
+        .execute()
+      return newest.reverse()
+    })
+    if (values.json) {
+      out(`${JSON.stringify(rows.map((r) => ({ messageId: Number(r.id), createdAt: r.created_at, item: decodeItem(r.data) })))}\n`)
+    } else {
+      out(formatTable(['ID', 'ROLE', 'TEXT'], rows.map((r) => {
+        const t = itemText(decodeItem(r.data))
+        return [String(r.id), t.role, clip(t.text, 100)]
+      })))
+    }
+    return 0
+  }
+  throw new UsageError(`unknown sessions subcommand "${sub}" (expected list or show)`)
+}
+
+const STATUSES = ['active', 'superseded', 'retracted', 'forgotten', 'all'] as const
+
+/** `factline facts list|explain|forget`. */
+export async function runFactsCommand(argv: string[], out: Out): Promise<number> {
+  const [sub, ...rest] = argv
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string' },
+      namespace: { type: 'string', default: 'default' },
+      status: { type: 'string', default: 'active' },
+      reason: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help || sub === undefined || sub === '--help') {
+    out(FACTS_HELP)
+    return sub === undefined ? 2 : 0
+  }
+  if (sub === 'list') {
+    if (!values.user) throw new UsageError('facts list needs --user ID')
+    const status = values.status as (typeof STATUSES)[number]
+    if (!STATUSES.includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, got ${values.status}`)
+    const scope = { userId: values.user, namespace: values.namespace }
+    const facts = await withDb(({ db }) =>
+      listFacts(db, scope, { ...(status === 'all' ? {} : { status: status as FactStatus }), limit: limitOf(values.limit, 100) }),
+    )
+    if (values.json) out(`${JSON.stringify(facts)}\n`)
+    else out(formatTable(['ID', 'STATUS', 'KEY', 'SINCE', 'CONTENT'], facts.map((f) => [f.id, f.status, f.key ?? '-', f.validFrom.toISOString().slice(0, 10), clip(f.content)])))
+    return 0
+  }
+  if (sub === 'explain') {
+    const factId = onePositional(positionals, 'FACT_ID')
+    const why = await withDb(async (handle) => {
+      // An operator's tool: look the owner up, then explain within that user's scope as the API does.
+      const owner = await ownerOf(handle, factId)
+      return explainFact(handle, factId, owner)
+    })
+    if (values.json) {
+      out(`${JSON.stringify(why)}\n`)
+      return 0
+    }
+    const f = why.fact
+    out(`${f.content || '(forgotten)'}\n  id ${f.id} · user ${f.userId} · namespace ${f.namespace} · ${f.status}${f.key ? ` · key ${f.key}` : ''}\n  valid ${f.validFrom.toISOString()} → ${f.validTo?.toISOString() ?? 'now'}\n\n`)
+    out('Sources:\n')
+    out(formatTable(['SESSION', 'MESSAGE', 'ROLE', 'AT', 'TEXT'], why.sources.map((s) => [s.sessionId, String(s.messageId), s.role, s.createdAt.toISOString(), clip(s.text, 80)])))
+    out('\nHistory:\n')
+    out(formatTable(['AT', 'EVENT', 'BY', 'REASON'], why.events.map((e) => [e.createdAt.toISOString(), e.type, [e.extractor, e.model, e.jobId].filter(Boolean).join(' ') || '-', e.reason ?? ''])))
+    if (why.replaced.length > 0) out(`\nReplaced: ${why.replaced.map((r) => `"${r.content}" (${r.id})`).join(', ')}\n`)
+    if (why.replacedBy.length > 0) out(`\nReplaced by: ${why.replacedBy.map((r) => `"${r.content}" (${r.id})`).join(' → ')}\n`)
+    return 0
+  }
+  if (sub === 'forget') {
+    if (values.user !== undefined) {
+      if (positionals.length > 0) throw new UsageError('facts forget takes either FACT_ID or --user ID, not both')
+      const userId = values.user
+      const result = await withDb((handle) => forgetUser(handle, userId))
+      out(values.json ? `${JSON.stringify(result)}\n` : `forgot user ${userId}: ${result.sessions} sessions, ${result.messages} messages, ${result.facts} facts, ${result.events} events\n`)
+      return 0
+    }
+    const factId = onePositional(positionals, 'FACT_ID (or --user ID)')
+    const fact = await withDb(async (handle) => {
+      const owner = await ownerOf(handle, factId)
+      return handle.db.transaction().execute((trx) => forgetInTx(trx, owner, factId, { reason: values.reason ?? 'forgotten with the CLI' }))
+    })
+    out(values.json ? `${JSON.stringify(fact)}\n` : `forgot fact ${fact.id}\n`)
+    return 0
+  }
+  throw new UsageError(`unknown facts subcommand "${sub}" (expected list, explain or forget)`)
+}
+
+async function ownerOf(handle: FactlineDb, factId: string): Promise<{ userId: string; namespace: string }> {
+  const row = /^[0-9a-f-]{36}$/i.test(factId)
+    ? await handle.db.selectFrom('facts').select(['user_id', 'namespace']).where('id', '=', factId).executeTakeFirst()
+    : undefined
+  if (!row) throw new FactlineError('not_found', `no fact ${JSON.stringify(factId)}`)
+  return { userId: row.user_id, namespace: row.namespace }
+}
