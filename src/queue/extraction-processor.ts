@@ -205,7 +205,8 @@ async function extractAndWrite(
   items: ExtractionItem[],
   context: ExtractionContext,
 ) {
-  const { extractor, embedder, signal } = { ...deps, signal: context.signal }
+  const { extractor, embedder } = deps
+  const signal = context.signal
   const logger = deps.logger ?? quietLogger
   const existingFacts = await relevantFacts(trx, deps, scope, items, signal)
   const raw = await extractor.extract({ userId: scope.userId, namespace: scope.namespace, items, existingFacts }, signal)
