@@ -9,7 +9,7 @@ import { createExtractionQueue } from '../../../src/queue/extraction-queue.js'
 import { createExtractionWorker } from '../../../src/queue/extraction-worker.js'
 import { sweep } from '../../../src/queue/sweep.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
-import { openPostgres } from '../../helpers/databases.js'
+import { openPGlite, openPostgres } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
@@ -91,6 +91,33 @@ describe('Redis unreachable', () => {
       expect(result.failed).toEqual([{ sessionId: await session.getSessionId(), error: expect.objectContaining({ code: 'queue_unavailable' }) }])
     } finally {
       await dead.close()
+    }
+  })
+
+  it("is caught up by a worker's periodic sweep without anyone enqueueing", async () => {
+    // A database of its own, so the sweep sees only this test's sessions.
+    const own = await openPGlite()
+    const queueName = `test-${randomUUID()}`
+    const userId = uniqueId('user')
+    const session = new PostgresSession({ sessionId: uniqueId('session'), userId, db: own })
+    await session.addItems([{ role: 'user', content: 'I work at Hooli.' }])
+    const worker = await createExtractionWorker({
+      db: own,
+      extractor: new RuleExtractor(),
+      embedder: new HashEmbedder(),
+      connection: { url: inject('redisUrl') },
+      queueName,
+      sweepIntervalMs: 200,
+    })
+    try {
+      const facts = await waitFor(async () => {
+        const f = await listFacts(own.db, { userId, namespace: 'default' })
+        return f.length > 0 ? f : undefined
+      }, 'the periodic sweep to get the session extracted')
+      expect(facts.map((f) => f.content)).toEqual(['Works at Hooli'])
+    } finally {
+      await worker.close()
+      await own.close()
     }
   })
 })
