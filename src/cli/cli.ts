@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { configFromEnv } from '../config.js'
 import { createDb } from '../db/create-db.js'
 import { migrate } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
@@ -25,8 +26,10 @@ Environment: DATABASE_URL (PostgreSQL; without it the embedded PGlite in .factli
 const MIGRATE_HELP = `Usage: factline migrate [--database-url URL] [--embedding-dimensions N] [--json]
 
   --database-url URL          PostgreSQL connection string (default: $DATABASE_URL, else embedded PGlite)
-  --data-dir DIR              embedded PGlite folder when no URL is given (default: .factline/pglite)
-  --embedding-dimensions N    dimension of facts.embedding, fixed on first run (default: 1536)
+  --data-dir DIR              embedded PGlite folder when no URL is given
+                              (default: $FACTLINE_DATA_DIR, else .factline/pglite)
+  --embedding-dimensions N    dimension of facts.embedding, fixed on first run
+                              (default: $FACTLINE_EMBEDDING_DIMENSIONS, else 1536)
   --json                      print the result as JSON
 `
 
@@ -49,15 +52,17 @@ async function runMigrate(argv: string[]): Promise<number> {
     process.stdout.write(MIGRATE_HELP)
     return EXIT.ok
   }
-  const url = values['database-url'] ?? process.env.DATABASE_URL
-  let embeddingDimensions: number | undefined
+  const env = configFromEnv()
+  const url = values['database-url'] ?? env.databaseUrl
+  const dataDir = values['data-dir'] ?? env.dataDir
+  let embeddingDimensions: number | undefined = env.embeddingDimensions
   if (values['embedding-dimensions'] !== undefined) {
     embeddingDimensions = Number(values['embedding-dimensions'])
     if (!Number.isInteger(embeddingDimensions) || embeddingDimensions < 1) {
       throw new UsageError(`--embedding-dimensions must be a positive integer, got ${values['embedding-dimensions']}`)
     }
   }
-  const handle = await createDb(url ? { url } : values['data-dir'] ? { dataDir: values['data-dir'] } : undefined)
+  const handle = await createDb(url ? { url } : dataDir ? { dataDir } : undefined)
   try {
     const result = await migrate(handle, embeddingDimensions === undefined ? {} : { embeddingDimensions })
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)
