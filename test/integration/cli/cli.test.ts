@@ -1,3 +1,4 @@
+import type { AgentInputItem } from '@openai/agents'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -29,8 +30,8 @@ describe('factline CLI', () => {
     memory = await createMemory({ database: { url: inject('databaseUrl') }, queue: false, env: false })
     await memory.session(sessionId, { userId }).addItems([
       { role: 'user', content: 'I live in Porto and I work at Globex.' },
-      { role: 'assistant', content: 'Noted.' },
-    ])
+      { role: 'assistant', content: [{ type: 'output_text', text: 'Noted.' }] },
+    ] as AgentInputItem[])
     await memory.flush()
   })
   afterAll(async () => {
