@@ -67,7 +67,7 @@ describe('factline CLI', () => {
     const shown = JSON.parse((await factline('sessions', 'show', sessionId, '--json')).stdout) as Array<{ item: unknown }>
     expect(shown.map((r) => r.item)).toEqual([
       { role: 'user', content: 'I live in Porto and I work at Globex.' },
-      { role: 'assistant', content: 'Noted.' },
+      { role: 'assistant', content: [{ type: 'output_text', text: 'Noted.' }] },
     ])
     const missing = await factline('sessions', 'show', 'no-such-session')
     expect(missing.code).toBe(1)
