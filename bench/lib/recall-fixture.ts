@@ -1,0 +1,128 @@
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../../src/db/schema.js'
+import { cosineDistance, parseVectorLiteral, setIterativeScan, vectorText } from '../../src/db/vector.js'
+import { nearestScopedFacts } from '../../src/recall/nearest-facts.js'
+
+export const NAMESPACE = 'default'
+
+/** One way of finding a user's k nearest facts. */
+export interface Plan {
+  name: string
+  run(db: Kysely<Database>, userId: string, query: number[], k: number): Promise<string[]>
+}
+
+/** The plain query; the planner picks btree+sort or HNSW from its statistics. */
+export const plannerChoice: Plan = {
+  name: 'plain query, planner decides',
+  run: (db, userId, query, k) => plainQuery(db, userId, query, k, false),
+}
+
+/** The HNSW index with the user filter applied to what it returns (the btree is made unusable). */
+export function hnswPlan(name: string, mode: 'off' | 'strict_order' | 'relaxed_order'): Plan {
+  return {
+    name,
+    run: (db, userId, query, k) =>
+      db.transaction().execute(async (trx) => {
+        await setIterativeScan(trx, mode)
+        return plainQuery(trx, userId, query, k, true)
+      }),
+  }
+}
+
+/** What factline's recall runs for its vector candidates. */
+export const exactPerUser: Plan = {
+  name: 'exact per-user scan (materialized CTE) ← factline',
+  run: async (db, userId, query, k) =>
+    (await nearestScopedFacts(db, { userId, namespace: NAMESPACE }, query, k, { statuses: ['active'] })).map((r) => r.id),
+}
+
+async function plainQuery(db: Kysely<Database>, userId: string, query: number[], k: number, forceHnsw: boolean) {
+  // `user_id || ''` hides the column from the btree, leaving the planner the HNSW index or a seq scan.
+  const userColumn = forceHnsw ? sql<string>`(facts.user_id || '')` : sql<string>`facts.user_id`
+  const rows = await db
+    .selectFrom('facts')
+    .select('facts.id')
+    .where(userColumn, '=', userId)
+    .where('facts.namespace', '=', NAMESPACE)
+    .where('facts.status', '=', 'active')
+    .orderBy(cosineDistance('facts.embedding', query))
+    .limit(k)
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+/**
+ * Loads `facts` rows spread evenly over `users` users (`user-0` …), then builds the HNSW index.
+ *
+ * Vectors are generated inside PostgreSQL (`insert … select … from generate_series`, one
+ * `random()` per component, uniform in [-1, 1]) because embedding a million texts in Node would
+ * dominate the run. Uniform random vectors are the hard case for HNSW (no cluster structure), so
+ * the iterative-scan numbers are if anything pessimistic; the filter-loss effect depends only on
+ * how small a user's share of the table is.
+ */
+export async function loadRandomFacts(
+  db: Kysely<Database>,
+  facts: number,
+  users: number,
+  dimensions: number,
+  maintenanceWorkMem = '2GB',
+): Promise<{ loadSeconds: number; indexSeconds: number }> {
+  const t0 = performance.now()
+  await sql`drop index if exists facts_embedding_idx`.execute(db)
+  const batch = 20_000
+  for (let start = 0; start < facts; start += batch) {
+    const end = Math.min(facts, start + batch) - 1
+    // The `g > 0 or g <= 0` reference makes the vector subquery run once per row instead of once.
+    await sql`
+      insert into facts (user_id, namespace, content, embedding)
+      select 'user-' || (g % ${users}), ${NAMESPACE}, 'benchmark fact number ' || g,
+             (select array_agg(random() * 2 - 1)::vector from generate_series(1, ${dimensions}) where g > 0 or g <= 0)
+      from generate_series(${start}::int, ${end}::int) g`.execute(db)
+  }
+  const loadSeconds = (performance.now() - t0) / 1000
+  const t1 = performance.now()
+  await db.connection().execute(async (conn) => {
+    await sql`select set_config('maintenance_work_mem', ${maintenanceWorkMem}, false)`.execute(conn)
+    await sql`set max_parallel_maintenance_workers = 2`.execute(conn)
+    await sql`create index facts_embedding_idx on facts using hnsw (embedding vector_cosine_ops)`.execute(conn)
+    await sql`reset maintenance_work_mem`.execute(conn)
+    await sql`reset max_parallel_maintenance_workers`.execute(conn)
+  })
+  const indexSeconds = (performance.now() - t1) / 1000
+  await sql`analyze facts`.execute(db)
+  return { loadSeconds, indexSeconds }
+}
+
+/** The user's exact top k by cosine distance, computed in Node independently of every plan. */
+export async function groundTruth(db: Kysely<Database>, userId: string, query: number[], k: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('facts')
+    .select(['facts.id', vectorText('facts.embedding').as('embedding')])
+    .where('facts.user_id', '=', userId)
+    .where('facts.namespace', '=', NAMESPACE)
+    .where('facts.status', '=', 'active')
+    .execute()
+  return rows
+    .map((r) => ({ id: r.id, distance: 1 - cosine(parseVectorLiteral(r.embedding ?? '[]'), query) }))
+    .sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1))
+    .slice(0, k)
+    .map((r) => r.id)
+}
+
+function cosine(a: number[], b: number[]): number {
+  let dot = 0
+  let na = 0
+  let nb = 0
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? 0
+    const y = b[i] ?? 0
+    dot += x * y
+    na += x * x
+    nb += y * y
+  }
+  return dot / Math.sqrt(na * nb)
+}
+
+export function randomVector(dimensions: number): number[] {
+  return Array.from({ length: dimensions }, () => Math.random() * 2 - 1)
+}
