@@ -1,7 +1,7 @@
 import type OpenAI from 'openai'
 import { z } from 'zod'
 import { FactlineError, parseOrThrow } from '../errors.js'
-import { createOpenAIClient } from '../openai/client.js'
+import { clientOrApiKeySchemas, createOpenAIClient } from '../openai/client.js'
 import { errorMessage, errorStatus, withRetries } from '../openai/retry.js'
 import type { Embedder } from './embedder.js'
 
@@ -44,28 +44,13 @@ const commonOptions = {
   timeoutMs: z.number().int().positive().default(60_000),
 }
 
-// Duck-typed rather than `instanceof`, so a client from another copy of `openai` still works.
-const ClientSchema = z.custom<OpenAI>(
+const { withClient: WithClientSchema, withApiKey: WithApiKeySchema, either } = clientOrApiKeySchemas(
   (value) => typeof (value as { embeddings?: { create?: unknown } } | null)?.embeddings?.create === 'function',
-  'expected an OpenAI client instance',
+  commonOptions,
 )
 
-const WithClientSchema = z.strictObject({
-  /** A client you own; factline never closes it and disables its retries per request. */
-  client: ClientSchema,
-  ...commonOptions,
-})
-const WithApiKeySchema = z.strictObject({
-  apiKey: z.string().min(1),
-  /** Any OpenAI-compatible endpoint, e.g. from `OPENAI_BASE_URL`. @defaultValue the OpenAI API */
-  baseURL: z.url().optional(),
-  ...commonOptions,
-})
-
 /** Options for {@link OpenAIEmbedder}: an OpenAI `client`, or `apiKey` (and `baseURL`) to build one — never both. */
-export const OpenAIEmbedderOptionsSchema = z.union([WithClientSchema, WithApiKeySchema], {
-  error: 'expected `client` (an OpenAI instance) or `apiKey` (with an optional `baseURL`)',
-})
+export const OpenAIEmbedderOptionsSchema = either
 // The `never` fields make TypeScript reject `{ client, apiKey }`, as the schema does at runtime.
 export type OpenAIEmbedderOptions =
   | (z.input<typeof WithClientSchema> & { apiKey?: never; baseURL?: never })

@@ -3,7 +3,7 @@ import { zodResponseFormat } from 'openai/helpers/zod'
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import { z } from 'zod'
 import { FactlineError, parseOrThrow } from '../errors.js'
-import { createOpenAIClient } from '../openai/client.js'
+import { clientOrApiKeySchemas, createOpenAIClient } from '../openai/client.js'
 import { errorMessage, errorStatus, withRetries } from '../openai/retry.js'
 import {
   ExtractionAnswerSchema,
@@ -52,29 +52,14 @@ const commonOptions = {
   timeoutMs: z.number().int().positive().default(120_000),
 }
 
-// Duck-typed rather than `instanceof`, so a client from another copy of `openai` still works.
-const ClientSchema = z.custom<OpenAI>(
+const { withClient: WithClientSchema, withApiKey: WithApiKeySchema, either } = clientOrApiKeySchemas(
   (value) =>
     typeof (value as { chat?: { completions?: { create?: unknown } } } | null)?.chat?.completions?.create === 'function',
-  'expected an OpenAI client instance',
+  commonOptions,
 )
 
-const WithClientSchema = z.strictObject({
-  /** A client you own; factline never closes it and disables its retries per request. */
-  client: ClientSchema,
-  ...commonOptions,
-})
-const WithApiKeySchema = z.strictObject({
-  apiKey: z.string().min(1),
-  /** Any OpenAI-compatible endpoint, e.g. from `OPENAI_BASE_URL`. @defaultValue the OpenAI API */
-  baseURL: z.url().optional(),
-  ...commonOptions,
-})
-
 /** Options for {@link OpenAIExtractor}: an OpenAI `client`, or `apiKey` (and `baseURL`) to build one — never both. */
-export const OpenAIExtractorOptionsSchema = z.union([WithClientSchema, WithApiKeySchema], {
-  error: 'expected `client` (an OpenAI instance) or `apiKey` (with an optional `baseURL`)',
-})
+export const OpenAIExtractorOptionsSchema = either
 // The `never` fields make TypeScript reject `{ client, apiKey }`, as the schema does at runtime.
 export type OpenAIExtractorOptions =
   | (z.input<typeof WithClientSchema> & { apiKey?: never; baseURL?: never })
