@@ -32,6 +32,20 @@ Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factli
 
 type Out = (text: string) => void
 
+const COMMON_OPTIONS = {
+  user: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const
+
+/** Splits `<sub> [args…]` and parses the flags every data command shares plus its own; unknown flags are usage errors. */
+function parseSubcommand<O extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(argv: string[], own: O) {
+  const [sub, ...rest] = argv
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { ...COMMON_OPTIONS, ...own } })
+  return { sub, values, positionals }
+}
+
 async function openDb(): Promise<FactlineDb> {
   const env = configFromEnv()
   const handle = await createDb(env.databaseUrl ? { url: env.databaseUrl } : env.dataDir ? { dataDir: env.dataDir } : undefined)
@@ -67,17 +81,7 @@ function onePositional(positionals: string[], name: string): string {
 
 /** `factline sessions list|show`. */
 export async function runSessionsCommand(argv: string[], out: Out): Promise<number> {
-  const [sub, ...rest] = argv
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      user: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  })
+  const { sub, values, positionals } = parseSubcommand(argv, {})
   if (values.help || sub === undefined || sub === '--help') {
     out(SESSIONS_HELP)
     return sub === undefined ? 2 : 0
@@ -138,20 +142,11 @@ const STATUSES = ['active', 'superseded', 'retracted', 'forgotten', 'all'] as co
 
 /** `factline facts list|explain|forget`. */
 export async function runFactsCommand(argv: string[], out: Out): Promise<number> {
-  const [sub, ...rest] = argv
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      user: { type: 'string' },
-      namespace: { type: 'string', default: 'default' },
-      status: { type: 'string', default: 'active' },
-      reason: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  })
+  const { sub, values, positionals } = parseSubcommand(argv, {
+    namespace: { type: 'string', default: 'default' },
+    status: { type: 'string', default: 'active' },
+    reason: { type: 'string' },
+  } as const)
   if (values.help || sub === undefined || sub === '--help') {
     out(FACTS_HELP)
     return sub === undefined ? 2 : 0

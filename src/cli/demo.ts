@@ -58,7 +58,7 @@ export async function runDemo(write: (line: string) => void = (l) => process.std
       for (const event of why.events) write(`  ${event.type} by ${event.extractor ?? 'api'}${event.reason ? `: ${event.reason}` : ''}`)
     }
 
-    const [home] = await memory.recall({ userId, query: 'where does ada live' })
+    const home = (await memory.facts.list({ userId })).find((fact) => fact.key === 'home_location')
     if (home) {
       const why = await memory.explain(home.id, { userId })
       write('')

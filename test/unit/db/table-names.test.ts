@@ -1,19 +1,9 @@
-import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely'
+import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import type { Database } from '../../../src/db/schema.js'
-import { resolveTableNames, TableNamesPlugin } from '../../../src/db/table-names.js'
+import { resolveTableNames } from '../../../src/db/table-names.js'
+import { compileOnlyDb } from '../../helpers/dummy-db.js'
 
-function compileWith(tables: Parameters<typeof resolveTableNames>[0]) {
-  return new Kysely<Database>({
-    dialect: {
-      createAdapter: () => new PostgresAdapter(),
-      createDriver: () => new DummyDriver(),
-      createIntrospector: (db) => new PostgresIntrospector(db),
-      createQueryCompiler: () => new PostgresQueryCompiler(),
-    },
-    plugins: [new TableNamesPlugin(resolveTableNames(tables))],
-  })
-}
+const compileWith = compileOnlyDb
 
 describe('TableNamesPlugin', () => {
   it('leaves queries alone with the default names', () => {

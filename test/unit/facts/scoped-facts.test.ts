@@ -1,21 +1,9 @@
-import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import type { Database } from '../../../src/db/schema.js'
-import { TableNamesPlugin, resolveTableNames } from '../../../src/db/table-names.js'
+import { compileOnlyDb } from '../../helpers/dummy-db.js'
 import { nearestScopedFacts } from '../../../src/recall/nearest-facts.js'
 import { scopedFacts } from '../../../src/facts/scoped-facts.js'
 
-function dummyDb(tables = {}) {
-  return new Kysely<Database>({
-    dialect: {
-      createAdapter: () => new PostgresAdapter(),
-      createDriver: () => new DummyDriver(),
-      createIntrospector: (db) => new PostgresIntrospector(db),
-      createQueryCompiler: () => new PostgresQueryCompiler(),
-    },
-    plugins: [new TableNamesPlugin(resolveTableNames(tables))],
-  })
-}
+const dummyDb = compileOnlyDb
 
 describe('scopedFacts', () => {
   const scope = { userId: "u'1", namespace: 'ns%' }
@@ -37,17 +25,7 @@ describe('scopedFacts', () => {
   it('scopes the materialized CTE of the exact vector search', async () => {
     const db = dummyDb()
     const compiled: string[] = []
-    const spy = new Kysely<Database>({
-      dialect: {
-        createAdapter: () => new PostgresAdapter(),
-        createDriver: () => new DummyDriver(),
-        createIntrospector: (d) => new PostgresIntrospector(d),
-        createQueryCompiler: () => new PostgresQueryCompiler(),
-      },
-      log: (event) => {
-        compiled.push(event.query.sql)
-      },
-    })
+    const spy = compileOnlyDb({}, (sql) => compiled.push(sql))
     await nearestScopedFacts(spy, scope, [0.1, 0.2], 5, { statuses: ['active'] })
     expect(compiled[0]).toMatch(/^with "scoped" as materialized \(select "facts"\."id", "facts"\."embedding" from "facts" where "facts"\."user_id" = \$1 and "facts"\."namespace" = \$2 and "facts"\."status" in \(\$3\)/)
     expect(compiled[0]).toContain('order by "distance"')
