@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { AgentInputItem } from '@openai/agents'
+import pg from 'pg'
 import { createDb, type FactlineDb } from '../src/db/create-db.js'
 import { HashEmbedder } from '../src/embed/hash-embedder.js'
 import { RuleExtractor } from '../src/extract/rule-extractor.js'
@@ -9,7 +10,8 @@ import { createExtractionWorker, type ExtractionWorker } from '../src/queue/extr
 import { recallFacts } from '../src/recall/recall.js'
 import { PostgresSession, type ItemsAddedEvent } from '../src/session/postgres-session.js'
 import type { BenchContext } from './lib/context.js'
-import { ms, percentile, rate, ratio, sleep, table } from './lib/stats.js'
+import { countQueries } from './lib/scratch-db.js'
+import { ms, percentile, rate, ratio, sleep, table, timeSerial } from './lib/stats.js'
 
 export interface PipelineBenchOptions {
   workers: number[]
@@ -61,8 +63,19 @@ export async function benchPipeline(ctx: BenchContext, o: PipelineBenchOptions):
     )
     const rows: string[][] = []
     ctx.log('pipeline: direct processor baseline')
-    const direct = await directBaseline(app, o.turns)
+    const direct = await directBaseline(ctx, o.turns)
     rows.push(['baseline: `processSessionExtraction` in a loop, no queue', rate(direct.turnsPerSec), ms(direct.jobP50), '1×', String(direct.facts)])
+    const dbMs = Object.values(direct.kinds).reduce((n, k) => n + k.ms, 0) / o.turns
+    const perJob =
+      `Where a baseline job's time goes (${direct.statementsPerJob.toFixed(1)} statements per job, counted and timed on the ` +
+      `baseline's pool; \`SELECT 1\` p50 on that pool ${ms(direct.selectP50)} ms, so ≈ ${ms(direct.statementsPerJob * direct.selectP50)} ms ` +
+      `of pure round trips; mean job ${ms(direct.jobMean)} ms, of which ${ms(dbMs)} ms waiting on PostgreSQL and the rest in Node):\n\n` +
+      table(
+        ['statement', 'per job', 'ms per job'],
+        Object.entries(direct.kinds)
+          .sort((a, b) => b[1].ms - a[1].ms)
+          .map(([k, v]) => [k, (v.count / o.turns).toFixed(1), ms(v.ms / o.turns)]),
+      )
     for (const w of o.workers) {
       ctx.log(`pipeline: ${w} worker${w === 1 ? '' : 's'}`)
       const r = await throughput(ctx, app, w, o.turns)
@@ -74,10 +87,10 @@ export async function benchPipeline(ctx: BenchContext, o: PipelineBenchOptions):
         String(r.facts),
       ])
     }
-    out.push(table(['setup', 'turns/s', 'job run p50 ms', 'vs baseline', 'facts written'], rows))
+    out.push(table(['setup', 'turns/s', 'job run p50 ms', 'vs baseline', 'facts written'], rows), perJob)
 
     out.push(
-      `\n**addItems → recallable under steady load**: ${o.steadyTurns} turns offered at ${o.rate} turns/s (open loop: a ` +
+      `**addItems → recallable under steady load**: ${o.steadyTurns} turns offered at ${o.rate} turns/s (open loop: a ` +
         `turn starts on schedule whether or not earlier ones are done), ${o.steadyWorkers} workers. The clock starts before ` +
         '`addItems` and stops when the session\'s watermark (committed in the same transaction as the facts) passes the ' +
         'turn, polled every 5 ms; afterwards `recallFacts` confirms each turn\'s fact is recallable. The coalescing delay ' +
@@ -110,7 +123,7 @@ export async function benchPipeline(ctx: BenchContext, o: PipelineBenchOptions):
   } finally {
     await app.close()
   }
-  return out.join('\n')
+  return out.join('\n\n')
 }
 
 async function storeTurns(app: FactlineDb, prefix: string, turns: number, onItemsAdded?: (e: ItemsAddedEvent) => Promise<void>) {
@@ -139,18 +152,52 @@ async function countFacts(app: FactlineDb, prefix: string): Promise<number> {
   return Number(r.n)
 }
 
-async function directBaseline(app: FactlineDb, turns: number) {
-  const prefix = `pd-${randomUUID().slice(0, 8)}`
-  const ids = await storeTurns(app, prefix, turns)
-  const jobMs: number[] = []
-  const started = performance.now()
-  for (const id of ids) {
-    const t = performance.now()
-    await processSessionExtraction({ db: app.db, extractor, embedder }, id)
-    jobMs.push(performance.now() - t)
+async function directBaseline(ctx: BenchContext, turns: number) {
+  const pool = new pg.Pool({ connectionString: ctx.url, max: 2 })
+  const counter = countQueries(pool)
+  const handle = await createDb({ pool })
+  try {
+    const deps = { db: handle.db, extractor, embedder }
+    // Warm-up turns, untimed, so the baseline does not pay for JIT compilation the workers later skip.
+    for (const id of await storeTurns(handle, `pw-${randomUUID().slice(0, 8)}`, 10)) await processSessionExtraction(deps, id)
+    const prefix = `pd-${randomUUID().slice(0, 8)}`
+    const ids = await storeTurns(handle, prefix, turns)
+    const jobMs: number[] = []
+    counter.reset()
+    const started = performance.now()
+    for (const id of ids) {
+      const t = performance.now()
+      await processSessionExtraction(deps, id)
+      jobMs.push(performance.now() - t)
+    }
+    const elapsed = performance.now() - started
+    const selectOne = await timeSerial(200, () => pool.query('select 1'))
+    const kinds: Record<string, { count: number; ms: number }> = {}
+    counter.statements.slice(0, -200).forEach((statement, i) => {
+      const kind = (kinds[statementKind(statement)] ??= { count: 0, ms: 0 })
+      kind.count++
+      kind.ms += counter.durations[i] ?? 0
+    })
+    return {
+      turnsPerSec: (turns * 1000) / elapsed,
+      jobP50: percentile(jobMs, 50),
+      jobMean: jobMs.reduce((a, b) => a + b, 0) / jobMs.length,
+      facts: await countFacts(handle, prefix),
+      statementsPerJob: counter.statements.length / turns - 200 / turns,
+      selectP50: percentile(selectOne, 50),
+      kinds,
+    }
+  } finally {
+    await pool.end()
   }
-  const elapsed = performance.now() - started
-  return { turnsPerSec: (turns * 1000) / elapsed, jobP50: percentile(jobMs, 50), facts: await countFacts(app, prefix) }
+}
+
+function statementKind(statement: string): string {
+  const s = statement.toLowerCase()
+  if (/^(begin|commit|rollback)\b/.test(s)) return 'begin/commit'
+  const verb = s.split(' ')[0] === 'with' ? (s.match(/\)\s*(select|insert|update|delete)\b/)?.[1] ?? 'with') : s.split(' ')[0]
+  const target = s.match(/(?:from|into|update)\s+"?([a-z_]+)"?/)?.[1] ?? (s.includes('advisory') ? '(advisory lock)' : '(no table)')
+  return `${verb} ${target}`
 }
 
 interface Workers {

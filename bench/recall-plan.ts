@@ -8,25 +8,18 @@
  * spread evenly over U users, builds the HNSW index after loading, runs the same random queries
  * through each plan, prints a markdown table and drops the database.
  *
- * Vectors are generated inside PostgreSQL (`insert … select … from generate_series`, one
- * `random()` per component, uniform in [-1, 1]) because embedding a million texts in Node would
- * dominate the run. Uniform random vectors are the hard case for HNSW (no cluster structure), so
- * the iterative-scan numbers are if anything pessimistic; the filter-loss effect measured here
- * depends only on how small a user's share of the table is. Ground truth is computed in Node from
- * the user's own vectors, independently of every plan.
+ * Vectors are random and generated inside PostgreSQL (see `loadRandomFacts` in
+ * bench/lib/recall-fixture.ts for why), and the plans are the ones `npm run bench` measures.
+ * Ground truth is computed in Node from the user's own vectors, independently of every plan.
  */
 import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { sql, type Kysely } from 'kysely'
 import pg from 'pg'
 import { createDb } from '../src/db/create-db.js'
 import { migrate } from '../src/db/migrate.js'
-import type { Database } from '../src/db/schema.js'
-import { cosineDistance, parseVectorLiteral, setIterativeScan, vectorText } from '../src/db/vector.js'
-import { nearestScopedFacts } from '../src/recall/nearest-facts.js'
+import { exactPerUser, groundTruth, hnswPlan, loadRandomFacts, plannerChoice, randomVector } from './lib/recall-fixture.js'
 
 const DIMENSIONS = 384
-const NAMESPACE = 'default'
 
 const { values: args } = parseArgs({
   options: {
@@ -43,50 +36,6 @@ const userCount = Number(args.users)
 const queryCount = Number(args.queries)
 const k = Number(args.k)
 
-interface Plan {
-  name: string
-  run(db: Kysely<Database>, userId: string, query: number[]): Promise<string[]>
-}
-
-/** The plain query; the planner picks btree+sort or HNSW from its statistics. */
-const plannerChoice: Plan = {
-  name: 'plain query, planner decides',
-  run: (db, userId, query) => plainQuery(db, userId, query, false),
-}
-
-/** The HNSW index with the user filter applied to what it returns (the btree is made unusable). */
-function hnswPlan(name: string, mode: 'off' | 'strict_order' | 'relaxed_order'): Plan {
-  return {
-    name,
-    run: (db, userId, query) =>
-      db.transaction().execute(async (trx) => {
-        await setIterativeScan(trx, mode)
-        return plainQuery(trx, userId, query, true)
-      }),
-  }
-}
-
-const exactPerUser: Plan = {
-  name: 'exact per-user scan (materialized CTE) ← factline',
-  run: async (db, userId, query) =>
-    (await nearestScopedFacts(db, { userId, namespace: NAMESPACE }, query, k, { statuses: ['active'] })).map((r) => r.id),
-}
-
-async function plainQuery(db: Kysely<Database>, userId: string, query: number[], forceHnsw: boolean) {
-  // `user_id || ''` hides the column from the btree, leaving the planner the HNSW index or a seq scan.
-  const userColumn = forceHnsw ? sql<string>`(facts.user_id || '')` : sql<string>`facts.user_id`
-  const rows = await db
-    .selectFrom('facts')
-    .select('facts.id')
-    .where(userColumn, '=', userId)
-    .where('facts.namespace', '=', NAMESPACE)
-    .where('facts.status', '=', 'active')
-    .orderBy(cosineDistance('facts.embedding', query))
-    .limit(k)
-    .execute()
-  return rows.map((r) => r.id)
-}
-
 async function main() {
   const admin = new pg.Client({ connectionString: args.url })
   await admin.connect()
@@ -98,27 +47,7 @@ async function main() {
   try {
     await migrate(handle, { embeddingDimensions: DIMENSIONS })
     const { db } = handle
-    const t0 = performance.now()
-    await sql`drop index facts_embedding_idx`.execute(db)
-    const batch = 20_000
-    for (let start = 0; start < factCount; start += batch) {
-      const end = Math.min(factCount, start + batch) - 1
-      // The `g > 0 or g <= 0` reference makes the vector subquery run once per row instead of once.
-      await sql`
-        insert into facts (user_id, namespace, content, embedding)
-        select 'user-' || (g % ${userCount}), ${NAMESPACE}, 'benchmark fact number ' || g,
-               (select array_agg(random() * 2 - 1)::vector from generate_series(1, ${DIMENSIONS}) where g > 0 or g <= 0)
-        from generate_series(${start}::int, ${end}::int) g`.execute(db)
-    }
-    const loadSeconds = (performance.now() - t0) / 1000
-    const t1 = performance.now()
-    await db.connection().execute(async (conn) => {
-      await sql`set maintenance_work_mem = '3GB'`.execute(conn)
-      await sql`set max_parallel_maintenance_workers = 2`.execute(conn)
-      await sql`create index facts_embedding_idx on facts using hnsw (embedding vector_cosine_ops)`.execute(conn)
-    })
-    const indexSeconds = (performance.now() - t1) / 1000
-    await sql`analyze facts`.execute(db)
+    const { loadSeconds, indexSeconds } = await loadRandomFacts(db, factCount, userCount, DIMENSIONS, '3GB')
 
     const plans = [
       plannerChoice,
@@ -128,18 +57,18 @@ async function main() {
       exactPerUser,
     ]
     const users = Array.from({ length: queryCount }, () => `user-${Math.floor(Math.random() * userCount)}`)
-    const queries = users.map(() => randomVector())
-    const truth = await Promise.all(users.map(async (u, i) => groundTruth(db, u, queries[i] as number[])))
+    const queries = users.map(() => randomVector(DIMENSIONS))
+    const truth = await Promise.all(users.map(async (u, i) => groundTruth(db, u, queries[i] as number[], k)))
 
     const rows: string[] = []
     for (const plan of plans) {
-      for (let i = 0; i < Math.min(5, users.length); i++) await plan.run(db, users[i] as string, queries[i] as number[])
+      for (let i = 0; i < Math.min(5, users.length); i++) await plan.run(db, users[i] as string, queries[i] as number[], k)
       const latencies: number[] = []
       let returned = 0
       let hits = 0
       for (let i = 0; i < users.length; i++) {
         const start = performance.now()
-        const ids = await plan.run(db, users[i] as string, queries[i] as number[])
+        const ids = await plan.run(db, users[i] as string, queries[i] as number[], k)
         latencies.push(performance.now() - start)
         returned += ids.length
         const expected = new Set(truth[i])
@@ -167,39 +96,6 @@ async function main() {
     else await admin.query(`drop database if exists ${dbName} with (force)`)
     await admin.end()
   }
-}
-
-async function groundTruth(db: Kysely<Database>, userId: string, query: number[]): Promise<string[]> {
-  const rows = await db
-    .selectFrom('facts')
-    .select(['facts.id', vectorText('facts.embedding').as('embedding')])
-    .where('facts.user_id', '=', userId)
-    .where('facts.namespace', '=', NAMESPACE)
-    .where('facts.status', '=', 'active')
-    .execute()
-  return rows
-    .map((r) => ({ id: r.id, distance: 1 - cosine(parseVectorLiteral(r.embedding ?? '[]'), query) }))
-    .sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1))
-    .slice(0, k)
-    .map((r) => r.id)
-}
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0
-  let na = 0
-  let nb = 0
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] ?? 0
-    const y = b[i] ?? 0
-    dot += x * y
-    na += x * x
-    nb += y * y
-  }
-  return dot / Math.sqrt(na * nb)
-}
-
-function randomVector(): number[] {
-  return Array.from({ length: DIMENSIONS }, () => Math.random() * 2 - 1)
 }
 
 function percentile(sorted: number[], p: number): number {

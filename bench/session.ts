@@ -132,12 +132,14 @@ export async function benchSession(ctx: BenchContext, o: SessionBenchOptions): P
       bigMs.push(...(await timeSerial(1, () => big.getItems(50))))
       selectMs.push(...(await timeSerial(1, () => floors.select())))
     }
-    const plan = await pool.query(
-      `explain (analyze, buffers, costs off, timing off, summary off)
-       select id, message_data::text from agent_messages where session_id = $1 order by id desc limit 50`,
-      [await big.getSessionId()],
-    )
-    const planText = plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join(' / ')
+    const planOf = async (session: PostgresSession) => {
+      const plan = await pool.query(
+        `explain (analyze, buffers, costs off, timing off, summary off)
+         select id, message_data::text from agent_messages where session_id = $1 order by id desc limit 50`,
+        [await session.getSessionId()],
+      )
+      return plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']!.trim()).join(' → ')
+    }
     const row = (label: string, samples: number[]) => [
       label,
       ms(percentile(samples, 50)),
@@ -153,7 +155,9 @@ export async function benchSession(ctx: BenchContext, o: SessionBenchOptions): P
           row(`${o.bigSession.toLocaleString('en')} items`, bigMs),
           row('floor: `SELECT 1`', selectMs),
         ]) +
-        `\n\nbig/small p50: **${ratio(percentile(bigMs, 50) / percentile(smallMs, 50))}**. Plan on the big session: \`${planText}\``,
+        `\n\nbig/small p50: **${ratio(percentile(bigMs, 50) / percentile(smallMs, 50))}**. The 1,000-item session was written ` +
+        'first, so its newest items lie under every row of the big one in id order. Plans (`EXPLAIN (ANALYZE, BUFFERS)` of the ' +
+        `getItems(50) query):\n\n- 1,000 items: \`${await planOf(small)}\`\n- ${o.bigSession.toLocaleString('en')} items: \`${await planOf(big)}\``,
     )
   } finally {
     await pool.query('drop table if exists bench_floor').catch(() => {})

@@ -17,16 +17,50 @@ export const plannerChoice: Plan = {
   run: (db, userId, query, k) => plainQuery(db, userId, query, k, false),
 }
 
-/** The HNSW index with the user filter applied to what it returns (the btree is made unusable). */
+/**
+ * The HNSW index with the user filter applied to what it returns: the btree is made unusable and
+ * sequential scans are switched off, so even a small table (where a seq scan would win and be
+ * exact) shows what the index plan returns.
+ */
 export function hnswPlan(name: string, mode: 'off' | 'strict_order' | 'relaxed_order'): Plan {
   return {
     name,
     run: (db, userId, query, k) =>
       db.transaction().execute(async (trx) => {
         await setIterativeScan(trx, mode)
+        await forceHnsw(trx)
         return plainQuery(trx, userId, query, k, true)
       }),
   }
+}
+
+async function forceHnsw(trx: Kysely<Database>) {
+  await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true)`.execute(trx)
+}
+
+/** The naive plan's `EXPLAIN` nodes, to show it really walks the HNSW index. */
+export async function explainHnswPlan(db: Kysely<Database>, userId: string, query: number[], k: number): Promise<string> {
+  return db.transaction().execute(async (trx) => {
+    await forceHnsw(trx)
+    const compiled = trx
+      .selectFrom('facts')
+      .select('facts.id')
+      .where(sql<string>`(facts.user_id || '')`, '=', userId)
+      .where('facts.namespace', '=', NAMESPACE)
+      .where('facts.status', '=', 'active')
+      .orderBy(cosineDistance('facts.embedding', query))
+      .limit(k)
+      .compile()
+    const result = await sql<{ 'QUERY PLAN': string }>`explain (costs off) ${sql.raw(compiled.sql.replace(/\$(\d+)/g, (_, n: string) => literal(compiled.parameters[Number(n) - 1])))}`.execute(trx)
+    return result.rows
+      .map((r) => r['QUERY PLAN'].trim())
+      .filter((line) => !line.startsWith('Filter') && !line.startsWith('Order By'))
+      .join(' → ')
+  })
+}
+
+function literal(value: unknown): string {
+  return `'${String(value).replaceAll("'", "''")}'`
 }
 
 /** What factline's recall runs for its vector candidates. */

@@ -48,26 +48,40 @@ export async function createScratchDb(adminUrl: string): Promise<ScratchDb> {
 /** Counts every statement sent on a pool's connections; kysely and `pool.query` both end in `client.query`. */
 export interface QueryCounter {
   readonly statements: string[]
+  /** Time from sending each statement to its result, in ms, parallel to `statements`. */
+  readonly durations: number[]
   reset(): void
 }
 
 /** Makes `pool` report every statement to the returned counter (each is one round trip). */
 export function countQueries(pool: pg.Pool): QueryCounter {
   const statements: string[] = []
+  const durations: number[] = []
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
     const counted = (...args: unknown[]) => {
       const first = args[0]
       const text = typeof first === 'string' ? first : (first as { text?: string } | undefined)?.text ?? String(first)
-      statements.push(text.replace(/\s+/g, ' ').trim())
-      return query(...args)
+      const index = statements.push(text.replace(/\s+/g, ' ').trim()) - 1
+      const started = performance.now()
+      durations[index] = Number.NaN
+      const result = query(...args)
+      if (result instanceof Promise) {
+        void result.then(
+          () => (durations[index] = performance.now() - started),
+          () => {},
+        )
+      }
+      return result
     }
     client.query = counted as typeof client.query
   })
   return {
     statements,
+    durations,
     reset() {
       statements.length = 0
+      durations.length = 0
     },
   }
 }
