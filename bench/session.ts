@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { MemorySession, type AgentInputItem, type Session } from '@openai/agents'
+import { MemorySession, run, type AgentInputItem, type Session } from '@openai/agents'
 import pg from 'pg'
 import { createDb, type FactlineDb } from '../src/db/create-db.js'
 import { PostgresSession } from '../src/session/postgres-session.js'
+import { RUN_INPUT, scriptedAgent } from './lib/agent-fixture.js'
 import type { BenchContext } from './lib/context.js'
 import { ms, percentile, rate, ratio, table, timeConcurrent, timeSerial, type Summary } from './lib/stats.js'
 
@@ -158,6 +159,29 @@ export async function benchSession(ctx: BenchContext, o: SessionBenchOptions): P
         `\n\nbig/small p50: **${ratio(percentile(bigMs, 50) / percentile(smallMs, 50))}**. The 1,000-item session was written ` +
         'first, so its newest items lie under every row of the big one in id order. Plans (`EXPLAIN (ANALYZE, BUFFERS)` of the ' +
         `getItems(50) query):\n\n- 1,000 items: \`${await planOf(small)}\`\n- ${o.bigSession.toLocaleString('en')} items: \`${await planOf(big)}\``,
+    )
+
+    const runnerSizes = ctx.quick ? [1_000, 10_000] : [1_000, 10_000, o.bigSession]
+    ctx.log(`session: runner turns on ${runnerSizes.map((n) => n.toLocaleString('en')).join(' / ')} items`)
+    const turns = 3
+    const cases: Array<[string, () => Promise<Session>]> = runnerSizes.flatMap((n): Array<[string, () => Promise<Session>]> => [
+      [`PostgresSession, ${n.toLocaleString('en')} items`, () => postgresSession(handle, pool, n)],
+      [`MemorySession, ${n.toLocaleString('en')} items`, async () => new MemorySession({ initialItems: turnItems(0, n) })],
+    ])
+    // One untimed turn first, so JIT warm-up is not charged to the smallest session.
+    await run(scriptedAgent().agent, RUN_INPUT, { session: new MemorySession({ initialItems: turnItems(0, 10) }) })
+    const turnRows: string[][] = []
+    for (const [label, open] of cases) {
+      const session = await open()
+      const runMs = await timeSerial(turns, () => run(scriptedAgent().agent, RUN_INPUT, { session }))
+      const readMs = await timeSerial(turns, () => session.getItems())
+      turnRows.push([label, ms(percentile(runMs, 50)), ms(percentile(runMs, 95)), ms(percentile(readMs, 50))])
+    }
+    out.push(
+      `\n**A runner turn on a long session.** \`run()\` reads the session's whole history every turn (the SDK calls ` +
+        '`getItems()` without a limit; `historyWindow` trims only after the read), so a turn\'s cost grows with the ' +
+        `session; MemorySession on the same items is the SDK's own floor. ${turns} turns each, scripted model, one at a time:\n\n` +
+        table(['session', '`run()` p50 ms', '`run()` p95 ms', '`getItems()` p50 ms'], turnRows),
     )
   } finally {
     await pool.query('drop table if exists bench_floor').catch(() => {})
