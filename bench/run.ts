@@ -66,7 +66,7 @@ if (args.help) {
   --recall-1m             add 1000000:10000 to the recall scales (slow: HNSW build)
   --queries N             recall queries per plan (default 100; quick 30)
   --workers 1,2,4         worker counts for pipeline throughput
-  --turns N               turns queued per throughput row (default 300; quick 60)
+  --turns N               turns queued per throughput row (default 300; quick 100)
   --rate N                turns/s offered in the steady-load latency test (default 20)
   --steady-turns N        turns per steady-load row (default 200; quick 40)
   --steady-workers N      workers during the steady-load test (default 2)
@@ -119,7 +119,7 @@ try {
       '## 3. Pipeline\n\n' +
         (await benchPipeline(ctx, {
           workers: list(args.workers),
-          turns: num(args.turns, 300, 60),
+          turns: num(args.turns, 300, 100),
           rate: Number(args.rate),
           steadyTurns: num(args['steady-turns'], 200, 40),
           steadyWorkers: Number(args['steady-workers']),
