@@ -2,7 +2,7 @@ import type { CandidateFact, ExtractionInput, Extractor } from '../../src/extrac
 
 /**
  * Wraps an extractor and makes it slow, announcing each start: lets a test kill a worker while
- * a job is provably mid-transaction.
+ * a job is provably in its model call, before anything of it is committed.
  */
 export class SlowExtractor implements Extractor {
   readonly id: string
@@ -47,5 +47,55 @@ export class GullibleExtractor implements Extractor {
       })
     }
     return out
+  }
+}
+
+/** One held `extract` call of a {@link GatedExtractor}. */
+export interface GatedCall {
+  input: ExtractionInput
+  /** Lets the call go on to the wrapped extractor. */
+  release(): void
+}
+
+/**
+ * Wraps an extractor and holds every call until the test releases it, so a test can act while a
+ * model call is provably in flight, and choose which of two racing calls returns first.
+ */
+export class GatedExtractor implements Extractor {
+  readonly id: string
+  readonly model: string | null
+  readonly #calls: GatedCall[] = []
+  readonly #arrivals: Array<() => void> = []
+  #open = false
+
+  constructor(private readonly inner: Extractor) {
+    this.id = inner.id
+    this.model = inner.model
+  }
+
+  async extract(input: ExtractionInput, signal?: AbortSignal): Promise<CandidateFact[]> {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    this.#calls.push({ input, release })
+    for (const wake of this.#arrivals.splice(0)) wake()
+    if (!this.#open) await gate
+    return this.inner.extract(input, signal)
+  }
+
+  /** The `index`th call (from 0), once it has started. */
+  async call(index: number): Promise<GatedCall> {
+    while (this.#calls.length <= index) await new Promise<void>((resolve) => this.#arrivals.push(resolve))
+    return this.#calls[index]!
+  }
+
+  /** How many calls have started. */
+  get started(): number {
+    return this.#calls.length
+  }
+
+  /** Releases every held call and lets later ones through at once. */
+  open(): void {
+    this.#open = true
+    for (const call of this.#calls) call.release()
   }
 }

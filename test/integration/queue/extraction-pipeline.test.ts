@@ -197,7 +197,7 @@ describe('extraction pipeline', () => {
       ),
     )
     await waitFor(async () => (await queue.queue.getJobCounts('completed')).completed === 4, 'all four jobs')
-    // One run did the work; the others waited on the user's lock, then found the watermark moved.
+    // One run committed; the others found, under the user's lock, the watermark past their draft.
     const results = (await queue.queue.getJobs(['completed'])).map((j) => j.returnvalue as { items: number; added: number })
     expect(results.filter((r) => r.items > 0)).toEqual([expect.objectContaining({ items: 1, added: 3 })])
     const facts = await snapshot({ userId, namespace: 'default' })

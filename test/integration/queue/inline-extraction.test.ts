@@ -47,7 +47,7 @@ describe('inline extraction on PGlite', () => {
     const session = new PostgresSession({ sessionId: uniqueId('session'), userId, db: handle, onItemsAdded: inline.onItemsAdded })
     await session.addItems([{ role: 'user', content: 'I work at Globex.' }])
     await running
-    // These queue behind the extraction transaction on the one connection, and must complete.
+    // The model call holds no transaction, so these use the one connection meanwhile.
     await session.addItems([{ role: 'user', content: 'I love chess.' }])
     expect(await session.getItems()).toHaveLength(2)
     await inline.flush()

@@ -51,7 +51,7 @@ describe('a worker killed mid-job', () => {
     try {
       await worker.saw('ready', 'the child worker to start')
       await session.addItems([{ role: 'user', content: 'I live in Vienna and I work at Umbrella.' }])
-      // The child is now inside the job's transaction, holding the user's advisory lock.
+      // The child is now in the job's model call; nothing of the job is committed yet.
       await worker.saw(`started ${sessionId}`, 'the child to start the job')
       worker.child.kill('SIGKILL')
       expect((await worker.exited).signal).toBe('SIGKILL')

@@ -1,0 +1,217 @@
+import { sql, type Transaction } from 'kysely'
+import type { Database } from '../db/schema.js'
+import { parseVectorLiteral, vectorText } from '../db/vector.js'
+import type { FactEventMeta, FactScope, FactSourceRef } from '../facts/fact.js'
+import { isUuid } from '../facts/fact-repository.js'
+import { addSourcesInTx, insertFactWithSources, supersedeInTx, updateFactInTx } from '../facts/fact-writes.js'
+import { countDecisions, reconcileFacts, type ReconcileFact } from '../facts/reconcile.js'
+import { scopedFacts } from '../facts/scoped-facts.js'
+import { quietLogger } from '../logger.js'
+import { nearestScopedFacts } from '../recall/nearest-facts.js'
+import { judgeDraft, splitByPresentSources, type SessionMark } from './extraction-checks.js'
+import { unknownSession, type DraftCandidate, type ExtractionDraft } from './extraction-draft.js'
+import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
+
+/** What a commit did: wrote the draft, or found it `covered` or `stale` and wrote nothing. */
+export type CommitOutcome =
+  | ({ status: 'committed' } & SessionMark & WriteCounts)
+  | ({ status: 'covered' | 'stale' } & SessionMark)
+
+interface WriteCounts {
+  added: number
+  updated: number
+  superseded: number
+  noop: number
+  /** Refused candidates: those the draft refused plus those citing items deleted since. */
+  dropped: number
+}
+
+/**
+ * Writes a draft, inside the caller's transaction, only if it still holds:
+ *
+ * 1. takes a transaction-scoped advisory lock on the draft's `(userId, namespace)` (the session
+ *    id when it has no user), so reconciliation for one user is serialised across workers;
+ * 2. re-reads the session row `FOR KEY SHARE` (it may not be deleted, and `popItem` waits, while
+ *    `addItems` is not blocked) and judges the draft against it (`judgeDraft`);
+ * 3. locks the batch's items that still exist (`FOR KEY SHARE`, so none disappears before the
+ *    commit) and drops candidates citing the others;
+ * 4. reconciles against the active facts read now, under the lock, and writes facts, sources
+ *    and events;
+ * 5. moves `extracted_through` to the newest item read, in the same commit as the facts.
+ *
+ * Everything here uses the transaction, never `db`: on PGlite there is one connection, and a
+ * query on `db` would wait for the very transaction that waits for it.
+ * @throws FactlineError `not_found` when the session was deleted.
+ */
+export async function commitExtraction(
+  trx: Transaction<Database>,
+  deps: ExtractionProcessorDeps,
+  draft: ExtractionDraft,
+  context: ExtractionContext,
+): Promise<CommitOutcome> {
+  const logger = deps.logger ?? quietLogger
+  const { sessionId } = draft
+  await advisoryLock(trx, draft.userId, draft.namespace, sessionId)
+  const session = await trx
+    .selectFrom('agent_sessions')
+    .select(['user_id', 'namespace', 'extracted_through'])
+    .where('session_id', '=', sessionId)
+    .forKeyShare()
+    .executeTakeFirst()
+  if (!session) throw unknownSession(sessionId)
+  const current: SessionMark = {
+    userId: session.user_id,
+    namespace: session.namespace,
+    watermark: Number(session.extracted_through),
+  }
+  const verdict = judgeDraft(draft, current)
+  if (verdict !== 'fresh') return { status: verdict, ...current }
+
+  const counts: WriteCounts = { added: 0, updated: 0, superseded: 0, noop: 0, dropped: draft.dropped }
+  if (draft.userId !== null && draft.candidates.length > 0) {
+    const present = await trx
+      .selectFrom('agent_messages')
+      .select('id')
+      .where('session_id', '=', sessionId)
+      .where(sql.ref<number>('agent_messages.id'), '>', draft.watermark)
+      .where(sql.ref<number>('agent_messages.id'), '<=', draft.through)
+      .forKeyShare()
+      .execute()
+    const { kept, dropped } = splitByPresentSources(draft.candidates, new Set(present.map((r) => Number(r.id))))
+    for (const c of dropped) {
+      logger.warn('dropped a candidate fact: it cites an item deleted during extraction', {
+        jobId: context.jobId,
+        sessionId,
+        cited: c.sourceMessageIds,
+      })
+    }
+    counts.dropped += dropped.length
+    if (kept.length > 0) {
+      const scope: FactScope = { userId: draft.userId, namespace: draft.namespace }
+      Object.assign(counts, await writeFacts(trx, deps, scope, sessionId, kept, context))
+    }
+  }
+
+  // Same commit as the facts, so a retried or duplicated job can never write them twice.
+  await trx
+    .updateTable('agent_sessions')
+    .set({ extracted_through: draft.through })
+    .where('session_id', '=', sessionId)
+    .execute()
+  return { status: 'committed', ...current, watermark: draft.through, ...counts }
+}
+
+async function writeFacts(
+  trx: Transaction<Database>,
+  deps: ExtractionProcessorDeps,
+  scope: FactScope,
+  sessionId: string,
+  candidates: readonly DraftCandidate[],
+  context: ExtractionContext,
+): Promise<Omit<WriteCounts, 'dropped'>> {
+  const neighbourhood = await loadNeighbourhood(trx, deps, scope, candidates)
+  const decisions = reconcileFacts(neighbourhood, candidates, deps.reconcile)
+  const meta: FactEventMeta = {
+    jobId: context.jobId,
+    extractor: deps.extractor.id,
+    model: deps.extractor.model ?? undefined,
+  }
+  const written = new Map<string, string>()
+  const resolve = (ref: string) => written.get(ref) ?? ref
+  for (const d of decisions) {
+    const candidate = candidates[d.candidate]!
+    const sources: FactSourceRef[] = candidate.sourceMessageIds.map((messageId) => ({ sessionId, messageId }))
+    const fresh = {
+      content: candidate.content,
+      kind: candidate.kind,
+      key: candidate.key,
+      confidence: candidate.confidence,
+      embedding: candidate.embedding,
+      sources,
+    }
+    switch (d.action) {
+      case 'add': {
+        const fact = await insertFactWithSources(trx, scope, fresh, { meta, reason: d.reason })
+        written.set(d.ref, fact.id)
+        break
+      }
+      case 'supersede': {
+        const { current } = await supersedeInTx(trx, scope, resolve(d.target), fresh, { meta, reason: d.reason })
+        written.set(d.ref, current.id)
+        break
+      }
+      case 'update': {
+        const id = resolve(d.target)
+        await updateFactInTx(
+          trx,
+          scope,
+          id,
+          {
+            ...(d.content !== null ? { content: d.content, embedding: candidate.embedding } : {}),
+            key: d.key,
+            kind: d.kind,
+            confidence: d.confidence,
+          },
+          { meta, reason: d.reason },
+        )
+        await addSourcesInTx(trx, scope, id, sources, { meta, reason: d.reason })
+        break
+      }
+      case 'noop':
+        await addSourcesInTx(trx, scope, resolve(d.target), sources, { meta, reason: d.reason })
+        break
+    }
+  }
+  const counts = countDecisions(decisions)
+  return { added: counts.add, updated: counts.update, superseded: counts.supersede, noop: counts.noop }
+}
+
+/**
+ * The active facts reconciliation compares candidates with: same-key facts, the facts named by
+ * `replacesFactId` (only if they are in this scope: the query is scoped), and each candidate's
+ * nearest neighbours. Read under the advisory lock, so no other worker changes them meanwhile;
+ * the candidates' embeddings were computed before the transaction opened.
+ */
+async function loadNeighbourhood(
+  trx: Transaction<Database>,
+  deps: ExtractionProcessorDeps,
+  scope: FactScope,
+  candidates: readonly DraftCandidate[],
+): Promise<ReconcileFact[]> {
+  const k = deps.neighboursPerCandidate ?? 5
+  const ids = new Set<string>()
+  for (const c of candidates) {
+    if (c.replacesFactId !== null && isUuid(c.replacesFactId)) ids.add(c.replacesFactId)
+    for (const near of await nearestScopedFacts(trx, scope, c.embedding, k, { statuses: ['active'] })) ids.add(near.id)
+  }
+  const keys = [...new Set(candidates.map((c) => c.key).filter((key): key is string => key !== null))]
+  const rows = await scopedFacts(trx, scope)
+    .select(['facts.id', 'facts.content', 'facts.kind', 'facts.key', 'facts.confidence', vectorText('facts.embedding').as('embedding')])
+    .where('facts.status', '=', 'active')
+    .where((eb) => {
+      const ors = []
+      if (ids.size > 0) ors.push(eb('facts.id', 'in', [...ids]))
+      if (keys.length > 0) ors.push(eb('facts.key', 'in', keys))
+      return ors.length > 0 ? eb.or(ors) : eb.val(false)
+    })
+    .orderBy('facts.created_at')
+    .orderBy('facts.id')
+    .execute()
+  return rows.map((r) => ({
+    id: r.id,
+    content: r.content,
+    kind: r.kind,
+    key: r.key,
+    confidence: Number(r.confidence),
+    embedding: r.embedding === null ? null : parseVectorLiteral(r.embedding),
+  }))
+}
+
+/**
+ * Serialises extraction per `(userId, namespace)` until the transaction ends (commit, rollback,
+ * or a dropped connection when a worker dies), across every worker process.
+ */
+async function advisoryLock(trx: Transaction<Database>, userId: string | null, namespace: string, sessionId: string) {
+  const key = JSON.stringify(userId === null ? ['factline-session', sessionId] : ['factline-user', userId, namespace])
+  await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx)
+}
