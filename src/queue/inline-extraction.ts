@@ -42,10 +42,9 @@ interface SessionState {
 /**
  * Runs the extraction processor in process after `addItems`. Runs are serialised per session
  * (a turn arriving mid-run asks for exactly one more run, which reads everything new) and never
- * awaited by `addItems`, so the turn does not wait for extraction. Nothing here holds a
- * transaction while waiting for something else, so a single-connection PGlite cannot deadlock:
- * a run's transaction only waits for the extractor and embedder, and other queries simply queue
- * behind it.
+ * awaited by `addItems`, so the turn does not wait for extraction. The model call happens
+ * before the run's transaction opens, so on single-connection PGlite the app's own queries only
+ * ever wait for the short commit, never for the extractor.
  */
 export function createInlineExtraction(options: InlineExtractionOptions): InlineExtraction {
   const logger = options.logger ?? quietLogger
