@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration'
 import { createTables } from './0001_create_tables.js'
+import { createSessionOperations } from './0002_session_operations.js'
 import type { MigrationSettings } from './migration-settings.js'
 
 /**
@@ -9,5 +10,6 @@ import type { MigrationSettings } from './migration-settings.js'
 export function allMigrations(settings: MigrationSettings): Record<string, Migration> {
   return {
     '0001_create_tables': createTables(settings),
+    '0002_session_operations': createSessionOperations(settings),
   }
 }

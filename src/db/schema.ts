@@ -11,6 +11,7 @@ export interface Database {
   fact_sources: FactSourceTable
   fact_events: FactEventTable
   factline_meta: MetaTable
+  agent_session_operations: AgentSessionOperationTable
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -87,6 +88,15 @@ export interface FactEventTable {
   job_id: string | null
   extractor: string | null
   model: string | null
+  created_at: Timestamp
+}
+
+/** One applied `applyHistoryTransaction` per row, so a retried operation is recognised and not applied twice. */
+export interface AgentSessionOperationTable {
+  session_id: string
+  operation_id: string
+  /** The transaction as canonical JSON (keys sorted), to tell a retry from a reuse with other content. */
+  transaction_json: string
   created_at: Timestamp
 }
 

@@ -18,20 +18,33 @@ const tableName = z
   .regex(/^[a-z_][a-z0-9_]{0,47}$/, 'lowercase letters, digits and _, starting with a letter or _, at most 48 characters')
 
 /** Physical table names. Override them to fit an existing schema or run two factline stores side by side. */
-export const TableNamesSchema = z.strictObject({
-  /** @defaultValue 'agent_sessions' */
-  sessions: tableName.default('agent_sessions'),
-  /** @defaultValue 'agent_messages' */
-  messages: tableName.default('agent_messages'),
-  /** @defaultValue 'facts' */
-  facts: tableName.default('facts'),
-  /** @defaultValue 'fact_sources' */
-  factSources: tableName.default('fact_sources'),
-  /** @defaultValue 'fact_events' */
-  factEvents: tableName.default('fact_events'),
-  /** @defaultValue 'factline_meta' */
-  meta: tableName.default('factline_meta'),
-})
+export const TableNamesSchema = z
+  .strictObject({
+    /** @defaultValue 'agent_sessions' */
+    sessions: tableName.default('agent_sessions'),
+    /** @defaultValue 'agent_messages' */
+    messages: tableName.default('agent_messages'),
+    /** @defaultValue 'facts' */
+    facts: tableName.default('facts'),
+    /** @defaultValue 'fact_sources' */
+    factSources: tableName.default('fact_sources'),
+    /** @defaultValue 'fact_events' */
+    factEvents: tableName.default('fact_events'),
+    /** @defaultValue 'factline_meta' */
+    meta: tableName.default('factline_meta'),
+    /**
+     * Applied history-transaction ids (see `PostgresSession.applyHistoryTransaction`).
+     * @defaultValue 'agent_session_operations', or `${sessions}_operations` when `sessions` is overridden
+     */
+    sessionOperations: tableName.optional(),
+  })
+  // Derived, not fixed: a store with renamed tables, created before this table existed, must not
+  // collide with a default store's table in the same schema when it upgrades.
+  .transform(({ sessionOperations, ...names }) => ({
+    ...names,
+    sessionOperations:
+      sessionOperations ?? (names.sessions === 'agent_sessions' ? 'agent_session_operations' : `${names.sessions}_operations`),
+  }))
 export type TableNameOptions = z.input<typeof TableNamesSchema>
 export type TableNames = z.output<typeof TableNamesSchema>
 
@@ -46,6 +59,7 @@ const LOGICAL_TO_OPTION: Record<keyof Database, keyof TableNames> = {
   fact_sources: 'factSources',
   fact_events: 'factEvents',
   factline_meta: 'meta',
+  agent_session_operations: 'sessionOperations',
 }
 
 /** Name of the kysely migration bookkeeping tables for a table set. */

@@ -1,4 +1,11 @@
-import type { AgentInputItem, Session } from '@openai/agents'
+import type {
+  AgentInputItem,
+  Session,
+  SessionHistoryRewriteArgs,
+  SessionHistoryRewriteAwareSession,
+  SessionHistoryTransactionArgs,
+  SessionHistoryTransactionAwareSession,
+} from '@openai/agents'
 import { sql, type Kysely } from 'kysely'
 import { z } from 'zod'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
@@ -7,7 +14,14 @@ import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
+import {
+  applyParsedTransaction,
+  parseHistoryMutations,
+  parseHistoryTransaction,
+  replaceFunctionCalls,
+} from './history-transaction.js'
 import { decodeItem, DEFAULT_MAX_ITEM_BYTES, encodeItems } from './item-codec.js'
+import { addItemsStatement, upsertSession, type InsertedRange, type SessionOwner } from './session-statements.js'
 
 /** Namespace used when none is given. */
 export const DEFAULT_NAMESPACE = 'default'
@@ -57,7 +71,8 @@ export type PostgresSessionOptions = Omit<z.input<typeof PostgresSessionOptionsS
  * A `Session` for `@openai/agents` that keeps each conversation's items in PostgreSQL
  * (or embedded PGlite). Works on its own: no Redis, no facts, no embeddings.
  *
- * Every method is one statement (compaction excepted), so a turn costs one read and one write.
+ * Every method is one statement (compaction and history transactions excepted), so a turn costs
+ * one read and one write.
  * Concurrent writers to one session are serialised on the session row, so batches stay contiguous.
  *
  * @example
@@ -67,11 +82,11 @@ export type PostgresSessionOptions = Omit<z.input<typeof PostgresSessionOptionsS
  * ```
  * @throws FactlineError `empty_id` / `invalid_argument` for a bad session id, `invalid_config` for bad options.
  */
-export class PostgresSession implements Session {
+export class PostgresSession implements SessionHistoryTransactionAwareSession, SessionHistoryRewriteAwareSession {
   readonly #sessionId: string
   readonly #userId: string | null
   readonly #namespace: string
-  readonly #namespaceGiven: boolean
+  readonly #owner: SessionOwner
   readonly #maxItemBytes: number
   readonly #onItemsAdded: ((event: ItemsAddedEvent) => unknown) | undefined
   readonly #logger: Logger
@@ -84,7 +99,12 @@ export class PostgresSession implements Session {
     this.#sessionId = validateSessionId(o.sessionId)
     this.#userId = o.userId ?? null
     this.#namespace = o.namespace ?? DEFAULT_NAMESPACE
-    this.#namespaceGiven = o.namespace !== undefined
+    this.#owner = {
+      sessionId: this.#sessionId,
+      userId: this.#userId,
+      namespace: this.#namespace,
+      namespaceGiven: o.namespace !== undefined,
+    }
     this.#maxItemBytes = o.maxItemBytes
     this.#onItemsAdded = o.onItemsAdded
     this.#logger = o.logger ?? quietLogger
@@ -169,27 +189,9 @@ export class PostgresSession implements Session {
     const encoded = encodeItems(items, this.#maxItemBytes)
     if (encoded.length === 0) return
     const { db } = await this.#handle()
-    const row = await run(addItemsStatement(db, this.#sessionId, this.#userId, this.#namespace, this.#namespaceGiven, encoded))
+    const row = await run(addItemsStatement(db, this.#owner, encoded))
     if (!row) throw await this.#conflict(db)
-    const event: ItemsAddedEvent = {
-      sessionId: this.#sessionId,
-      userId: row.user_id,
-      namespace: row.namespace,
-      firstMessageId: Number(row.first_id),
-      lastMessageId: Number(row.last_id),
-      count: encoded.length,
-    }
-    if (this.#onItemsAdded) {
-      try {
-        await this.#onItemsAdded(event)
-      } catch (error) {
-        // The items are committed; a failing follower (e.g. Redis down) must not fail the turn.
-        this.#logger.warn('onItemsAdded failed; the items are stored and a sweep will catch up', {
-          sessionId: this.#sessionId,
-          error: error instanceof Error ? error.message : String(error),
-        })
-      }
-    }
+    await this.#notifyItemsAdded(row, { firstId: Number(row.first_id), lastId: Number(row.last_id), count: encoded.length })
   }
 
   /**
@@ -249,12 +251,54 @@ export class PostgresSession implements Session {
     await run(
       db.transaction().execute(async (trx) => {
         // Take the session lock first; later statements then see every committed append.
-        const locked = await upsertSession(trx, this.#sessionId, this.#userId, this.#namespace, this.#namespaceGiven)
+        const locked = await upsertSession(trx, this.#owner)
         if (!locked) throw await this.#conflict(trx)
         await trx.deleteFrom('agent_messages').where('session_id', '=', this.#sessionId).execute()
-        if (encoded.length > 0) {
-          await addItemsStatement(trx, this.#sessionId, this.#userId, this.#namespace, this.#namespaceGiven, encoded)
-        }
+        if (encoded.length > 0) await addItemsStatement(trx, this.#owner, encoded)
+      }),
+    )
+  }
+
+  /**
+   * Applies one of the runner's history transactions (`append_items`, or `replace_suffix` when a
+   * blocked turn's output is later accepted) atomically and at most once per `operationId`: the
+   * session row is locked, the change and the operation id commit together, and a retry with the
+   * same transaction is a no-op. New items reach `onItemsAdded` as with `addItems`.
+   * @throws FactlineError `invalid_argument` / `empty_id` for bad arguments, `invalid_item` /
+   * `content_too_large` as `addItems`, `session_conflict` when the operation id was used for
+   * another transaction, the stored suffix does not match, or the session belongs to someone
+   * else; history is unchanged in every case.
+   */
+  async applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
+    const tx = parseHistoryTransaction(args, this.#maxItemBytes)
+    const prepare = (items: AgentInputItem[]) => (this as Session).prepareHistoryItemsForPersistenceComparison?.(items) ?? items
+    const { db } = await this.#handle()
+    const result = await run(
+      db.transaction().execute(async (trx) => {
+        const owner = await upsertSession(trx, this.#owner)
+        if (!owner) throw await this.#conflict(trx)
+        const inserted = await applyParsedTransaction(trx, this.#sessionId, tx, prepare)
+        return inserted && { owner, inserted }
+      }),
+    )
+    if (result) await this.#notifyItemsAdded(result.owner, result.inserted)
+  }
+
+  /**
+   * Rewrites stored items in one transaction. `replace_function_call` updates the first stored
+   * call with that id in place (its id and position stay) and removes any later duplicates.
+   * @throws FactlineError `invalid_argument`, `invalid_item`, `content_too_large`, `session_conflict`;
+   * nothing is changed in any of these cases.
+   */
+  async applyHistoryMutations(args: SessionHistoryRewriteArgs): Promise<void> {
+    const replacements = parseHistoryMutations(args, this.#maxItemBytes)
+    if (replacements.length === 0) return
+    const { db } = await this.#handle()
+    await run(
+      db.transaction().execute(async (trx) => {
+        const owner = await upsertSession(trx, this.#owner)
+        if (!owner) throw await this.#conflict(trx)
+        await replaceFunctionCalls(trx, this.#sessionId, replacements)
       }),
     )
   }
@@ -273,6 +317,27 @@ export class PostgresSession implements Session {
       throw error
     })
     return this.#ready
+  }
+
+  async #notifyItemsAdded(owner: { user_id: string | null; namespace: string }, inserted: InsertedRange): Promise<void> {
+    if (!this.#onItemsAdded) return
+    const event: ItemsAddedEvent = {
+      sessionId: this.#sessionId,
+      userId: owner.user_id,
+      namespace: owner.namespace,
+      firstMessageId: inserted.firstId,
+      lastMessageId: inserted.lastId,
+      count: inserted.count,
+    }
+    try {
+      await this.#onItemsAdded(event)
+    } catch (error) {
+      // The items are committed; a failing follower (e.g. Redis down) must not fail the turn.
+      this.#logger.warn('onItemsAdded failed; the items are stored and a sweep will catch up', {
+        sessionId: this.#sessionId,
+        error: error instanceof Error ? error.message : String(error),
+      })
+    }
   }
 
   async #conflict(db: Kysely<Database>): Promise<FactlineError> {
@@ -300,59 +365,6 @@ function validateSessionId(value: unknown): string {
     throw new FactlineError('invalid_argument', `sessionId is ${value.length} characters; the limit is 512`)
   }
   return value
-}
-
-/**
- * The upsert that creates the session row or locks it. It returns no row when the stored owner
- * differs, so a caller can refuse without having written anything.
- */
-function upsertSessionSql(sessionId: string, userId: string | null, namespace: string, namespaceGiven: boolean) {
-  return sql`insert into ${sql.table('agent_sessions')} as sess (session_id, user_id, namespace)
-    values (${sessionId}, ${userId}, ${namespace})
-    on conflict (session_id) do update
-      set updated_at = now(), user_id = coalesce(sess.user_id, excluded.user_id)
-      where (${userId}::text is null or sess.user_id is null or sess.user_id = ${userId}::text)
-        and (not ${namespaceGiven}::boolean or sess.namespace = ${namespace}::text)
-    returning sess.session_id, sess.user_id, sess.namespace`
-}
-
-async function upsertSession(
-  db: Kysely<Database>,
-  sessionId: string,
-  userId: string | null,
-  namespace: string,
-  namespaceGiven: boolean,
-) {
-  const result = await upsertSessionSql(sessionId, userId, namespace, namespaceGiven).execute(db)
-  return result.rows[0]
-}
-
-/**
- * One statement: the message insert reads from the upsert, so ids are drawn only after the
- * session row is locked, and concurrent batches get contiguous, commit-ordered ids.
- * All items travel as one text[] parameter, so batch size never hits the parameter limit.
- */
-async function addItemsStatement(
-  db: Kysely<Database>,
-  sessionId: string,
-  userId: string | null,
-  namespace: string,
-  namespaceGiven: boolean,
-  encoded: string[],
-) {
-  const result = await sql<{ user_id: string | null; namespace: string; first_id: string; last_id: string }>`
-    with sess as (${upsertSessionSql(sessionId, userId, namespace, namespaceGiven)}),
-    added as (
-      insert into ${sql.table('agent_messages')} (session_id, message_data)
-      select sess.session_id, item.data::json
-      from sess, unnest(${encoded}::text[]) with ordinality as item(data, position)
-      order by item.position
-      returning id
-    )
-    select sess.user_id, sess.namespace,
-           (select min(id) from added) as first_id, (select max(id) from added) as last_id
-    from sess`.execute(db)
-  return result.rows[0]
 }
 
 /** Turns "the tables are missing" into an error that says how to create them. */

@@ -39,11 +39,11 @@ describe('migrate', () => {
   it('creates every table and records the embedding dimension', async () => {
     const handle = await createDb({ url: await scratchDatabase() })
     const result = await migrate(handle, { embeddingDimensions: 64 })
-    expect(result).toEqual({ applied: ['0001_create_tables'], embeddingDimensions: 64 })
+    expect(result).toEqual({ applied: ['0001_create_tables', '0002_session_operations'], embeddingDimensions: 64 })
     const tables = await sql<{ table_name: string }>`
       select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(handle.db)
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(['agent_messages', 'agent_sessions', 'fact_events', 'fact_sources', 'factline_meta', 'facts']),
+      expect.arrayContaining(['agent_messages', 'agent_session_operations', 'agent_sessions', 'fact_events', 'fact_sources', 'factline_meta', 'facts']),
     )
     const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes where schemaname = 'public'`.execute(handle.db)
     expect(indexes.rows.map((r) => r.indexname)).toEqual(
@@ -64,7 +64,7 @@ describe('migrate', () => {
     const url = await scratchDatabase()
     const handles = await Promise.all(Array.from({ length: 4 }, () => createDb({ url })))
     const results = await Promise.all(handles.map((h) => migrate(h, { embeddingDimensions: 32 })))
-    expect(results.filter((r) => r.applied.length === 1)).toHaveLength(1)
+    expect(results.filter((r) => r.applied.length === 2)).toHaveLength(1)
     expect(results.every((r) => r.embeddingDimensions === 32)).toBe(true)
     await Promise.all(handles.map((h) => h.close()))
   })

@@ -1,0 +1,244 @@
+import type { AgentInputItem } from '@openai/agents'
+import { sql, type Kysely } from 'kysely'
+import { z } from 'zod'
+import type { Database } from '../db/schema.js'
+import { FactlineError, parseOrThrow } from '../errors.js'
+import { decodeItem, encodeItems } from './item-codec.js'
+import { insertItems, type InsertedRange } from './session-statements.js'
+
+/** A validated `applyHistoryTransaction` call, its items already encoded for storage. */
+export type ParsedHistoryTransaction = {
+  operationId: string
+  /** Sorted-key JSON of the whole transaction: equal exactly when the SDK would call two transactions equal. */
+  canonical: string
+} & (
+  | { type: 'append_items'; items: string[] }
+  | { type: 'replace_suffix'; expectedSuffix: string[]; replacement: string[] }
+)
+
+/** A validated `replace_function_call` mutation. */
+export interface FunctionCallReplacement {
+  callId: string
+  replacement: string
+}
+
+/** The session's optional `prepareHistoryItemsForPersistenceComparison`, or identity. */
+export type PrepareForComparison = (items: AgentInputItem[]) => AgentInputItem[]
+
+const MAX_OPERATION_ID_LENGTH = 512
+
+const itemList = z.array(z.unknown())
+// Strict, like the SDK's MemorySession: an unknown field may carry meaning we would silently drop.
+const TransactionSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('append_items'), items: itemList }),
+  z.strictObject({ type: z.literal('replace_suffix'), expectedSuffix: itemList, replacement: itemList }),
+])
+const MutationsSchema = z.object({
+  mutations: z.array(
+    z.strictObject({ type: z.literal('replace_function_call'), callId: z.string().min(1), replacement: z.unknown() }),
+  ),
+})
+
+/**
+ * Validates a history transaction before anything is written.
+ * @throws FactlineError `invalid_argument` (shape), `empty_id` (blank operation id), and from the
+ * items `invalid_item` / `content_too_large`, exactly as `addItems` would.
+ */
+export function parseHistoryTransaction(args: unknown, maxItemBytes: number): ParsedHistoryTransaction {
+  if (typeof args !== 'object' || args === null) {
+    throw new FactlineError('invalid_argument', 'applyHistoryTransaction expects { operationId, transaction }')
+  }
+  const { operationId, transaction } = args as { operationId?: unknown; transaction?: unknown }
+  validateOperationId(operationId)
+  const t = parseOrThrow(TransactionSchema, transaction, 'invalid_argument', 'Invalid session history transaction')
+  if (t.type === 'append_items') {
+    const items = encodeItems(t.items, maxItemBytes)
+    return { operationId, type: t.type, items, canonical: canonicalJson({ type: t.type, items: items.map(decodeItem) }) }
+  }
+  const expectedSuffix = encodeItems(t.expectedSuffix, maxItemBytes)
+  const replacement = encodeItems(t.replacement, maxItemBytes)
+  const canonical = canonicalJson({
+    type: t.type,
+    expectedSuffix: expectedSuffix.map(decodeItem),
+    replacement: replacement.map(decodeItem),
+  })
+  return { operationId, type: t.type, expectedSuffix, replacement, canonical }
+}
+
+/**
+ * Validates history mutations before anything is written.
+ * @throws FactlineError `invalid_argument` (shape, unknown mutation type), `invalid_item` (a
+ * replacement that is not a `function_call`), `content_too_large`.
+ */
+export function parseHistoryMutations(args: unknown, maxItemBytes: number): FunctionCallReplacement[] {
+  const { mutations } = parseOrThrow(MutationsSchema, args, 'invalid_argument', 'Invalid session history mutations')
+  return mutations.map((m, index) => {
+    const [replacement] = encodeItems([m.replacement], maxItemBytes)
+    if ((m.replacement as { type?: unknown }).type !== 'function_call') {
+      throw new FactlineError('invalid_item', `mutation ${index} must replace a function_call with a function_call item`, {
+        details: { index },
+      })
+    }
+    return { callId: m.callId, replacement: replacement! }
+  })
+}
+
+/**
+ * Applies a parsed transaction inside the caller's transaction, which already holds the session
+ * row lock: checks the operation id, then the suffix precondition, then changes history and
+ * records the operation. Returns the ids inserted, or undefined when nothing was inserted.
+ * @throws FactlineError `session_conflict` (operation id reused with another transaction, or
+ * the stored suffix does not match); the caller rolls back, so nothing is changed.
+ */
+export async function applyParsedTransaction(
+  trx: Kysely<Database>,
+  sessionId: string,
+  tx: ParsedHistoryTransaction,
+  prepare: PrepareForComparison,
+): Promise<InsertedRange | undefined> {
+  const applied = await trx
+    .selectFrom('agent_session_operations')
+    .select('transaction_json')
+    .where('session_id', '=', sessionId)
+    .where('operation_id', '=', tx.operationId)
+    .executeTakeFirst()
+  if (applied) {
+    if (applied.transaction_json === tx.canonical) return undefined
+    throw new FactlineError(
+      'session_conflict',
+      `operation ${JSON.stringify(tx.operationId)} was already applied to session ${JSON.stringify(sessionId)} ` +
+        'with a different transaction; history is unchanged. Use a new operation id for a new change',
+      { details: { sessionId, operationId: tx.operationId, reason: 'operation_reused' } },
+    )
+  }
+
+  let toInsert: string[]
+  if (tx.type === 'append_items') {
+    toInsert = tx.items
+  } else {
+    const kept = await replaceSuffix(trx, sessionId, tx, prepare)
+    toInsert = tx.replacement.slice(kept)
+  }
+  const inserted = toInsert.length > 0 ? await insertItems(trx, sessionId, toInsert) : undefined
+  await trx
+    .insertInto('agent_session_operations')
+    .values({ session_id: sessionId, operation_id: tx.operationId, transaction_json: tx.canonical })
+    .execute()
+  return inserted
+}
+
+/**
+ * Checks the stored suffix against `expectedSuffix` and deletes what the replacement does not
+ * keep. Rows the replacement repeats unchanged at its start stay in place, so their ids (and
+ * any facts citing them) survive; returns how many replacement items they already cover.
+ */
+async function replaceSuffix(
+  trx: Kysely<Database>,
+  sessionId: string,
+  tx: Extract<ParsedHistoryTransaction, { type: 'replace_suffix' }>,
+  prepare: PrepareForComparison,
+): Promise<number> {
+  const n = tx.expectedSuffix.length
+  const rows =
+    n === 0
+      ? []
+      : (
+          await trx
+            .selectFrom('agent_messages')
+            .select(['id', sql<string>`message_data::text`.as('data')])
+            .where('session_id', '=', sessionId)
+            .orderBy('id', 'desc')
+            .limit(n)
+            .execute()
+        ).reverse()
+  const stored = rows.map((r) => decodeItem(r.data))
+  if (rows.length !== n || !itemsMatch(prepare(stored), prepare(tx.expectedSuffix.map(decodeItem)))) {
+    throw new FactlineError(
+      'session_conflict',
+      `the last ${n} item(s) of session ${JSON.stringify(sessionId)} no longer match the transaction's expected ` +
+        'suffix; history is unchanged. Re-read the session before retrying',
+      { details: { sessionId, operationId: tx.operationId, reason: 'suffix_mismatch' } },
+    )
+  }
+  let kept = 0
+  while (
+    kept < n &&
+    kept < tx.replacement.length &&
+    itemKey(stored[kept]) === itemKey(decodeItem(tx.replacement[kept]!))
+  ) {
+    kept++
+  }
+  const removed = rows.slice(kept).map((r) => r.id)
+  if (removed.length > 0) await trx.deleteFrom('agent_messages').where('id', 'in', removed).execute()
+  return kept
+}
+
+/**
+ * Replaces stored `function_call` items by call id, as the SDK's `applySessionHistoryMutations`
+ * does: the first occurrence is rewritten in place (keeping its id and position), later
+ * duplicates are removed, and a call id with no stored call changes nothing.
+ */
+export async function replaceFunctionCalls(
+  trx: Kysely<Database>,
+  sessionId: string,
+  replacements: FunctionCallReplacement[],
+): Promise<void> {
+  for (const { callId, replacement } of replacements) {
+    const ids = (
+      await trx
+        .selectFrom('agent_messages')
+        .select('id')
+        .where('session_id', '=', sessionId)
+        .where(sql<string>`message_data->>'type'`, '=', 'function_call')
+        .where(sql<string>`message_data->>'callId'`, '=', callId)
+        .orderBy('id')
+        .execute()
+    ).map((r) => r.id)
+    const [first, ...duplicates] = ids
+    if (first === undefined) continue
+    await trx
+      .updateTable('agent_messages')
+      .set({ message_data: sql<string>`${replacement}::json` })
+      .where('id', '=', first)
+      .execute()
+    if (duplicates.length > 0) await trx.deleteFrom('agent_messages').where('id', 'in', duplicates).execute()
+  }
+}
+
+function validateOperationId(value: unknown): asserts value is string {
+  if (typeof value !== 'string') {
+    throw new FactlineError('invalid_argument', `operationId must be a string, got ${value === null ? 'null' : typeof value}`)
+  }
+  if (value.trim().length === 0) throw new FactlineError('empty_id', 'operationId must not be empty or blank')
+  if (value.length > MAX_OPERATION_ID_LENGTH) {
+    throw new FactlineError(
+      'invalid_argument',
+      `operationId is ${value.length} characters; the limit is ${MAX_OPERATION_ID_LENGTH}`,
+    )
+  }
+}
+
+/** The SDK's reconciliation comparison: item by item, ignoring key order. */
+function itemsMatch(actual: AgentInputItem[], expected: AgentInputItem[]): boolean {
+  return actual.length === expected.length && actual.every((item, i) => itemKey(item) === itemKey(expected[i]))
+}
+
+function itemKey(item: unknown): string {
+  return canonicalJson(item)
+}
+
+/** JSON with object keys sorted at every depth, so equal structures give equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value))
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys)
+  if (typeof value !== 'object' || value === null) return value
+  const record = value as Record<string, unknown>
+  return Object.fromEntries(
+    Object.keys(record)
+      .sort()
+      .map((key) => [key, sortKeys(record[key])]),
+  )
+}
