@@ -62,7 +62,7 @@ if (args.help) {
   --history N             items held by sessions whose reads are timed (default 100)
   --big-session N         items in the big session of the getItems(50) comparison (default 100000)
   --pool N                pg pool size (default 10)
-  --recall-scales F:U,…   facts:users per recall scale (default 10000:1000,100000:1000; quick 10000:1000)
+  --recall-scales F:U,…   facts:users per recall scale (default 10000:1000,100000:1000,100000:10000; quick 10000:1000)
   --recall-1m             add 1000000:10000 to the recall scales (slow: HNSW build)
   --queries N             recall queries per plan (default 100; quick 30)
   --workers 1,2,4         worker counts for pipeline throughput
@@ -110,7 +110,7 @@ try {
     )
   }
   if (only.has('recall')) {
-    const scales = parseScales(args['recall-scales'] ?? (quick ? '10000:1000' : '10000:1000,100000:1000'))
+    const scales = parseScales(args['recall-scales'] ?? (quick ? '10000:1000' : '10000:1000,100000:1000,100000:10000'))
     if (args['recall-1m']) scales.push({ facts: 1_000_000, users: 10_000 })
     out.push('## 2. Recall\n\n' + (await benchRecall(ctx, { scales, queries: num(args.queries, 100, 30), k: 10 })))
   }
