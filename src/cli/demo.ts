@@ -33,7 +33,9 @@ export async function runDemo(write: (line: string) => void = (l) => process.std
 
     write('')
     write('Facts extracted after the turns (in process; with REDIS_URL a worker does this):')
-    for (const fact of await memory.facts.list({ userId })) {
+    const extracted = await memory.facts.list({ userId })
+    // One transaction wrote them all, so sort for a stable listing.
+    for (const fact of extracted.sort((a, b) => a.content.localeCompare(b.content))) {
       write(`  - ${fact.content}${fact.key ? `  [${fact.key}]` : ''}`)
     }
 
@@ -55,7 +57,7 @@ export async function runDemo(write: (line: string) => void = (l) => process.std
       for (const source of why.sources) {
         write(`  said in session "${source.sessionId}", message #${source.messageId} (${source.role}): "${source.text}"`)
       }
-      for (const event of why.events) write(`  ${event.type} by ${event.extractor ?? 'api'}${event.reason ? `: ${event.reason}` : ''}`)
+      for (const event of why.events) write(`  ${event.type} by ${event.extractor ?? 'api'}${event.reason ? ` (${event.reason})` : ''}`)
     }
 
     const home = (await memory.facts.list({ userId })).find((fact) => fact.key === 'home_location')
