@@ -1,5 +1,6 @@
 import {
   run as runAgent,
+  RunState,
   type Agent,
   type AgentInputItem,
   type CallModelInputFilter,
@@ -160,12 +161,12 @@ export interface Memory {
   /** `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions. */
   run<TAgent extends Agent<any, any>, TContext = undefined>(
     agent: TAgent,
-    input: string | AgentInputItem[],
+    input: string | AgentInputItem[] | RunState<TContext, TAgent>,
     options: NonStreamRunOptions<TContext, TAgent> & Partial<MemoryScope>,
   ): Promise<RunResult<TContext, TAgent>>
   run<TAgent extends Agent<any, any>, TContext = undefined>(
     agent: TAgent,
-    input: string | AgentInputItem[],
+    input: string | AgentInputItem[] | RunState<TContext, TAgent>,
     options: StreamRunOptions<TContext, TAgent> & Partial<MemoryScope>,
   ): Promise<StreamedRunResult<TContext, TAgent>>
   /**
@@ -288,7 +289,11 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       explain: (factId, scope) => explainFact(handle, factId, { userId: scope.userId, namespace: namespaceOf(scope) }),
       forgetUser: (userId) => forgetUser(handle, userId),
       context,
-      run: (async (agent: Agent<any, any>, input: string | AgentInputItem[], runOptions: MemoryRunOptions<any, any>) => {
+      run: (async (
+        agent: Agent<any, any>,
+        input: string | AgentInputItem[] | RunState<any, any>,
+        runOptions: MemoryRunOptions<any, any>,
+      ) => {
         const { userId: givenUser, namespace: givenNamespace, ...sdkOptions } = runOptions
         const session = sdkOptions.session instanceof PostgresSession ? sdkOptions.session : undefined
         const userId = givenUser ?? session?.userId ?? undefined
@@ -299,10 +304,13 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           )
         }
         const namespace = givenNamespace ?? session?.namespace ?? o.namespace
+        // A resumed run (after a tool approval) has no new input: recall with the latest turn instead.
+        const resumed = input instanceof RunState
+        const latest = resumed && session ? await session.getItems(4) : []
         const { callModelInputFilter } = await context({
           userId,
           namespace,
-          input,
+          input: resumed ? latest : input,
           callModelInputFilter: sdkOptions.callModelInputFilter,
           ...(session ? { session } : {}),
         })

@@ -1,5 +1,6 @@
-import { Agent, setTracingDisabled } from '@openai/agents'
-import { assistantMessage, ScriptedModel } from '@openai/agents/testing'
+import { Agent, setTracingDisabled, tool } from '@openai/agents'
+import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing'
+import { z } from 'zod'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createMemory, type Memory } from '../../../src/memory.js'
 import { uniqueId } from '../../helpers/test-env.js'
@@ -72,6 +73,32 @@ describe.each<Setup>(['embedded', 'postgres+redis+worker'])('memory end to end (
     await memory.run(agentWith(bobModel), 'Where do I work?', { session: memory.session(uniqueId('s'), { userId: bob }) })
     expect(instructionsOf(bobModel)).toBe('Be brief.')
     expect(await memory.recall({ userId: bob, query: 'where do I work' })).toEqual([])
+  })
+
+  it('keeps the memory block when a run paused for a tool approval is resumed', async () => {
+    const userId = uniqueId('approver')
+    await memory.session(uniqueId('s'), { userId }).addItems([{ role: 'user', content: 'We deploy to Hetzner.' }])
+    await memory.flush()
+    const deploy = tool({
+      name: 'deploy',
+      description: 'Deploys the app',
+      parameters: z.object({ target: z.string() }),
+      needsApproval: true,
+      execute: async ({ target }) => `deployed to ${target}`,
+    })
+    const model = new ScriptedModel([
+      [functionCall('deploy', { target: 'hetzner' }, { callId: 'call-deploy' })],
+      [assistantMessage('Deployed.')],
+    ])
+    const agent = new Agent({ name: 'ops', instructions: 'Be brief.', model, tools: [deploy] })
+    const session = memory.session(uniqueId('s'), { userId })
+    const paused = await memory.run(agent, 'Please deploy the app to our usual target.', { session })
+    expect(paused.interruptions).toHaveLength(1)
+    paused.state.approve(paused.interruptions[0]!)
+    const resumed = await memory.run(agent, paused.state, { session })
+    expect(resumed.finalOutput).toBe('Deployed.')
+    expect(instructionsOf(model, 0)).toContain('Deploys to Hetzner')
+    expect(instructionsOf(model, 1)).toContain('Deploys to Hetzner')
   })
 
   it('leaves the instructions exactly as they were when nothing is relevant', async () => {
