@@ -142,6 +142,7 @@ export async function benchRecall(ctx: BenchContext, o: RecallBenchOptions): Pro
                current_setting('shared_buffers') as buffers
         from pg_class c where c.oid = 'facts'::regclass`.execute(db)
       const s = size.rows[0]!
+      const naivePlan = await explainHnswPlan(db, users[0]!, vectors[0]!, o.k)
       // What the HNSW index costs each fact write; recall's exact plan never reads it.
       const insertWith = await timeFactInserts(db, 200)
       await sql`drop index facts_embedding_idx`.execute(db)
@@ -157,7 +158,6 @@ export async function benchRecall(ctx: BenchContext, o: RecallBenchOptions): Pro
         ms(percentile(insertWith, 50)),
         ms(percentile(insertWithout, 50)),
       ])
-      const naivePlan = await explainHnswPlan(db, users[0]!, vectors[0]!, o.k)
       out.push(
         `\n**${scale.facts.toLocaleString('en')} facts over ${scale.users.toLocaleString('en')} users ` +
           `(~${Math.round(scale.facts / scale.users)} per user)**\n\n` +

@@ -54,7 +54,7 @@ export async function explainHnswPlan(db: Kysely<Database>, userId: string, quer
     const result = await sql<{ 'QUERY PLAN': string }>`explain (costs off) ${sql.raw(compiled.sql.replace(/\$(\d+)/g, (_, n: string) => literal(compiled.parameters[Number(n) - 1])))}`.execute(trx)
     return result.rows
       .map((r) => r['QUERY PLAN'].trim())
-      .filter((line) => !line.startsWith('Filter') && !line.startsWith('Order By'))
+      .filter((line) => !line.includes('<=>') && !line.startsWith('Filter'))
       .join(' → ')
   })
 }
