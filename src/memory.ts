@@ -337,11 +337,14 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
         if (!queueOption) {
           throw new FactlineError('invalid_config', 'memory.worker() needs a queue: pass queue: { url } or set REDIS_URL')
         }
+        // Workers block on Redis, so they need their own connection; one we duplicate is ours to close.
+        const duplicate = 'connection' in queueOption ? queueOption.connection.duplicate({ maxRetriesPerRequest: null }) : undefined
+        if (duplicate) closers.push(async () => void duplicate.disconnect())
         const worker = await createExtractionWorker({
           db: handle,
           extractor,
           embedder,
-          connection: 'connection' in queueOption ? queueOption.connection.duplicate({ maxRetriesPerRequest: null }) : { url: queueOption.url },
+          connection: 'url' in queueOption ? { url: queueOption.url } : duplicate!,
           queueName: queueOption.name,
           logger,
           ...workerOptions,

@@ -1,10 +1,11 @@
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { createDb } from '../../../src/db/create-db.js'
 import { migrate } from '../../../src/db/migrate.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { createMemory } from '../../../src/memory.js'
+import { uniqueId } from '../../helpers/test-env.js'
 
 describe('createMemory options', () => {
   it('runs embedded and offline with nothing configured but a folder', async () => {
@@ -51,5 +52,26 @@ describe('createMemory options', () => {
     await expect(memory.run(new Agent({ name: 'a' }), 'hi', {})).rejects.toMatchObject({ code: 'unknown_user' })
     await expect(memory.worker()).rejects.toMatchObject({ code: 'invalid_config' })
     await memory.close()
+  })
+})
+
+describe('createMemory with your own Redis connection', () => {
+  it('runs a worker on a duplicate it closes, and leaves your connection open', async () => {
+    const { Redis } = await import('ioredis')
+    const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    await new Promise((resolve) => connection.once('ready', resolve))
+    const memory = await createMemory({
+      database: { url: inject('databaseUrl') },
+      queue: { connection, name: uniqueId('test') },
+      env: false,
+    })
+    await memory.worker({ concurrency: 1, sweepIntervalMs: 0 })
+    const userId = uniqueId('redis-user')
+    await memory.session(uniqueId('s'), { userId }).addItems([{ role: 'user', content: 'I work at Hooli.' }])
+    await memory.flush()
+    expect((await memory.recall({ userId, query: 'where do I work' }))[0]?.content).toBe('Works at Hooli')
+    await memory.close()
+    expect(connection.status).toBe('ready')
+    connection.disconnect()
   })
 })
