@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely/migration'
 import { createTables } from './0001_create_tables.js'
 import { createSessionOperations } from './0002_session_operations.js'
+import { dropUnusedEmbeddingIndex } from './0003_drop_unused_embedding_index.js'
 import type { MigrationSettings } from './migration-settings.js'
 
 /**
@@ -11,5 +12,6 @@ export function allMigrations(settings: MigrationSettings): Record<string, Migra
   return {
     '0001_create_tables': createTables(settings),
     '0002_session_operations': createSessionOperations(settings),
+    '0003_drop_unused_embedding_index': dropUnusedEmbeddingIndex(settings),
   }
 }
