@@ -142,7 +142,7 @@ export interface Memory {
   /** Direct access to the fact store (add, list, update, supersede, retract, forget). */
   readonly facts: FactStore
   /** A transcript session for one user's conversation; its turns feed fact extraction. */
-  session(sessionId: string, scope: MemoryScope): PostgresSession
+  session(sessionId: string, scope: MemoryScope & { historyLimit?: number }): PostgresSession
   /** Facts most relevant to `query` for one user and namespace, best first, with their sources. */
   recall(options: RecallOptions): Promise<RecalledFact[]>
   /** Why the agent believes a fact: its source messages, history and supersession chain. */
@@ -280,6 +280,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           sessionId,
           userId: scope.userId,
           namespace: namespaceOf(scope),
+          ...(scope.historyLimit !== undefined ? { historyLimit: scope.historyLimit } : {}),
           db: handle,
           onItemsAdded,
           logger,

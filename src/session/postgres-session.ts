@@ -21,6 +21,7 @@ import {
   replaceFunctionCalls,
 } from './history-transaction.js'
 import { decodeItem, DEFAULT_MAX_ITEM_BYTES, encodeItems } from './item-codec.js'
+import { trimHistory } from './history-window.js'
 import { addItemsStatement, upsertSession, type InsertedRange, type SessionOwner } from './session-statements.js'
 
 /** Namespace used when none is given. */
@@ -56,6 +57,13 @@ export const PostgresSessionOptionsSchema = z.strictObject({
   createTables: z.boolean().default(false),
   /** Largest accepted item, in bytes of JSON. @defaultValue 8 MiB */
   maxItemBytes: z.number().int().min(1).default(DEFAULT_MAX_ITEM_BYTES),
+  /**
+   * Caps what `getItems()` without a limit returns to the newest N items, cut where no tool call
+   * is separated from its result. The runner reads the whole history on every turn, so this keeps
+   * a turn's read (and the SDK's per-item work) constant on long sessions. Nothing is deleted;
+   * `getItems(n)` with an explicit limit is unaffected. @defaultValue no cap
+   */
+  historyLimit: z.number().int().min(1).optional(),
   /** Called after each committed `addItems` batch. Its errors are logged, never thrown. */
   onItemsAdded: z.custom<(event: ItemsAddedEvent) => unknown>((v) => typeof v === 'function').optional(),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
@@ -88,6 +96,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   readonly #namespace: string
   readonly #owner: SessionOwner
   readonly #maxItemBytes: number
+  readonly #historyLimit: number | undefined
   readonly #onItemsAdded: ((event: ItemsAddedEvent) => unknown) | undefined
   readonly #logger: Logger
   readonly #open: () => Promise<FactlineDb>
@@ -106,6 +115,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       namespaceGiven: o.namespace !== undefined,
     }
     this.#maxItemBytes = o.maxItemBytes
+    this.#historyLimit = o.historyLimit
     this.#onItemsAdded = o.onItemsAdded
     this.#logger = o.logger ?? quietLogger
     if (o.db && o.database) {
@@ -145,7 +155,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   }
 
   /**
-   * The latest `limit` items, oldest first (all of them when `limit` is omitted).
+   * The latest `limit` items, oldest first (all of them when `limit` is omitted, or the newest
+   * `historyLimit` when that option is set).
    * @throws FactlineError `invalid_argument` when `limit` is negative or not an integer.
    */
   async getItems(limit?: number): Promise<AgentInputItem[]> {
@@ -153,6 +164,10 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       throw new FactlineError('invalid_argument', `limit must be a non-negative integer, got ${String(limit)}`)
     }
     if (limit === 0) return []
+    if (limit === undefined && this.#historyLimit !== undefined) {
+      // A plain count cut could start the history with a tool result whose call was cut off.
+      return trimHistory(await this.getItems(this.#historyLimit), { maxItems: this.#historyLimit })
+    }
     const { db } = await this.#handle()
     const rows =
       limit === undefined

@@ -83,6 +83,18 @@ describe.each<Backend>(['pglite', 'postgres'])('PostgresSession on %s', (backend
     expect(await s.getItems(0)).toEqual([])
   })
 
+  it('caps getItems() at historyLimit without orphaning a tool result, and leaves explicit limits alone', async () => {
+    const id = uniqueId('s')
+    const call = { type: 'function_call', callId: 'c1', name: 'f', arguments: '{}' } as AgentInputItem
+    const result = { type: 'function_call_result', callId: 'c1', name: 'f', status: 'completed', output: 'ok' } as AgentInputItem
+    await session({ sessionId: id }).addItems([item('1'), item('2'), call, result, item('3'), item('4')])
+    const capped = new PostgresSession({ sessionId: id, db: handle, historyLimit: 3 })
+    // The newest 3 would start with the result; its call is cut off, so the result goes too.
+    expect(await capped.getItems()).toEqual([item('3'), item('4')])
+    expect(await new PostgresSession({ sessionId: id, db: handle, historyLimit: 4 }).getItems()).toEqual([call, result, item('3'), item('4')])
+    expect(await capped.getItems(6)).toHaveLength(6)
+  })
+
   it('rejects a negative or non-integer limit with invalid_argument', async () => {
     const s = session()
     await expect(s.getItems(-1)).rejects.toMatchObject({ code: 'invalid_argument' })
