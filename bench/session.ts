@@ -166,6 +166,7 @@ export async function benchSession(ctx: BenchContext, o: SessionBenchOptions): P
     const turns = 3
     const cases: Array<[string, () => Promise<Session>]> = runnerSizes.flatMap((n): Array<[string, () => Promise<Session>]> => [
       [`PostgresSession, ${n.toLocaleString('en')} items`, () => postgresSession(handle, pool, n)],
+      [`PostgresSession historyLimit ${HISTORY_LIMIT}, ${n.toLocaleString('en')} items`, () => postgresSession(handle, pool, n, HISTORY_LIMIT)],
       [`MemorySession, ${n.toLocaleString('en')} items`, async () => new MemorySession({ initialItems: turnItems(0, n) })],
     ])
     // One untimed turn first, so JIT warm-up is not charged to the smallest session.
@@ -180,7 +181,7 @@ export async function benchSession(ctx: BenchContext, o: SessionBenchOptions): P
     out.push(
       `\n**A runner turn on a long session.** \`run()\` reads the session's whole history every turn (the SDK calls ` +
         '`getItems()` without a limit; `historyWindow` trims only after the read), so a turn\'s cost grows with the ' +
-        `session; MemorySession on the same items is the SDK's own floor. ${turns} turns each, scripted model, one at a time:\n\n` +
+        `session; MemorySession on the same items is the SDK's own floor, and \`historyLimit\` is the opt-in cap on that read. ${turns} turns each, scripted model, one at a time:\n\n` +
         table(['session', '`run()` p50 ms', '`run()` p95 ms', '`getItems()` p50 ms'], turnRows),
     )
   } finally {
@@ -191,15 +192,18 @@ export async function benchSession(ctx: BenchContext, o: SessionBenchOptions): P
   return out.join('\n')
 }
 
+/** The cap the long-session rows use: a generous working history for a chat agent. */
+const HISTORY_LIMIT = 200
+
 function floorRow(label: string, s: Summary): string[] {
   return [label, rate(s.opsPerSec), ms(s.p50), ms(s.p95), ms(s.p99), '1×', '', '']
 }
 
 /** A session already holding `items` items, loaded with one INSERT … SELECT so setup stays fast. */
-async function postgresSession(handle: FactlineDb, pool: pg.Pool, items: number): Promise<PostgresSession> {
+async function postgresSession(handle: FactlineDb, pool: pg.Pool, items: number, historyLimit?: number): Promise<PostgresSession> {
   const sessionId = `bench-${randomUUID()}`
   const userId = `bench-user-${randomUUID()}`
-  const session = new PostgresSession({ sessionId, userId, db: handle })
+  const session = new PostgresSession({ sessionId, userId, db: handle, ...(historyLimit ? { historyLimit } : {}) })
   await pool.query(`insert into agent_sessions (session_id, user_id, namespace) values ($1, $2, 'default')`, [sessionId, userId])
   if (items > 0) {
     await pool.query(
