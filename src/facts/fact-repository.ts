@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely'
+import { randomUUID } from 'node:crypto'
+import { sql, type Kysely, type QueryCreator } from 'kysely'
 import type { Database, FactEventType, FactStatus } from '../db/schema.js'
 import { toVectorLiteral } from '../db/vector.js'
 import { FACT_COLUMNS, rowToFact, type Fact, type FactEventMeta, type FactScope, type FactSourceRef } from './fact.js'
@@ -64,6 +65,36 @@ export async function insertFact(db: Kysely<Database>, scope: FactScope, fact: N
     .returning(FACT_COLUMNS)
     .executeTakeFirstOrThrow()
   return rowToFact(row)
+}
+
+/**
+ * Inserts several facts in one statement and returns them in input order. The ids are drawn here
+ * rather than by the column default, so each returned row is matched to its input by id instead
+ * of relying on the order of `RETURNING`.
+ */
+export async function insertFacts(db: Kysely<Database>, scope: FactScope, facts: readonly NewFact[]): Promise<Fact[]> {
+  if (facts.length === 0) return []
+  const ids = facts.map(() => randomUUID())
+  const rows = await db
+    .insertInto('facts')
+    .values(
+      facts.map((fact, i) => ({
+        id: ids[i],
+        user_id: scope.userId,
+        namespace: scope.namespace,
+        content: fact.content,
+        kind: fact.kind ?? null,
+        key: fact.key ?? null,
+        confidence: fact.confidence ?? 1,
+        status: 'active' as const,
+        embedding: toVectorLiteral(fact.embedding),
+        ...(fact.validFrom ? { valid_from: fact.validFrom } : {}),
+      })),
+    )
+    .returning(FACT_COLUMNS)
+    .execute()
+  const byId = new Map(rows.map((r) => [r.id, rowToFact(r)]))
+  return ids.map((id) => byId.get(id) as Fact)
 }
 
 /** The fact, or `undefined` when it does not exist in this scope. `forUpdate` locks the row. */
@@ -161,23 +192,62 @@ export async function listFactSources(
   }))
 }
 
+/** One `fact_sources` row: a fact drawn from a transcript item. */
+export interface FactSourceLink extends FactSourceRef {
+  factId: string
+}
+
+/**
+ * Links facts to transcript items and appends history rows in one statement (the links as a
+ * data-modifying CTE), for writers that already know which links are new: facts inserted in the
+ * same transaction have none yet. Links that already exist are kept as they are.
+ */
+export async function insertFactLinksAndEvents(
+  db: Kysely<Database>,
+  scope: FactScope,
+  links: readonly FactSourceLink[],
+  events: readonly FactEventInput[],
+): Promise<void> {
+  const linkRows = links.map((l) => ({ fact_id: l.factId, message_id: l.messageId, session_id: l.sessionId }))
+  const eventRows = events.map((e) => factEventRow(scope, e))
+  if (linkRows.length === 0) {
+    if (eventRows.length > 0) await db.insertInto('fact_events').values(eventRows).execute()
+    return
+  }
+  const insertLinks = (qc: QueryCreator<Database>) =>
+    qc
+      .insertInto('fact_sources')
+      .values(linkRows)
+      .onConflict((oc) => oc.columns(['fact_id', 'message_id']).doNothing())
+  if (eventRows.length === 0) {
+    await insertLinks(db).execute()
+    return
+  }
+  await db
+    .with('linked', (qc) => insertLinks(qc).returning('fact_sources.fact_id'))
+    .insertInto('fact_events')
+    .values(eventRows)
+    .execute()
+}
+
 /** Appends one history row; the fact's scope is copied onto it so history can be read per user. */
 export async function insertFactEvent(db: Kysely<Database>, scope: FactScope, event: FactEventInput): Promise<void> {
-  await db
-    .insertInto('fact_events')
-    .values({
-      fact_id: event.factId,
-      user_id: scope.userId,
-      namespace: scope.namespace,
-      event_type: event.type,
-      before: event.before === undefined ? null : JSON.stringify(event.before),
-      after: event.after === undefined ? null : JSON.stringify(event.after),
-      reason: event.reason ?? null,
-      job_id: event.meta?.jobId ?? null,
-      extractor: event.meta?.extractor ?? null,
-      model: event.meta?.model ?? null,
-    })
-    .execute()
+  await db.insertInto('fact_events').values(factEventRow(scope, event)).execute()
+}
+
+function factEventRow(scope: FactScope, event: FactEventInput) {
+  return {
+    fact_id: event.factId,
+    user_id: scope.userId,
+    namespace: scope.namespace,
+    event_type: event.type,
+    before: event.before === undefined ? null : JSON.stringify(event.before),
+    after: event.after === undefined ? null : JSON.stringify(event.after),
+    reason: event.reason ?? null,
+    job_id: event.meta?.jobId ?? null,
+    extractor: event.meta?.extractor ?? null,
+    model: event.meta?.model ?? null,
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

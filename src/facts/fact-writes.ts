@@ -4,10 +4,12 @@ import { FactlineError } from '../errors.js'
 import type { Fact, FactEventMeta, FactScope, FactSourceRef } from './fact.js'
 import {
   getFact,
-  insertFact,
   insertFactEvent,
+  insertFactLinksAndEvents,
+  insertFacts,
   insertFactSources,
   updateFactRow,
+  type FactSourceLink,
   type NewFact,
 } from './fact-repository.js'
 
@@ -54,9 +56,7 @@ export async function assertSourcesOwnedBy(
   userId: string,
   sources: readonly FactSourceRef[],
 ): Promise<void> {
-  if (sources.length === 0) {
-    throw new FactlineError('invalid_argument', 'a fact needs at least one source: the transcript item it was drawn from')
-  }
+  if (sources.length === 0) throw noSources()
   const rows = await db
     .selectFrom('agent_messages')
     .innerJoin('agent_sessions', 'agent_sessions.session_id', 'agent_messages.session_id')
@@ -95,17 +95,59 @@ export async function insertFactWithSources(
   input: NewFactWithSources,
   context: WriteContext = {},
 ): Promise<Fact> {
-  await assertSourcesOwnedBy(db, scope.userId, input.sources)
-  const fact = await insertFact(db, scope, input)
-  const sources = await insertFactSources(db, fact.id, input.sources)
-  await insertFactEvent(db, scope, {
-    factId: fact.id,
-    type: 'added',
-    after: { ...factSnapshot(fact), sources },
-    reason: context.reason,
-    meta: context.meta,
+  const [fact] = await insertFactsWithSources(db, scope, [{ ...input, reason: context.reason }], context.meta)
+  return fact as Fact
+}
+
+/** A new fact for `insertFactsWithSources`, with the reason its `added` event records. */
+export interface NewFactEntry extends NewFactWithSources {
+  reason?: string | undefined
+}
+
+/**
+ * Inserts facts with their sources and an `added` event each, in three statements whatever their
+ * number: one ownership check for every cited item, one multi-row insert of the facts, and one of
+ * the links and events together. Returns the facts in input order.
+ * @throws FactlineError as `assertSourcesOwnedBy`, for any entry; then nothing is written.
+ */
+export async function insertFactsWithSources(
+  db: Kysely<Database>,
+  scope: FactScope,
+  entries: readonly NewFactEntry[],
+  meta?: FactEventMeta | undefined,
+): Promise<Fact[]> {
+  if (entries.length === 0) return []
+  // Every fact needs a source of its own; the union checked below would hide one without.
+  if (entries.some((e) => e.sources.length === 0)) throw noSources()
+  await assertSourcesOwnedBy(db, scope.userId, entries.flatMap((e) => e.sources))
+  const facts = await insertFacts(db, scope, entries)
+  const links: FactSourceLink[] = []
+  const events = facts.map((fact, i) => {
+    // A fact inserted just now has no links yet, so every distinct cited item becomes one.
+    const sources = uniqueSources(entries[i]!.sources)
+    for (const s of sources) links.push({ factId: fact.id, ...s })
+    return {
+      factId: fact.id,
+      type: 'added' as const,
+      after: { ...factSnapshot(fact), sources },
+      reason: entries[i]!.reason,
+      meta,
+    }
   })
-  return fact
+  await insertFactLinksAndEvents(db, scope, links, events)
+  return facts
+}
+
+/** First link per message, as `insert … on conflict (fact_id, message_id) do nothing` keeps it. */
+function uniqueSources(sources: readonly FactSourceRef[]): FactSourceRef[] {
+  const seen = new Set<number>()
+  const out: FactSourceRef[] = []
+  for (const s of sources) {
+    if (seen.has(s.messageId)) continue
+    seen.add(s.messageId)
+    out.push({ sessionId: s.sessionId, messageId: s.messageId })
+  }
+  return out
 }
 
 /** Locks the fact for the rest of the transaction. @throws FactlineError `not_found`. */
@@ -301,6 +343,10 @@ export function factNotFound(id: string, scope: FactScope): FactlineError {
     `fact ${JSON.stringify(id)} was not found for user ${JSON.stringify(scope.userId)} in namespace ${JSON.stringify(scope.namespace)}`,
     { details: { factId: id } },
   )
+}
+
+function noSources(): FactlineError {
+  return new FactlineError('invalid_argument', 'a fact needs at least one source: the transcript item it was drawn from')
 }
 
 function assertActive(fact: Fact, action: string): void {

@@ -1,15 +1,18 @@
 import { sql, type Transaction } from 'kysely'
 import type { Database } from '../db/schema.js'
-import { parseVectorLiteral, vectorText } from '../db/vector.js'
-import type { FactEventMeta, FactScope, FactSourceRef } from '../facts/fact.js'
-import { isUuid } from '../facts/fact-repository.js'
-import { addSourcesInTx, insertFactWithSources, supersedeInTx, updateFactInTx } from '../facts/fact-writes.js'
-import { countDecisions, reconcileFacts, type ReconcileFact } from '../facts/reconcile.js'
-import { scopedFacts } from '../facts/scoped-facts.js'
+import type { FactEventMeta, FactScope } from '../facts/fact.js'
+import {
+  addSourcesInTx,
+  insertFactsWithSources,
+  supersedeInTx,
+  updateFactInTx,
+  type NewFactWithSources,
+} from '../facts/fact-writes.js'
+import { countDecisions, reconcileFacts } from '../facts/reconcile.js'
 import { quietLogger } from '../logger.js'
-import { nearestScopedFacts } from '../recall/nearest-facts.js'
 import { judgeDraft, splitByPresentSources, type SessionMark } from './extraction-checks.js'
 import { unknownSession, type DraftCandidate, type ExtractionDraft } from './extraction-draft.js'
+import { loadNeighbourhood } from './extraction-neighbourhood.js'
 import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
 
 /** What a commit did: wrote the draft, or found it `covered` or `stale` and wrote nothing. */
@@ -101,6 +104,11 @@ export async function commitExtraction(
   return { status: 'committed', ...current, watermark: draft.through, ...counts }
 }
 
+/**
+ * Applies the decisions. Adds do not depend on any other decision, so they are written first, all
+ * at once (`insertFactsWithSources`: a fixed number of statements however many facts); the other
+ * decisions then run in order, per fact, since each may name a fact written before it (`new:<i>`).
+ */
 async function writeFacts(
   trx: Transaction<Database>,
   deps: ExtractionProcessorDeps,
@@ -109,34 +117,40 @@ async function writeFacts(
   candidates: readonly DraftCandidate[],
   context: ExtractionContext,
 ): Promise<Omit<WriteCounts, 'dropped'>> {
-  const neighbourhood = await loadNeighbourhood(trx, deps, scope, candidates)
+  const neighbourhood = await loadNeighbourhood(trx, scope, candidates, deps.neighboursPerCandidate ?? 5)
   const decisions = reconcileFacts(neighbourhood, candidates, deps.reconcile)
   const meta: FactEventMeta = {
     jobId: context.jobId,
     extractor: deps.extractor.id,
     model: deps.extractor.model ?? undefined,
   }
-  const written = new Map<string, string>()
-  const resolve = (ref: string) => written.get(ref) ?? ref
-  for (const d of decisions) {
-    const candidate = candidates[d.candidate]!
-    const sources: FactSourceRef[] = candidate.sourceMessageIds.map((messageId) => ({ sessionId, messageId }))
-    const fresh = {
+  const fresh = (index: number): NewFactWithSources => {
+    const candidate = candidates[index]!
+    return {
       content: candidate.content,
       kind: candidate.kind,
       key: candidate.key,
       confidence: candidate.confidence,
       embedding: candidate.embedding,
-      sources,
+      sources: candidate.sourceMessageIds.map((messageId) => ({ sessionId, messageId })),
     }
+  }
+  const adds = decisions.filter((d) => d.action === 'add')
+  const added = await insertFactsWithSources(
+    trx,
+    scope,
+    adds.map((d) => ({ ...fresh(d.candidate), reason: d.reason })),
+    meta,
+  )
+  const written = new Map<string, string>(adds.map((d, i) => [d.ref, added[i]!.id]))
+  const resolve = (ref: string) => written.get(ref) ?? ref
+  for (const d of decisions) {
+    const candidate = candidates[d.candidate]!
     switch (d.action) {
-      case 'add': {
-        const fact = await insertFactWithSources(trx, scope, fresh, { meta, reason: d.reason })
-        written.set(d.ref, fact.id)
+      case 'add':
         break
-      }
       case 'supersede': {
-        const { current } = await supersedeInTx(trx, scope, resolve(d.target), fresh, { meta, reason: d.reason })
+        const { current } = await supersedeInTx(trx, scope, resolve(d.target), fresh(d.candidate), { meta, reason: d.reason })
         written.set(d.ref, current.id)
         break
       }
@@ -154,11 +168,11 @@ async function writeFacts(
           },
           { meta, reason: d.reason },
         )
-        await addSourcesInTx(trx, scope, id, sources, { meta, reason: d.reason })
+        await addSourcesInTx(trx, scope, id, fresh(d.candidate).sources, { meta, reason: d.reason })
         break
       }
       case 'noop':
-        await addSourcesInTx(trx, scope, resolve(d.target), sources, { meta, reason: d.reason })
+        await addSourcesInTx(trx, scope, resolve(d.target), fresh(d.candidate).sources, { meta, reason: d.reason })
         break
     }
   }
@@ -167,51 +181,17 @@ async function writeFacts(
 }
 
 /**
- * The active facts reconciliation compares candidates with: same-key facts, the facts named by
- * `replacesFactId` (only if they are in this scope: the query is scoped), and each candidate's
- * nearest neighbours. Read under the advisory lock, so no other worker changes them meanwhile;
- * the candidates' embeddings were computed before the transaction opened.
- */
-async function loadNeighbourhood(
-  trx: Transaction<Database>,
-  deps: ExtractionProcessorDeps,
-  scope: FactScope,
-  candidates: readonly DraftCandidate[],
-): Promise<ReconcileFact[]> {
-  const k = deps.neighboursPerCandidate ?? 5
-  const ids = new Set<string>()
-  for (const c of candidates) {
-    if (c.replacesFactId !== null && isUuid(c.replacesFactId)) ids.add(c.replacesFactId)
-    for (const near of await nearestScopedFacts(trx, scope, c.embedding, k, { statuses: ['active'] })) ids.add(near.id)
-  }
-  const keys = [...new Set(candidates.map((c) => c.key).filter((key): key is string => key !== null))]
-  const rows = await scopedFacts(trx, scope)
-    .select(['facts.id', 'facts.content', 'facts.kind', 'facts.key', 'facts.confidence', vectorText('facts.embedding').as('embedding')])
-    .where('facts.status', '=', 'active')
-    .where((eb) => {
-      const ors = []
-      if (ids.size > 0) ors.push(eb('facts.id', 'in', [...ids]))
-      if (keys.length > 0) ors.push(eb('facts.key', 'in', keys))
-      return ors.length > 0 ? eb.or(ors) : eb.val(false)
-    })
-    .orderBy('facts.created_at')
-    .orderBy('facts.id')
-    .execute()
-  return rows.map((r) => ({
-    id: r.id,
-    content: r.content,
-    kind: r.kind,
-    key: r.key,
-    confidence: Number(r.confidence),
-    embedding: r.embedding === null ? null : parseVectorLiteral(r.embedding),
-  }))
-}
-
-/**
  * Serialises extraction per `(userId, namespace)` until the transaction ends (commit, rollback,
  * or a dropped connection when a worker dies), across every worker process.
+ *
+ * The same statement turns off `synchronous_commit` for this transaction only (`set_config(…,
+ * true)` is `SET LOCAL`), so the commit does not wait for its WAL flush. That is safe because
+ * the watermark commits together with the facts: a crash that loses the commit loses both, the
+ * session's watermark still lags its items, and the lag sweep (or a BullMQ retry) extracts them
+ * again. Nothing durable can depend on a lost commit either: a later synchronous commit flushes
+ * the WAL up to its own record, which lies after this one's.
  */
 async function advisoryLock(trx: Transaction<Database>, userId: string | null, namespace: string, sessionId: string) {
   const key = JSON.stringify(userId === null ? ['factline-session', sessionId] : ['factline-user', userId, namespace])
-  await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx)
+  await sql`select set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx)
 }

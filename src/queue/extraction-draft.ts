@@ -1,14 +1,15 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
+import { cosineDistance } from '../db/vector.js'
 import { FactlineError } from '../errors.js'
 import type { CandidateFact, ExistingFact, ExtractionItem } from '../extract/extractor.js'
 import type { FactScope } from '../facts/fact.js'
 import { scopedFacts } from '../facts/scoped-facts.js'
 import { quietLogger } from '../logger.js'
-import { nearestScopedFacts } from '../recall/nearest-facts.js'
 import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
 import { keepBatchCitations } from './extraction-checks.js'
+import { nearestFactIds } from './extraction-neighbourhood.js'
 import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
 
 const DEFAULT_BATCH = 100
@@ -128,24 +129,40 @@ async function relevantFacts(
     .join('\n')
     .slice(0, MAX_CONTEXT_CHARS)
   const [query] = await deps.embedder.embed([text], signal)
-  const near = query ? await nearestScopedFacts(db, scope, query, limit, { statuses: ['active'] }) : []
-  const keyed = await scopedFacts(db, scope)
+  // One statement for both lists: the union of the newest keyed facts and the nearest ones, each
+  // row carrying what both orders need, so each list is cut again here exactly as its own query
+  // would have (a superset's top `limit` is the list's own top `limit`).
+  const near = query ? nearestFactIds(db, scope, [query], limit) : undefined
+  const keyed = scopedFacts(db, scope)
     .select('facts.id')
     .where('facts.status', '=', 'active')
     .where('facts.key', 'is not', null)
     .orderBy('facts.updated_at', 'desc')
     .limit(limit)
-    .execute()
-  const ids = [...new Set([...keyed.map((r) => r.id), ...near.map((r) => r.id)])].slice(0, limit)
-  if (ids.length === 0) return []
   const rows = await scopedFacts(db, scope)
-    .select(['facts.id', 'facts.content', 'facts.kind', 'facts.key'])
-    .where('facts.id', 'in', ids)
+    .select(['facts.id', 'facts.content', 'facts.kind', 'facts.key', 'facts.updated_at'])
+    .select((query ? cosineDistance('facts.embedding', query) : sql<number | null>`null`).as('distance'))
+    .where('facts.status', '=', 'active')
+    .where((eb) => eb.or([eb('facts.id', 'in', keyed), ...(near ? [eb('facts.id', 'in', near)] : [])]))
     .execute()
-  const order = new Map(ids.map((id, i) => [id, i]))
-  return rows
-    .sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))
-    .map((r) => ({ id: r.id, content: r.content, kind: r.kind, key: r.key }))
+  const newest = rows
+    .filter((r) => r.key !== null)
+    .sort((a, b) => new Date(b.updated_at).getTime() - new Date(a.updated_at).getTime())
+    .slice(0, limit)
+  const nearest = near
+    ? rows
+        .filter((r) => r.distance !== null)
+        .sort((a, b) => Number(a.distance) - Number(b.distance) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, limit)
+    : []
+  const seen = new Set<string>()
+  const out: ExistingFact[] = []
+  for (const r of [...newest, ...nearest]) {
+    if (seen.has(r.id) || out.length >= limit) continue
+    seen.add(r.id)
+    out.push({ id: r.id, content: r.content, kind: r.kind, key: r.key })
+  }
+  return out
 }
 
 export function unknownSession(sessionId: string): FactlineError {
