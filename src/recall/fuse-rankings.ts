@@ -21,7 +21,8 @@ export interface FusedCandidate {
  * Reciprocal rank fusion of the vector and full-text rankings, normalised to (0, 1]:
  * `fused = (1/(K + r_vec) + 1/(K + r_text)) / (2/(K + 1))`, where a list a fact is missing from
  * contributes 0 and ranks start at 1. Ranks rather than raw scores are fused because cosine
- * similarities and `ts_rank_cd` values live on unrelated scales.
+ * similarities and `ts_rank_cd` values live on unrelated scales. `recallFacts` computes this in SQL
+ * (`recallQuery`); this function is the reference its scores are tested against.
  */
 export function fuseRankings(input: FusionInput, k: number = RRF_K): FusedCandidate[] {
   const byId = new Map<string, FusedCandidate>()

@@ -1,16 +1,12 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely'
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
-import type { Database, FactStatus } from '../db/schema.js'
+import type { FactStatus } from '../db/schema.js'
 import type { Embedder } from '../embed/embedder.js'
-import { FACT_COLUMNS, rowToFact, type FactScope } from '../facts/fact.js'
+import { rowToFact, type FactScope } from '../facts/fact.js'
 import { assertScope, ScopeSchema } from '../facts/fact-input.js'
-import { listFactSources } from '../facts/fact-repository.js'
 import { embedText } from '../facts/fact-store.js'
-import { scopedFacts } from '../facts/scoped-facts.js'
 import { parseOrThrow } from '../errors.js'
-import { fuseRankings, recencyFactor } from './fuse-rankings.js'
-import { nearestScopedFacts, type CandidateFilter } from './nearest-facts.js'
+import { recallQuery, type SourceJson } from './recall-query.js'
 
 export const RecallOptionsSchema = z.strictObject({
   ...ScopeSchema.shape,
@@ -67,7 +63,9 @@ export interface RecalledFact {
  * `score = (1/(60 + r_vec) + 1/(60 + r_text)) / (2/61) × ((1 − w) + w × 0.5^(ageDays / halfLife))`
  *
  * where a ranking a fact is absent from contributes 0, `w` = `recencyWeight` and `ageDays` counts
- * from `validFrom`. So a fact first in both rankings and valid from today scores 1.
+ * from `validFrom`. So a fact first in both rankings and valid from today scores 1. Each ranking is
+ * `max(4k, 40)` deep. Ties go to the higher similarity, then the lower id. The whole recall, sources
+ * included, is one SQL statement: one round trip on one connection.
  *
  * @throws FactlineError `invalid_argument`, `empty_id`, `dimension_mismatch`, `embedding_failed`.
  * @example
@@ -80,79 +78,47 @@ export async function recallFacts(handle: FactlineDb, embedder: Embedder, option
   const o = parseOrThrow(RecallOptionsSchema, options, 'invalid_argument', 'Invalid recall options')
   assertScope(o)
   if (o.query.trim().length === 0) return []
-  const db = handle.db
   const scope: FactScope = { userId: o.userId, namespace: o.namespace }
-  const filter: CandidateFilter = {
-    statuses: o.includeInactive ? ['active', 'superseded', 'retracted'] : ['active'],
-    kinds: o.kinds,
-  }
-  const candidates = Math.max(4 * o.k, 40)
   const vector = await embedText(embedder, o.query)
-
-  const [nearest, matches] = await Promise.all([
-    nearestScopedFacts(db, scope, vector, candidates, filter),
-    textMatches(db, scope, o.query, candidates, filter),
-  ])
-  const vectorRanked = nearest
-    .map((n) => ({ id: n.id, similarity: 1 - n.distance }))
-    .filter((n) => o.minScore === undefined || n.similarity >= o.minScore)
-  const fused = fuseRankings({ vector: vectorRanked, text: matches })
-  if (fused.length === 0) return []
-
-  const rows = await scopedFacts(db, scope)
-    .select(FACT_COLUMNS)
-    .where('facts.id', 'in', fused.map((c) => c.id))
-    .execute()
-  const facts = new Map(rows.map((r) => [r.id, rowToFact(r)]))
-  const now = Date.now()
-  const ranked = fused
-    .flatMap((c) => {
-      const fact = facts.get(c.id)
-      if (!fact) return []
-      const ageDays = (now - fact.validFrom.getTime()) / 86_400_000
-      return [{ c, fact, score: c.fused * recencyFactor(ageDays, o.recencyHalfLifeDays, o.recencyWeight) }]
-    })
-    .sort((a, b) => b.score - a.score || (b.c.similarity ?? -2) - (a.c.similarity ?? -2) || (a.c.id < b.c.id ? -1 : 1))
-    .slice(0, o.k)
-
-  const sources = await listFactSources(db, ranked.map((r) => r.fact.id))
-  return ranked.map(({ c, fact, score }) => ({
-    id: fact.id,
-    content: fact.content,
-    kind: fact.kind,
-    key: fact.key,
-    score,
-    similarity: c.similarity,
-    textMatch: c.textRank !== null,
-    status: fact.status,
-    validFrom: fact.validFrom,
-    validTo: fact.validTo,
-    createdAt: fact.createdAt,
-    sources: sources
-      .filter((s) => s.factId === fact.id)
-      .map((s) => ({ sessionId: s.sessionId, messageId: s.messageId, createdAt: s.createdAt })),
-  }))
+  const rows = await recallQuery(handle.db, scope, {
+    text: o.query,
+    vector,
+    filter: {
+      statuses: o.includeInactive ? ['active', 'superseded', 'retracted'] : ['active'],
+      kinds: o.kinds,
+    },
+    candidates: Math.max(4 * o.k, 40),
+    k: o.k,
+    minScore: o.minScore,
+    recencyHalfLifeDays: o.recencyHalfLifeDays,
+    recencyWeight: o.recencyWeight,
+    now: Date.now(),
+  }).execute()
+  return rows.map((row) => {
+    const fact = rowToFact(row)
+    return {
+      id: fact.id,
+      content: fact.content,
+      kind: fact.kind,
+      key: fact.key,
+      score: Number(row.score),
+      similarity: row.similarity === null ? null : Number(row.similarity),
+      textMatch: row.text_match,
+      status: fact.status,
+      validFrom: fact.validFrom,
+      validTo: fact.validTo,
+      createdAt: fact.createdAt,
+      sources: parseSources(row.sources).map((s) => ({
+        sessionId: s.sessionId,
+        messageId: Number(s.messageId),
+        createdAt: new Date(s.createdAt),
+      })),
+    }
+  })
 }
 
-/** An OR query over the text's stemmed words: a fact sharing any content word with the query matches. */
-function anyWordQuery(text: string): RawBuilder<string> {
-  return sql<string>`replace(plainto_tsquery('english', ${text})::text, ' & ', ' | ')::tsquery`
-}
-
-/** Facts of the scope matching any of the query's words, best `ts_rank_cd` first. */
-async function textMatches(
-  db: Kysely<Database>,
-  scope: FactScope,
-  text: string,
-  limit: number,
-  filter: CandidateFilter,
-): Promise<Array<{ id: string }>> {
-  const query = anyWordQuery(text)
-  const rank = sql<number>`ts_rank_cd(${sql.ref('facts.search')}, ${query})`
-  let q = scopedFacts(db, scope)
-    .select(['facts.id', rank.as('rank')])
-    .where('facts.status', 'in', [...filter.statuses])
-    .where(sql<boolean>`${sql.ref('facts.search')} @@ ${query}`)
-  if (filter.kinds) q = q.where('facts.kind', 'in', [...filter.kinds])
-  return q.orderBy('rank', 'desc').orderBy('facts.id').limit(limit).execute()
+/** pg and PGlite both parse `json` results, but a driver configured to leave them as text must still work. */
+function parseSources(value: SourceJson[] | string | null): SourceJson[] {
+  if (value === null) return []
+  return typeof value === 'string' ? (JSON.parse(value) as SourceJson[]) : value
 }
