@@ -78,8 +78,8 @@ export async function benchRoundTrips(ctx: BenchContext): Promise<string> {
       'Statements sent to PostgreSQL in one turn (second turn on a session with 20 items; Redis traffic for the extraction ' +
       'job is not counted). Target for a memory turn: one read for history, one write, one recall query.\n\n' +
       table(['kind', '`run` + PostgresSession', '`memory.run`', 'target (memory turn)'], rows) +
-      `\n\n\`memory.recall\` alone: ${recallOnly.length} statements (the first two run concurrently, the other two after ` +
-      `them, one after another). Each statement's p50 over ${recalls} recalls, beside the whole call's, for a user with ` +
+      `\n\n\`memory.recall\` alone: ${recallOnly.length} statement${recallOnly.length === 1 ? '' : 's'}. ` +
+      `Each statement's p50 over ${recalls} recalls, beside the whole call's, for a user with ` +
       'the facts drawn from two messages plus 100 random-vector facts:\n\n' +
       table(['recall statement', 'p50 ms'], recallRows) +
       '\n\nThe `memory.run` turn, in order:\n\n' +
