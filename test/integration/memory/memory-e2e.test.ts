@@ -101,6 +101,29 @@ describe.each<Setup>(['embedded', 'postgres+redis+worker'])('memory end to end (
     expect(instructionsOf(model, 1)).toContain('Deploys to Hetzner')
   })
 
+  it('gives every agent its block: function instructions, streaming, and a handoff', async () => {
+    const userId = uniqueId('handoff')
+    await memory.session(uniqueId('s'), { userId }).addItems([{ role: 'user', content: 'I prefer tea over coffee.' }])
+    await memory.flush()
+    const model = new ScriptedModel([
+      [functionCall('transfer_to_barista', '{}', { callId: 'call-handoff' })],
+      [assistantMessage('Tea, then.')],
+    ])
+    const barista = new Agent({ name: 'barista', instructions: async () => 'You make drinks.', model })
+    const host = Agent.create({ name: 'host', instructions: 'Greet and hand off.', model, handoffs: [barista] })
+    const streamed = await memory.run(host, 'What should I drink, tea or coffee?', {
+      session: memory.session(uniqueId('s'), { userId }),
+      stream: true,
+    })
+    for await (const _event of streamed) void _event
+    await streamed.completed
+    expect(streamed.finalOutput).toBe('Tea, then.')
+    expect(model.calls.map((c) => c.streamed)).toEqual([true, true])
+    expect(instructionsOf(model, 0)).toMatch(/^Greet and hand off\.\n\n## What you know about this user/)
+    expect(instructionsOf(model, 1)).toMatch(/^You make drinks\.\n\n## What you know about this user/)
+    expect(instructionsOf(model, 1)).toContain('Prefers tea over coffee')
+  })
+
   it('leaves the instructions exactly as they were when nothing is relevant', async () => {
     const model = new ScriptedModel([[assistantMessage('hi')]])
     await memory.run(agentWith(model), 'Hello there', { session: memory.session(uniqueId('s'), { userId: uniqueId('u') }) })
