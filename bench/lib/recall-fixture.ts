@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
 import { cosineDistance, parseVectorLiteral, setIterativeScan, vectorText } from '../../src/db/vector.js'
 import { nearestScopedFacts } from '../../src/recall/nearest-facts.js'
+import { cosineSimilarity } from '../../src/facts/reconcile.js'
 
 export const NAMESPACE = 'default'
 
@@ -137,24 +138,10 @@ export async function groundTruth(db: Kysely<Database>, userId: string, query: n
     .where('facts.status', '=', 'active')
     .execute()
   return rows
-    .map((r) => ({ id: r.id, distance: 1 - cosine(parseVectorLiteral(r.embedding ?? '[]'), query) }))
+    .map((r) => ({ id: r.id, distance: 1 - cosineSimilarity(parseVectorLiteral(r.embedding ?? '[]'), query) }))
     .sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1))
     .slice(0, k)
     .map((r) => r.id)
-}
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0
-  let na = 0
-  let nb = 0
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] ?? 0
-    const y = b[i] ?? 0
-    dot += x * y
-    na += x * x
-    nb += y * y
-  }
-  return dot / Math.sqrt(na * nb)
 }
 
 export function randomVector(dimensions: number): number[] {

@@ -48,25 +48,6 @@ export interface FactEventInput {
   meta?: FactEventMeta | undefined
 }
 
-export async function insertFact(db: Kysely<Database>, scope: FactScope, fact: NewFact): Promise<Fact> {
-  const row = await db
-    .insertInto('facts')
-    .values({
-      user_id: scope.userId,
-      namespace: scope.namespace,
-      content: fact.content,
-      kind: fact.kind ?? null,
-      key: fact.key ?? null,
-      confidence: fact.confidence ?? 1,
-      status: 'active',
-      embedding: toVectorLiteral(fact.embedding),
-      ...(fact.validFrom ? { valid_from: fact.validFrom } : {}),
-    })
-    .returning(FACT_COLUMNS)
-    .executeTakeFirstOrThrow()
-  return rowToFact(row)
-}
-
 /**
  * Inserts several facts in one statement and returns them in input order. The ids are drawn here
  * rather than by the column default, so each returned row is matched to its input by id instead

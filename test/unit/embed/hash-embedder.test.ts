@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_HASH_DIMENSIONS, HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { Embedder } from '../../../src/embed/embedder.js'
-
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0
-  let na = 0
-  let nb = 0
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] ?? 0
-    const y = b[i] ?? 0
-    dot += x * y
-    na += x * x
-    nb += y * y
-  }
-  return dot / Math.sqrt(na * nb)
-}
+import { cosineSimilarity } from '../../../src/facts/reconcile.js'
 
 function norm(v: readonly number[]): number {
   return Math.sqrt(v.reduce((sum, x) => sum + x * x, 0))
@@ -24,7 +11,7 @@ const embedder = new HashEmbedder()
 
 async function similarity(a: string, b: string): Promise<number> {
   const [va, vb] = await embedder.embed([a, b])
-  return cosine(va ?? [], vb ?? [])
+  return cosineSimilarity(va ?? [], vb ?? [])
 }
 
 describe('HashEmbedder', () => {
@@ -78,7 +65,7 @@ describe('HashEmbedder', () => {
     }
     expect(punctuation).toEqual(empty)
     expect(spaces).toEqual(empty)
-    expect(Math.abs(cosine(empty ?? [], word ?? []))).toBeLessThan(0.5)
+    expect(Math.abs(cosineSimilarity(empty ?? [], word ?? []))).toBeLessThan(0.5)
   })
 
   it('gives a stopword-only text a real vector of its own', async () => {
@@ -95,7 +82,7 @@ describe('HashEmbedder', () => {
       '  deploy   target\tis hetzner (eu/central).  ',
       'ｄｅｐｌｏｙ target is Hetzner eu-central', // full-width letters, folded by NFKC
     ]) {
-      expect(cosine(embedder.embedOne(variant), base)).toBeCloseTo(1, 10)
+      expect(cosineSimilarity(embedder.embedOne(variant), base)).toBeCloseTo(1, 10)
     }
   })
 
