@@ -15,7 +15,6 @@
  */
 import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import { createDb } from '../src/db/create-db.js'
 import { migrate } from '../src/db/migrate.js'
 import { HashEmbedder } from '../src/embed/hash-embedder.js'
@@ -24,6 +23,7 @@ import { createExtractionQueue } from '../src/queue/extraction-queue.js'
 import { createExtractionWorker } from '../src/queue/extraction-worker.js'
 import { recallFacts } from '../src/recall/recall.js'
 import { PostgresSession } from '../src/session/postgres-session.js'
+import { createScratchDb } from './lib/scratch-db.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -37,17 +37,12 @@ const { values: args } = parseArgs({
 const turns = Number(args.turns)
 const coalesceSettings = args.coalesce.split(',').map(Number)
 
-const admin = new pg.Client({ connectionString: args.url })
-await admin.connect()
-const dbName = `factline_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`
-await admin.query(`create database ${dbName}`)
-const url = new URL(args.url)
-url.pathname = `/${dbName}`
+const scratch = await createScratchDb(args.url)
 
 const embedder = new HashEmbedder({ dimensions: 384 })
 const rows: string[] = []
-const app = await createDb({ url: url.toString() })
-const workerDb = await createDb({ url: url.toString() })
+const app = await createDb({ url: scratch.url })
+const workerDb = await createDb({ url: scratch.url })
 try {
   await migrate(app, { embeddingDimensions: 384 })
   for (const coalesceMs of coalesceSettings) {
@@ -94,17 +89,7 @@ try {
 } finally {
   await workerDb.close()
   await app.close()
-  // Closed pools finish disconnecting asynchronously; a forced drop would hit their last clients.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await admin.query(`drop database if exists ${dbName}`)
-      break
-    } catch (error) {
-      if (attempt >= 50) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
-  await admin.end()
+  await scratch.drop()
 }
 
 process.stdout.write(

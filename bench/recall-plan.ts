@@ -12,11 +12,10 @@
  * bench/lib/recall-fixture.ts for why), and the plans are the ones `npm run bench` measures.
  * Ground truth is computed in Node from the user's own vectors, independently of every plan.
  */
-import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import { createDb } from '../src/db/create-db.js'
 import { migrate } from '../src/db/migrate.js'
+import { createScratchDb } from './lib/scratch-db.js'
 import { exactPerUser, groundTruth, hnswPlan, loadRandomFacts, plannerChoice, randomVector } from './lib/recall-fixture.js'
 
 const DIMENSIONS = 384
@@ -37,13 +36,8 @@ const queryCount = Number(args.queries)
 const k = Number(args.k)
 
 async function main() {
-  const admin = new pg.Client({ connectionString: args.url })
-  await admin.connect()
-  const dbName = `factline_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`
-  await admin.query(`create database ${dbName}`)
-  const url = new URL(args.url)
-  url.pathname = `/${dbName}`
-  const handle = await createDb({ url: url.toString(), poolSize: 2 })
+  const scratch = await createScratchDb(args.url)
+  const handle = await createDb({ url: scratch.url, poolSize: 2 })
   try {
     await migrate(handle, { embeddingDimensions: DIMENSIONS })
     const { db } = handle
@@ -92,9 +86,8 @@ async function main() {
     for (const row of rows) console.log(row)
   } finally {
     await handle.close()
-    if (args.keep) console.log(`kept ${dbName}`)
-    else await admin.query(`drop database if exists ${dbName} with (force)`)
-    await admin.end()
+    if (args.keep) console.log(`kept ${scratch.name}`)
+    else await scratch.drop()
   }
 }
 
