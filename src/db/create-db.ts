@@ -2,7 +2,7 @@ import { Kysely, PGliteDialect, PostgresDialect } from 'kysely'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { z } from 'zod'
-import { FactlineError, parseOrThrow } from '../errors.js'
+import { parseOrThrow } from '../errors.js'
 import type { Database } from './schema.js'
 import { TableNamesPlugin, TableNamesSchema, type TableNameOptions, type TableNames } from './table-names.js'
 
@@ -106,12 +106,3 @@ export async function createDb(
   }
 }
 
-/** Wraps a failed connection attempt in an error that says how to provide a database. */
-export function connectionError(cause: unknown): FactlineError {
-  return new FactlineError(
-    'invalid_config',
-    `Could not reach the database: ${cause instanceof Error ? cause.message : String(cause)}. ` +
-      'Check DATABASE_URL (or the url/pool you passed), or omit database options to use embedded PGlite.',
-    { cause },
-  )
-}
