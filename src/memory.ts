@@ -215,13 +215,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
 
   try {
     const openai = resolveOpenAI(o.openai, env)
-    // The hashing embedder works at any dimension, so offline it adopts the database's.
-    const stored = await readEmbeddingDimensions(handle).catch((error: unknown) => {
-      if (isFactlineError(error, 'migration_required')) return undefined
-      throw error
-    })
-    const embedder =
-      o.embedder ?? (openai ? new OpenAIEmbedder(openai.embedder) : new HashEmbedder({ dimensions: stored ?? DEFAULT_HASH_DIMENSIONS }))
+    const embedder = o.embedder ?? (openai ? new OpenAIEmbedder(openai.embedder) : await offlineEmbedder(handle))
     const extractor = o.extractor ?? (openai ? new OpenAIExtractor(openai.extractor) : new RuleExtractor())
 
     if (o.createTables) await migrate(handle, { embeddingDimensions: embedder.dimensions })
@@ -360,6 +354,15 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     await closeAll()
     throw error
   }
+}
+
+/** The hashing embedder works at any dimension, so offline it adopts the database's (384 when new). */
+async function offlineEmbedder(handle: FactlineDb): Promise<HashEmbedder> {
+  const stored = await readEmbeddingDimensions(handle).catch((error: unknown) => {
+    if (isFactlineError(error, 'migration_required')) return undefined
+    throw error
+  })
+  return new HashEmbedder({ dimensions: stored ?? DEFAULT_HASH_DIMENSIONS })
 }
 
 function resolveOpenAI(option: FactlineConfig['openai'], env: ReturnType<typeof configFromEnv> | undefined) {
