@@ -104,7 +104,8 @@ export function dimensionMismatch(configured: number, stored: number): FactlineE
   )
 }
 
-function migrationRequired(handle: FactlineDb, cause?: unknown, missing?: string[]): FactlineError {
+/** The error for a database whose factline tables are missing or not up to date. */
+export function migrationRequired(handle: Pick<FactlineDb, 'tables'>, cause?: unknown, missing?: string[]): FactlineError {
   const what = missing ? `migrations ${missing.join(', ')} have not been applied` : 'the factline tables do not exist'
   return new FactlineError(
     'migration_required',

@@ -9,7 +9,7 @@ import type {
 import { sql, type Kysely } from 'kysely'
 import { z } from 'zod'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
-import { migrate } from '../db/migrate.js'
+import { migrate, migrationRequired } from '../db/migrate.js'
 import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
@@ -171,7 +171,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const { db } = await this.#handle()
     const rows =
       limit === undefined
-        ? await run(
+        ? await this.#run(
             db
               .selectFrom('agent_messages')
               .select(sql<string>`message_data::text`.as('data'))
@@ -181,7 +181,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
           )
         : // The index on (session_id, id) serves the newest `limit` rows however long the session is.
           (
-            await run(
+            await this.#run(
               db
                 .selectFrom('agent_messages')
                 .select(['id', sql<string>`message_data::text`.as('data')])
@@ -204,7 +204,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const encoded = encodeItems(items, this.#maxItemBytes)
     if (encoded.length === 0) return
     const { db } = await this.#handle()
-    const row = await run(addItemsStatement(db, this.#owner, encoded))
+    const row = await this.#run(addItemsStatement(db, this.#owner, encoded))
     if (!row) throw await this.#conflict(db)
     await this.#notifyItemsAdded(row, { firstId: Number(row.first_id), lastId: Number(row.last_id), count: encoded.length })
   }
@@ -215,7 +215,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async popItem(): Promise<AgentInputItem | undefined> {
     const { db } = await this.#handle()
-    const row = await run(
+    const row = await this.#run(
       db.transaction().execute(async (trx) => {
         // Not SKIP LOCKED: an extraction job citing the newest item holds a key-share lock on it,
         // and skipping would pop the wrong item. Waiting on the session row is correct and rare.
@@ -245,7 +245,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   /** Removes every item of this session. The session row (user, namespace) stays. */
   async clearSession(): Promise<void> {
     const { db } = await this.#handle()
-    await run(
+    await this.#run(
       db
         .with('removed', (q) => q.deleteFrom('agent_messages').where('session_id', '=', this.#sessionId).returning('id'))
         .updateTable('agent_sessions')
@@ -263,7 +263,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
     const encoded = encodeItems(items, this.#maxItemBytes)
     const { db } = await this.#handle()
-    await run(
+    await this.#run(
       db.transaction().execute(async (trx) => {
         // Take the session lock first; later statements then see every committed append.
         const locked = await upsertSession(trx, this.#owner)
@@ -288,7 +288,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const tx = parseHistoryTransaction(args, this.#maxItemBytes)
     const prepare = (items: AgentInputItem[]) => (this as Session).prepareHistoryItemsForPersistenceComparison?.(items) ?? items
     const { db } = await this.#handle()
-    const result = await run(
+    const result = await this.#run(
       db.transaction().execute(async (trx) => {
         const owner = await upsertSession(trx, this.#owner)
         if (!owner) throw await this.#conflict(trx)
@@ -309,7 +309,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const replacements = parseHistoryMutations(args, this.#maxItemBytes)
     if (replacements.length === 0) return
     const { db } = await this.#handle()
-    await run(
+    await this.#run(
       db.transaction().execute(async (trx) => {
         const owner = await upsertSession(trx, this.#owner)
         if (!owner) throw await this.#conflict(trx)
@@ -324,6 +324,16 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const handle = await this.#ready.catch(() => undefined)
     this.#ready = undefined
     await handle?.close()
+  }
+
+  /** Turns "the tables are missing" into the error that says how to create them. */
+  async #run<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await promise
+    } catch (error) {
+      if (isUndefinedTable(error)) throw migrationRequired(await this.#handle(), error)
+      throw error
+    }
   }
 
   #handle(): Promise<FactlineDb> {
@@ -380,22 +390,6 @@ function validateSessionId(value: unknown): string {
     throw new FactlineError('invalid_argument', `sessionId is ${value.length} characters; the limit is 512`)
   }
   return value
-}
-
-/** Turns "the tables are missing" into an error that says how to create them. */
-async function run<T>(promise: Promise<T>): Promise<T> {
-  try {
-    return await promise
-  } catch (error) {
-    if (isUndefinedTable(error)) {
-      throw new FactlineError(
-        'migration_required',
-        'the factline tables do not exist; run `npx factline migrate`, call migrate(), or pass createTables: true',
-        { cause: error },
-      )
-    }
-    throw error
-  }
 }
 
 function isUndefinedTable(error: unknown): boolean {
