@@ -15,6 +15,7 @@ import { openPostgres } from '../../helpers/databases.js'
 import { GullibleExtractor } from '../../helpers/test-extractors.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
+import { newestMessageId, watermark } from '../../helpers/extraction-progress.js'
 
 const user = (text: string): AgentInputItem => ({ role: 'user', content: text })
 const assistant = (text: string): AgentInputItem => ({
@@ -73,27 +74,9 @@ function openSession(userId: string | undefined, queue?: ExtractionQueue, namesp
   })
 }
 
-async function watermark(sessionId: string): Promise<number> {
-  const row = await handle.db
-    .selectFrom('agent_sessions')
-    .select('extracted_through')
-    .where('session_id', '=', sessionId)
-    .executeTakeFirstOrThrow()
-  return Number(row.extracted_through)
-}
-
-async function newestMessageId(sessionId: string): Promise<number> {
-  const row = await handle.db
-    .selectFrom('agent_messages')
-    .select((eb) => eb.fn.max('id').as('id'))
-    .where('session_id', '=', sessionId)
-    .executeTakeFirstOrThrow()
-  return Number(row.id)
-}
-
 async function caughtUp(sessionId: string) {
-  const newest = await newestMessageId(sessionId)
-  await waitFor(async () => (await watermark(sessionId)) >= newest, `session ${sessionId} to be extracted`)
+  const newest = await newestMessageId(handle, sessionId)
+  await waitFor(async () => (await watermark(handle, sessionId)) >= newest, `session ${sessionId} to be extracted`)
 }
 
 /** Every fact of a scope (any status) with its sources, in a comparable shape. */
@@ -124,7 +107,7 @@ describe('extraction pipeline', () => {
     const scope = { userId, namespace: 'default' }
     const facts = await listFacts(handle.db, scope)
     expect(facts.map((f) => f.content).sort()).toEqual(['Lives in Berlin', 'Prefers tabs over spaces'])
-    const firstId = (await newestMessageId(sessionId)) - 1
+    const firstId = (await newestMessageId(handle, sessionId)) - 1
     const sources = await listFactSources(handle.db, facts.map((f) => f.id))
     expect(sources.map((s) => [s.sessionId, s.messageId])).toEqual([
       [sessionId, firstId],
@@ -246,7 +229,7 @@ describe('extraction pipeline', () => {
     const gullible: ExtractionProcessorDeps = { db: handle.db, extractor: new GullibleExtractor(), embedder }
     await processSessionExtraction(gullible, await victimSession.getSessionId())
     const [victimFact] = await listFacts(handle.db, { userId: victim, namespace: 'default' })
-    const victimMessage = await newestMessageId(await victimSession.getSessionId())
+    const victimMessage = await newestMessageId(handle, await victimSession.getSessionId())
 
     const attackerSession = openSession(attacker)
     await attackerSession.addItems([
@@ -270,7 +253,7 @@ describe('extraction pipeline', () => {
     await session.addItems([user('I live in Rome.')])
     const result = await processSessionExtraction(deps(), sessionId)
     expect(result).toMatchObject({ userId: null, items: 1, added: 0 })
-    expect(await watermark(sessionId)).toBe(await newestMessageId(sessionId))
+    expect(await watermark(handle, sessionId)).toBe(await newestMessageId(handle, sessionId))
   })
 
   it('fails a job for an unknown session or a bad payload at once, without retrying, and keeps it', async () => {
@@ -293,7 +276,7 @@ describe('extraction pipeline', () => {
       await session.addItems([user('I live in Paris.')])
       await caughtUp(sessionId)
       const jobs = await queue.queue.getJobs(['completed'])
-      expect(jobs.map((j) => j.id)).toContain(extractionJobId(sessionId, await newestMessageId(sessionId)))
+      expect(jobs.map((j) => j.id)).toContain(extractionJobId(sessionId, await newestMessageId(handle, sessionId)))
     }
   })
 })

@@ -12,28 +12,11 @@ import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openBackend, openPGlite, type Backend } from '../../helpers/databases.js'
 import { GatedExtractor } from '../../helpers/test-extractors.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { newestMessageId, watermark } from '../../helpers/extraction-progress.js'
 
 const user = (text: string): AgentInputItem => ({ role: 'user', content: text })
 const embedder = new HashEmbedder()
 const gated = () => new GatedExtractor(new RuleExtractor())
-
-async function watermark(handle: FactlineDb, sessionId: string): Promise<number> {
-  const row = await handle.db
-    .selectFrom('agent_sessions')
-    .select('extracted_through')
-    .where('session_id', '=', sessionId)
-    .executeTakeFirstOrThrow()
-  return Number(row.extracted_through)
-}
-
-async function newestMessageId(handle: FactlineDb, sessionId: string): Promise<number> {
-  const row = await handle.db
-    .selectFrom('agent_messages')
-    .select((eb) => eb.fn.max('id').as('id'))
-    .where('session_id', '=', sessionId)
-    .executeTakeFirstOrThrow()
-  return Number(row.id)
-}
 
 /** Every fact of a scope (any status) as `[content, number of sources]`, plus the event count. */
 async function factsOf(handle: FactlineDb, scope: FactScope) {
