@@ -6,7 +6,7 @@ import { assertMigrated } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
 import { explainFact } from '../facts/explain.js'
 import { forgetInTx } from '../facts/fact-writes.js'
-import { listFacts } from '../facts/fact-repository.js'
+import { isUuid, listFacts } from '../facts/fact-repository.js'
 import { forgetUser } from '../facts/forget-user.js'
 import type { FactStatus } from '../db/schema.js'
 import { decodeItem } from '../session/item-codec.js'
@@ -204,7 +204,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
 }
 
 async function ownerOf(handle: FactlineDb, factId: string): Promise<{ userId: string; namespace: string }> {
-  const row = /^[0-9a-f-]{36}$/i.test(factId)
+  const row = isUuid(factId)
     ? await handle.db.selectFrom('facts').select(['user_id', 'namespace']).where('id', '=', factId).executeTakeFirst()
     : undefined
   if (!row) throw new FactlineError('not_found', `no fact ${JSON.stringify(factId)}`)
