@@ -3,7 +3,8 @@ import { configFromEnv } from '../config.js'
 import { createDb } from '../db/create-db.js'
 import { migrate } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
-import { FACTS_HELP, runFactsCommand, runSessionsCommand, SESSIONS_HELP, UsageError } from './data-commands.js'
+import { integerFlag, UsageError } from './cli-args.js'
+import { FACTS_HELP, runFactsCommand, runSessionsCommand, SESSIONS_HELP } from './data-commands.js'
 import { runDemo } from './demo.js'
 import { runSweepCommand, runWorkerCommand } from './queue-commands.js'
 
@@ -55,13 +56,7 @@ async function runMigrate(argv: string[]): Promise<number> {
   const env = configFromEnv()
   const url = values['database-url'] ?? env.databaseUrl
   const dataDir = values['data-dir'] ?? env.dataDir
-  let embeddingDimensions: number | undefined = env.embeddingDimensions
-  if (values['embedding-dimensions'] !== undefined) {
-    embeddingDimensions = Number(values['embedding-dimensions'])
-    if (!Number.isInteger(embeddingDimensions) || embeddingDimensions < 1) {
-      throw new UsageError(`--embedding-dimensions must be a positive integer, got ${values['embedding-dimensions']}`)
-    }
-  }
+  const embeddingDimensions = integerFlag('--embedding-dimensions', values['embedding-dimensions']) ?? env.embeddingDimensions
   const handle = await createDb(url ? { url } : dataDir ? { dataDir } : undefined)
   try {
     const result = await migrate(handle, embeddingDimensions === undefined ? {} : { embeddingDimensions })

@@ -12,9 +12,8 @@ import type { FactStatus } from '../db/schema.js'
 import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
 import { clip, formatTable } from './table.js'
+import { integerFlag, UsageError } from './cli-args.js'
 
-/** A mistake in how the command was called: exit code 2, and the message names the argument. */
-export class UsageError extends Error {}
 
 export const SESSIONS_HELP = `Usage:
   factline sessions list [--user ID] [--limit N] [--json]    sessions, most recently active first
@@ -68,10 +67,7 @@ async function withDb<T>(fn: (handle: FactlineDb) => Promise<T>): Promise<T> {
 }
 
 function limitOf(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a positive integer, got ${value}`)
-  return n
+  return integerFlag('--limit', value) ?? fallback
 }
 
 function onePositional(positionals: string[], name: string): string {

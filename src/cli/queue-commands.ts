@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { configFromEnv } from '../config.js'
 import { createJsonLogger } from '../logger.js'
 import { startWorkerFromConfig, sweepFromConfig } from '../queue/start-worker.js'
+import { integerFlag } from './cli-args.js'
 
 export const WORKER_HELP = `Usage: factline worker [--concurrency N] [--sweep-interval MS]
 
@@ -21,15 +22,6 @@ Enqueues extraction for every session whose extraction watermark lags its newest
 Environment: DATABASE_URL and REDIS_URL (required).
 `
 
-function positiveInt(flag: string, value: string | undefined, min = 1): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min) {
-    throw Object.assign(new Error(`${flag} must be an integer >= ${min}, got ${value}`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' })
-  }
-  return n
-}
-
 /** `factline worker`: resolves with an exit code once a signal has stopped the worker cleanly. */
 export async function runWorkerCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -46,8 +38,8 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     return 0
   }
   const config = configFromEnv()
-  const concurrency = positiveInt('--concurrency', values.concurrency)
-  const sweepIntervalMs = positiveInt('--sweep-interval', values['sweep-interval'], 0)
+  const concurrency = integerFlag('--concurrency', values.concurrency)
+  const sweepIntervalMs = integerFlag('--sweep-interval', values['sweep-interval'], 0)
   const logger = createJsonLogger(config.logLevel)
   const started = await startWorkerFromConfig(
     { ...config, ...(concurrency !== undefined ? { workerConcurrency: concurrency } : {}) },
