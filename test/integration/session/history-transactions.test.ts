@@ -3,7 +3,6 @@ import {
   OutputGuardrailTripwireTriggered,
   run,
   RunState,
-  tool,
   type AgentInputItem,
   type OutputGuardrail,
   type OutputGuardrailMetadata,
@@ -12,12 +11,12 @@ import {
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { z } from 'zod'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { createMemory } from '../../../src/memory.js'
 import { PostgresSession, type ItemsAddedEvent } from '../../../src/session/postgres-session.js'
 import { openBackend, type Backend } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { deleteFileTool, labels, weatherTool } from '../../helpers/runner-fixtures.js'
 
 type Rec = Record<string, unknown>
 
@@ -29,26 +28,7 @@ const call = (callId: string, city = 'Oslo') =>
 const result = (callId: string) =>
   ({ type: 'function_call_result', callId, name: 'get_weather', status: 'completed', output: { type: 'text', text: 'sunny' } }) as AgentInputItem
 
-/** Readable one-line labels, so a failure prints the transcript rather than JSON. */
-function labels(items: readonly unknown[]): string[] {
-  return items.map((item) => {
-    const r = item as Rec
-    if (r.type === 'message' || typeof r.role === 'string') {
-      const content = r.content
-      const text = typeof content === 'string' ? content : (content as Array<{ text?: string }>).map((c) => c.text).join('')
-      return `${String(r.role)}:${text}`
-    }
-    return `${String(r.type)}:${String(r.callId)}`
-  })
-}
 
-const weatherTool = () =>
-  tool({
-    name: 'get_weather',
-    description: 'Current weather for a city',
-    parameters: z.object({ city: z.string() }),
-    execute: async ({ city }) => `sunny in ${city}`,
-  })
 
 /** An output guardrail that blocks the final answer while `blocking.on` is true. */
 function switchableGuardrail() {
@@ -386,16 +366,7 @@ describe.each(['pglite', 'postgres'] as const satisfies readonly Backend[])('Pos
     it('resumes an approved tool call on a fresh session instance through the transaction path, storing each item once', async () => {
       const { blocking, guardrail } = switchableGuardrail()
       const deleted: string[] = []
-      const deleteFile = tool({
-        name: 'delete_file',
-        description: 'Deletes a file',
-        parameters: z.object({ path: z.string() }),
-        needsApproval: true,
-        execute: async ({ path }) => {
-          deleted.push(path)
-          return `deleted ${path}`
-        },
-      })
+      const deleteFile = deleteFileTool(deleted)
       const model = new ScriptedModel([
         [functionCall('delete_file', { path: '/tmp/a' }, { callId: 'call-del' })],
         [functionCall('get_weather', { city: 'Oslo' }, { callId: 'call-oslo' })],

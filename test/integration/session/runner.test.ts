@@ -1,27 +1,15 @@
-import { Agent, run, RunState, tool } from '@openai/agents'
+import { Agent, run, RunState } from '@openai/agents'
 import { assistantMessage, functionCall, modelError, ScriptedModel } from '@openai/agents/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { z } from 'zod'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { historyWindow } from '../../../src/session/history-window.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openBackend, type Backend } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { deleteFileTool, labels, weatherTool } from '../../helpers/runner-fixtures.js'
 
 type Rec = Record<string, unknown>
 
-/** Readable one-line labels, so a failure prints the transcript rather than JSON. */
-function labels(items: readonly unknown[]): string[] {
-  return items.map((item) => {
-    const r = item as Rec
-    if (typeof r.role === 'string') {
-      const content = r.content
-      const text = typeof content === 'string' ? content : (content as Array<{ text?: string }>).map((c) => c.text).join('')
-      return `${r.role}:${text}`
-    }
-    return `${String(r.type)}:${String(r.callId)}`
-  })
-}
 
 function inputOf(model: ScriptedModel, index: number): Rec[] {
   const input = model.calls[index]?.request.input
@@ -40,13 +28,6 @@ function expectPairedToolItems(items: readonly Rec[], where: string) {
   }
 }
 
-const weatherTool = () =>
-  tool({
-    name: 'get_weather',
-    description: 'Current weather for a city',
-    parameters: z.object({ city: z.string() }),
-    execute: async ({ city }) => `sunny in ${city}`,
-  })
 
 describe.each(['pglite', 'postgres'] as const satisfies readonly Backend[])('the Agents SDK runner on PostgresSession (%s)', (backend) => {
   let handle: FactlineDb
@@ -116,16 +97,7 @@ describe.each(['pglite', 'postgres'] as const satisfies readonly Backend[])('the
 
   it('resumes an approved tool call from serialised state on a fresh session instance, storing each item once', async () => {
     const deleted: string[] = []
-    const deleteFile = tool({
-      name: 'delete_file',
-      description: 'Deletes a file',
-      parameters: z.object({ path: z.string() }),
-      needsApproval: true,
-      execute: async ({ path }) => {
-        deleted.push(path)
-        return `deleted ${path}`
-      },
-    })
+    const deleteFile = deleteFileTool(deleted)
     const model = new ScriptedModel([
       [functionCall('delete_file', { path: '/tmp/a' }, { callId: 'call-del' })],
       [assistantMessage('Deleted /tmp/a')],
@@ -159,13 +131,7 @@ describe.each(['pglite', 'postgres'] as const satisfies readonly Backend[])('the
   })
 
   it('starts a new run cleanly after an approval that was never given', async () => {
-    const deleteFile = tool({
-      name: 'delete_file',
-      description: 'Deletes a file',
-      parameters: z.object({ path: z.string() }),
-      needsApproval: true,
-      execute: async () => 'deleted',
-    })
+    const deleteFile = deleteFileTool()
     const model = new ScriptedModel([
       [functionCall('delete_file', { path: '/tmp/b' }, { callId: 'call-abandoned' })],
       [assistantMessage('Fine, I will not')],
