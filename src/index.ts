@@ -7,7 +7,7 @@ export {
   type MemoryScope,
   type MemoryRunOptions,
 } from './memory.js'
-export { configFromEnv, type EnvConfig } from './config.js'
+export { configFromEnv, type EnvConfig } from './config/env.js'
 export { FactlineError, isFactlineError, type FactlineErrorCode, type FactlineErrorOptions } from './errors.js'
 export { quietLogger, createJsonLogger, type Logger } from './logger.js'
 export {
@@ -59,9 +59,9 @@ export type {
   ExistingFact,
   CandidateFact,
   CandidateFactInput,
-} from './extract/extractor.js'
-export { RuleExtractor, type RuleExtractorOptions } from './extract/rule-extractor.js'
-export { OpenAIExtractor, createOpenAIExtractor, type OpenAIExtractorOptions } from './extract/openai-extractor.js'
+} from './extractors/extractor.js'
+export { RuleExtractor, type RuleExtractorOptions } from './extractors/rules/rule-extractor.js'
+export { OpenAIExtractor, createOpenAIExtractor, type OpenAIExtractorOptions } from './extractors/openai/openai-extractor.js'
 export { createFactStore, type FactStore, type AddFactInput, type UpdateFactInput, type ListFactsInput } from './facts/fact-store.js'
 export type { Fact, FactScope, FactSourceRef, FactEventMeta } from './facts/fact.js'
 export { explainFact, type FactExplanation, type ExplainedSource, type ExplainedEvent } from './facts/explain.js'
@@ -69,6 +69,6 @@ export { forgetUser, type ForgetUserResult } from './facts/forget-user.js'
 export { recallFacts, type RecallOptions, type RecalledFact } from './recall/recall.js'
 export { createExtractionQueue, type ExtractionQueue, type ExtractionQueueOptions } from './queue/extraction-queue.js'
 export { createExtractionWorker, type ExtractionWorker, type ExtractionWorkerOptions } from './queue/extraction-worker.js'
-export { createInlineExtraction, type InlineExtraction } from './queue/inline-extraction.js'
-export { processSessionExtraction, type ExtractionResult } from './queue/extraction-processor.js'
-export { sweep, type SweepResult } from './queue/sweep.js'
+export { createInlineExtraction, type InlineExtraction } from './extraction/inline-scheduler.js'
+export { processSessionExtraction, type ExtractionResult } from './extraction/extraction-processor.js'
+export { sweep, type SweepResult } from './extraction/sweep.js'

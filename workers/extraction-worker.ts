@@ -3,9 +3,9 @@
  * Env: DATABASE_URL, REDIS_URL, optional OPENAI_API_KEY / OPENAI_BASE_URL, FACTLINE_WORKER_CONCURRENCY.
  * Scale by running more of these; SIGTERM/SIGINT finish running jobs before exiting.
  */
-import { configFromEnv } from '../src/config.js'
+import { configFromEnv } from '../src/config/env.js'
 import { createJsonLogger } from '../src/logger.js'
-import { startWorkerFromConfig } from '../src/queue/start-worker.js'
+import { startWorkerFromConfig } from '../src/config/start-worker.js'
 
 const config = configFromEnv()
 const logger = createJsonLogger(config.logLevel)

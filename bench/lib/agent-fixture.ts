@@ -3,7 +3,7 @@ import { Agent, type AgentInputItem } from '@openai/agents'
 import { assistantMessage, ScriptedModel } from '@openai/agents/testing'
 import pg from 'pg'
 import { createMemory, type Memory } from '../../src/memory.js'
-import { processSessionExtraction } from '../../src/queue/extraction-processor.js'
+import { processSessionExtraction } from '../../src/extraction/extraction-processor.js'
 
 /** A fresh agent whose scripted model answers once, so a run is one model call and no network. */
 export function scriptedAgent(): { agent: Agent; model: ScriptedModel } {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { configFromEnv } from '../config.js'
+import { configFromEnv } from '../config/env.js'
 import { createDb } from '../db/create-db.js'
 import { migrate } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
-import { configFromEnv } from '../config.js'
+import { configFromEnv } from '../config/env.js'
 import { createDb, type FactlineDb } from '../db/create-db.js'
 import { assertMigrated } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
-import { configFromEnv } from '../config.js'
+import { configFromEnv } from '../config/env.js'
 import { createJsonLogger } from '../logger.js'
-import { startWorkerFromConfig, sweepFromConfig } from '../queue/start-worker.js'
+import { startWorkerFromConfig, sweepFromConfig } from '../config/start-worker.js'
 import { integerFlag } from './cli-args.js'
 
 export const WORKER_HELP = `Usage: factline worker [--concurrency N] [--sweep-interval MS]

@@ -8,8 +8,8 @@ import {
   EXTRACTION_QUEUE_NAME,
   extractionDedupId,
   extractionJobId,
-  type ExtractionJob,
-} from './extraction-job.js'
+} from './job-ids.js'
+import type { ExtractionJob } from '../extraction/extraction-job.js'
 import { isRedisClient, openRedis, type RedisConnectionOption } from './redis-connection.js'
 
 /** Options for {@link createExtractionQueue}. */

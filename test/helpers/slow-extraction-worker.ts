@@ -5,7 +5,7 @@
  */
 import { createDb } from '../../src/db/create-db.js'
 import { HashEmbedder } from '../../src/embed/hash-embedder.js'
-import { RuleExtractor } from '../../src/extract/rule-extractor.js'
+import { RuleExtractor } from '../../src/extractors/rules/rule-extractor.js'
 import { createExtractionWorker } from '../../src/queue/extraction-worker.js'
 import { SlowExtractor } from './test-extractors.js'
 

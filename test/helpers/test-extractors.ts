@@ -1,4 +1,4 @@
-import type { CandidateFact, ExtractionInput, Extractor } from '../../src/extract/extractor.js'
+import type { CandidateFact, ExtractionInput, Extractor } from '../../src/extractors/extractor.js'
 
 /**
  * Wraps an extractor and makes it slow, announcing each start: lets a test kill a worker while

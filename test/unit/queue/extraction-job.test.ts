@@ -3,8 +3,8 @@ import {
   encodeSessionIdForJob,
   extractionDedupId,
   extractionJobId,
-  ExtractionJobSchema,
-} from '../../../src/queue/extraction-job.js'
+} from '../../../src/queue/job-ids.js'
+import { ExtractionJobSchema } from '../../../src/extraction/extraction-job.js'
 
 describe('extractionJobId', () => {
   it('is deterministic: extract-<session>-<through>', () => {

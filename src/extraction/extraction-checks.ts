@@ -1,4 +1,4 @@
-import { CandidateFactSchema, type CandidateFact } from '../extract/extractor.js'
+import { CandidateFactSchema, type CandidateFact } from '../extractors/extractor.js'
 
 /** The extractor's output cut down to what may be written. */
 export interface BatchCitations {

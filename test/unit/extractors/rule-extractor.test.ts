@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { ExistingFact, ExtractionItem } from '../../../src/extract/extractor.js'
-import { RuleExtractor } from '../../../src/extract/rule-extractor.js'
+import type { ExistingFact, ExtractionItem } from '../../../src/extractors/extractor.js'
+import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
 
 type Expected = { kind: string; key: string | null; content: string }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { judgeDraft, keepBatchCitations, splitByPresentSources } from '../../../src/queue/extraction-checks.js'
+import { judgeDraft, keepBatchCitations, splitByPresentSources } from '../../../src/extraction/extraction-checks.js'
 
 const candidate = (sourceMessageIds: number[], content = 'Lives in Oslo') => ({ content, sourceMessageIds })
 

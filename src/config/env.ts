@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseOrThrow } from './errors.js'
+import { parseOrThrow } from '../errors.js'
 
 /** Settings read from the environment: the one place factline reads env vars. */
 export interface EnvConfig {

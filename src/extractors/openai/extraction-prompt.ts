@@ -6,7 +6,7 @@
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import { z } from 'zod'
-import type { ExistingFact, ExtractionItem } from './extractor.js'
+import type { ExistingFact, ExtractionItem } from '../extractor.js'
 
 /**
  * The model's answer. Structural only, because it is also sent as the strict JSON schema, and

@@ -2,9 +2,9 @@ import type OpenAI from 'openai'
 import { zodResponseFormat } from 'openai/helpers/zod'
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import { z } from 'zod'
-import { FactlineError, parseOrThrow } from '../errors.js'
-import { clientOrApiKeySchemas, createOpenAIClient } from '../openai/client.js'
-import { errorMessage, errorStatus, withRetries } from '../openai/retry.js'
+import { FactlineError, parseOrThrow } from '../../errors.js'
+import { clientOrApiKeySchemas, createOpenAIClient } from '../../openai/client.js'
+import { errorMessage, errorStatus, withRetries } from '../../openai/retry.js'
 import {
   ExtractionAnswerSchema,
   buildExtractionMessages,
@@ -12,7 +12,7 @@ import {
   correctionMessages,
   type ExtractionAnswer,
 } from './extraction-prompt.js'
-import { CandidateFactSchema, type CandidateFact, type ExtractionInput, type Extractor } from './extractor.js'
+import { CandidateFactSchema, type CandidateFact, type ExtractionInput, type Extractor } from '../extractor.js'
 
 /** The chat model used when none is configured. */
 export const DEFAULT_OPENAI_EXTRACTION_MODEL = 'gpt-4.1-mini'

@@ -1,21 +1,8 @@
-import { z } from 'zod'
-
 /** The BullMQ queue extraction jobs go through, unless configured otherwise. */
 export const EXTRACTION_QUEUE_NAME = 'factline-extraction'
 
 /** The job name every extraction job carries. */
 export const EXTRACTION_JOB_NAME = 'extract'
-
-/**
- * An extraction job's payload: "extract facts from this session, at least through this message".
- * The processor always reads every item past the session's watermark, so a job that arrives
- * after a later one already ran finds nothing to do, and coalesced turns are all covered.
- */
-export const ExtractionJobSchema = z.strictObject({
-  sessionId: z.string().min(1).max(512),
-  throughMessageId: z.number().int().nonnegative(),
-})
-export type ExtractionJob = z.output<typeof ExtractionJobSchema>
 
 /**
  * Encodes a session id for use inside a BullMQ job id. BullMQ rejects `:` in custom ids (it

@@ -40,12 +40,12 @@
  * so two such decisions never supersede each other.
  */
 import { z } from 'zod'
-import { parseOrThrow } from '../errors.js'
-import { CandidateFactSchema, type CandidateFact, type ExistingFact, type ExtractionInput, type ExtractionItem, type Extractor } from './extractor.js'
-import { readSentences, splitClauses, stripLeadIns, type Clause } from './rules/clauses.js'
-import { matchClause, matchMeant } from './rules/patterns.js'
-import type { RuleMatch } from './rules/rule.js'
-import { escapeRegExp, mentions, normalizeContent, toThirdPerson } from './rules/phrases.js'
+import { parseOrThrow } from '../../errors.js'
+import { CandidateFactSchema, type CandidateFact, type ExistingFact, type ExtractionInput, type ExtractionItem, type Extractor } from '../extractor.js'
+import { readSentences, splitClauses, stripLeadIns, type Clause } from './clauses.js'
+import { matchClause, matchMeant } from './patterns.js'
+import type { RuleMatch } from './rule.js'
+import { escapeRegExp, mentions, normalizeContent, toThirdPerson } from './phrases.js'
 
 /** Options for {@link RuleExtractor}. */
 export const RuleExtractorOptionsSchema = z.strictObject({

@@ -1,0 +1,13 @@
+import { z } from 'zod'
+
+/**
+ * A request to extract: "extract facts from this session, at least through this message".
+ * The pipeline always reads every item past the session's watermark, so a request that arrives
+ * after a later one already ran finds nothing to do, and coalesced turns are all covered.
+ * The BullMQ scheduler sends it as a job payload; the inline scheduler uses it in process.
+ */
+export const ExtractionJobSchema = z.strictObject({
+  sessionId: z.string().min(1).max(512),
+  throughMessageId: z.number().int().nonnegative(),
+})
+export type ExtractionJob = z.output<typeof ExtractionJobSchema>
