@@ -58,3 +58,13 @@ export function parseOrThrow<S extends z.ZodType>(
     cause: result.error,
   })
 }
+
+/** The message of any thrown value: what logs and wrapped errors show. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Any thrown value as an `Error` (a thrown string or object becomes the message). */
+export function coerceError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { configFromEnv } from '../config/env.js'
 import { createJsonLogger } from '../logger.js'
+import { waitForShutdownSignal } from '../config/shutdown-signals.js'
 import { startWorkerFromConfig, sweepFromConfig } from '../config/start-worker.js'
 import { integerFlag } from './cli-args.js'
 
@@ -45,23 +46,15 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     { ...config, ...(concurrency !== undefined ? { workerConcurrency: concurrency } : {}) },
     { logger, ...(sweepIntervalMs !== undefined ? { sweepIntervalMs } : {}) },
   )
-  // `on`, not `once`, and removed only after closing: the Agents SDK's tracing also listens for
-  // these signals and calls process.exit() when it finds no other listener, which would cut the
-  // shutdown short and abandon running jobs.
-  let onSignal: (signal: NodeJS.Signals) => void = () => {}
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    onSignal = resolve
-    process.on('SIGTERM', onSignal)
-    process.on('SIGINT', onSignal)
-  })
+  const shutdown = waitForShutdownSignal()
   try {
+    const signal = await shutdown.signal
     logger.info('shutting down: finishing running jobs', { signal })
     await started.close()
     logger.info('worker stopped')
     return 0
   } finally {
-    process.off('SIGTERM', onSignal)
-    process.off('SIGINT', onSignal)
+    shutdown.release()
   }
 }
 

@@ -1,41 +1,24 @@
-import type { EnvConfig } from './env.js'
-import { createDb, type FactlineDb } from '../db/create-db.js'
-import { assertMigrated, dimensionMismatch, readEmbeddingDimensions } from '../db/migrate.js'
-import type { Embedder } from '../embed/embedder.js'
-import { HashEmbedder } from '../embed/hash-embedder.js'
-import { OpenAIEmbedder } from '../embed/openai-embedder.js'
+import { assertMigrated } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
-import type { Extractor } from '../extractors/extractor.js'
-import { OpenAIExtractor } from '../extractors/openai/openai-extractor.js'
-import { RuleExtractor } from '../extractors/rules/rule-extractor.js'
+import { sweep, type SweepResult } from '../extraction/sweep.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { createExtractionQueue } from '../queue/extraction-queue.js'
 import { createExtractionWorker, type ExtractionWorker } from '../queue/extraction-worker.js'
-import { sweep, type SweepResult } from '../extraction/sweep.js'
+import { createCloserStack } from './closer-stack.js'
+import { createModels, openAISettingsFrom, openDatabase, prepareDatabase } from './components.js'
+import type { EnvConfig } from './env.js'
 
 type WorkerConfig = Pick<
   EnvConfig,
-  'databaseUrl' | 'redisUrl' | 'openaiApiKey' | 'openaiBaseUrl' | 'extractionModel' | 'embeddingModel' | 'workerConcurrency'
+  | 'databaseUrl'
+  | 'redisUrl'
+  | 'openaiApiKey'
+  | 'openaiBaseUrl'
+  | 'extractionModel'
+  | 'embeddingModel'
+  | 'embeddingDimensions'
+  | 'workerConcurrency'
 >
-
-/**
- * The extractor and embedder a configuration implies: OpenAI when an API key is set, otherwise
- * the offline rule extractor and hashing embedder. The embedder must produce the dimension the
- * database was created with.
- * @throws FactlineError `dimension_mismatch`, `migration_required`.
- */
-export async function extractionModelsFor(
-  config: Pick<WorkerConfig, 'openaiApiKey' | 'openaiBaseUrl' | 'extractionModel' | 'embeddingModel'>,
-  handle: FactlineDb,
-): Promise<{ extractor: Extractor; embedder: Embedder }> {
-  const dimensions = await readEmbeddingDimensions(handle)
-  if (!config.openaiApiKey) return { extractor: new RuleExtractor(), embedder: new HashEmbedder({ dimensions }) }
-  const openai = { apiKey: config.openaiApiKey, ...(config.openaiBaseUrl ? { baseURL: config.openaiBaseUrl } : {}) }
-  const embedder = new OpenAIEmbedder({ ...openai, dimensions, ...(config.embeddingModel ? { model: config.embeddingModel } : {}) })
-  if (embedder.dimensions !== dimensions) throw dimensionMismatch(embedder.dimensions, dimensions)
-  const extractor = new OpenAIExtractor({ ...openai, ...(config.extractionModel ? { model: config.extractionModel } : {}) })
-  return { extractor, embedder }
-}
 
 /** A worker started from configuration, with the database it opened. */
 export interface StartedWorker {
@@ -65,10 +48,12 @@ export async function startWorkerFromConfig(
 ): Promise<StartedWorker> {
   const { databaseUrl, redisUrl } = requireUrls(config, 'the extraction worker')
   const logger = options.logger ?? quietLogger
-  const handle = await createDb({ url: databaseUrl })
+  const closers = createCloserStack()
+  const handle = await openDatabase({ url: databaseUrl }, undefined)
+  closers.push(() => handle.close())
   try {
-    await assertMigrated(handle)
-    const models = await extractionModelsFor(config, handle)
+    const models = await createModels(handle, openAISettingsFrom(undefined, config as EnvConfig))
+    await prepareDatabase(handle, models.embedder, false)
     const worker = await createExtractionWorker({
       db: handle,
       ...models,
@@ -77,20 +62,15 @@ export async function startWorkerFromConfig(
       sweepIntervalMs: options.sweepIntervalMs,
       logger,
     })
+    closers.push(() => worker.close())
     logger.info('extraction worker started', {
       concurrency: config.workerConcurrency,
       extractor: models.extractor.id,
       embedder: models.embedder.id,
     })
-    return {
-      worker,
-      async close() {
-        await worker.close()
-        await handle.close()
-      },
-    }
+    return { worker, close: () => closers.close() }
   } catch (error) {
-    await handle.close()
+    await closers.close().catch(() => {})
     throw error
   }
 }
@@ -101,16 +81,15 @@ export async function sweepFromConfig(
   options: { logger?: Logger; userId?: string | undefined } = {},
 ): Promise<SweepResult> {
   const { databaseUrl, redisUrl } = requireUrls(config, 'sweep')
-  const handle = await createDb({ url: databaseUrl })
+  const closers = createCloserStack()
   try {
+    const handle = await openDatabase({ url: databaseUrl }, undefined)
+    closers.push(() => handle.close())
     await assertMigrated(handle)
     const queue = await createExtractionQueue({ connection: { url: redisUrl }, logger: options.logger })
-    try {
-      return await sweep(handle, queue, { logger: options.logger, userId: options.userId })
-    } finally {
-      await queue.close()
-    }
+    closers.push(() => queue.close())
+    return await sweep(handle.db, queue, { logger: options.logger, userId: options.userId })
   } finally {
-    await handle.close()
+    await closers.close()
   }
 }

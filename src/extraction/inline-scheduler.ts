@@ -1,36 +1,20 @@
-import type { ItemsAddedEvent } from '../session/postgres-session.js'
+import { errorMessage, FactlineError } from '../errors.js'
 import { quietLogger } from '../logger.js'
-import type { ExtractionJob } from './extraction-job.js'
+import { DEFAULT_FLUSH_TIMEOUT_MS, type ExtractionScheduler } from './extraction-scheduler.js'
 import {
   processSessionExtraction,
   type ExtractionProcessorDeps,
   type ExtractionResult,
 } from './extraction-processor.js'
 
-/** Options for {@link createInlineExtraction}: the processor's deps plus scheduling. */
-export interface InlineExtractionOptions extends ExtractionProcessorDeps {
+/** Options for {@link createInlineScheduler}: the processor's deps plus scheduling. */
+export interface InlineSchedulerOptions extends ExtractionProcessorDeps {
   /**
    * Wait this long after a turn before extracting, so a burst of turns becomes one run.
    * 0 runs on the next tick.
    * @defaultValue 0
    */
   coalesceMs?: number | undefined
-}
-
-/** Extraction in the same process, for when no Redis is configured (the embedded default). */
-export interface InlineExtraction {
-  /** Hand this to `PostgresSession`'s `onItemsAdded`; schedules a run and returns at once. */
-  onItemsAdded(event: ItemsAddedEvent): void
-  /** Schedules extraction of a session (what the sweep calls). */
-  enqueue(job: ExtractionJob): Promise<void>
-  /**
-   * Resolves once every scheduled run has finished, including runs scheduled meanwhile.
-   * @throws the first error a run hit since the previous `flush()` (the watermark did not move
-   * for that run, so the next turn or sweep retries it).
-   */
-  flush(): Promise<void>
-  /** Waits for running work, then refuses new work. */
-  close(): Promise<void>
 }
 
 interface SessionState {
@@ -46,7 +30,7 @@ interface SessionState {
  * before the run's transaction opens, so on single-connection PGlite the app's own queries only
  * ever wait for the short commit, never for the extractor.
  */
-export function createInlineExtraction(options: InlineExtractionOptions): InlineExtraction {
+export function createInlineScheduler(options: InlineSchedulerOptions): ExtractionScheduler {
   const logger = options.logger ?? quietLogger
   const coalesceMs = options.coalesceMs ?? 0
   const sessions = new Map<string, SessionState>()
@@ -60,7 +44,7 @@ export function createInlineExtraction(options: InlineExtractionOptions): Inline
       errors.push(error)
       logger.warn('inline extraction failed; the next turn or a sweep retries it', {
         sessionId,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       })
       return undefined
     }
@@ -91,14 +75,15 @@ export function createInlineExtraction(options: InlineExtractionOptions): Inline
   }
 
   return {
-    onItemsAdded(event) {
+    mode: 'inline',
+    async onItemsAdded(event) {
       if (event.userId !== null) schedule(event.sessionId)
     },
     async enqueue(job) {
       schedule(job.sessionId)
     },
-    async flush() {
-      await settle()
+    async flush({ timeoutMs = DEFAULT_FLUSH_TIMEOUT_MS } = {}) {
+      await withTimeout(settle(), timeoutMs)
       const first = errors.shift()
       errors.length = 0
       if (first !== undefined) throw first
@@ -107,5 +92,20 @@ export function createInlineExtraction(options: InlineExtractionOptions): Inline
       await settle()
       closed = true
     },
+  }
+}
+
+async function withTimeout(work: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new FactlineError('timeout', `inline extraction has not finished after ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+  })
+  try {
+    await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }

@@ -1,5 +1,7 @@
-import { sql } from 'kysely'
-import type { FactlineDb } from '../db/create-db.js'
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+import { coerceError } from '../errors.js'
+import { findLaggingSessions } from '../session/extraction-watermark.js'
 import { quietLogger, type Logger } from '../logger.js'
 import type { ExtractionJob } from './extraction-job.js'
 
@@ -30,42 +32,23 @@ export interface SweepOptions {
  * retried. Enqueueing a session that is already queued is harmless (same job id, deduplicated).
  * Sessions without a user are skipped: they have no facts to extract.
  */
-export async function sweep(handle: FactlineDb, queue: ExtractionTarget, options: SweepOptions = {}): Promise<SweepResult> {
+export async function sweep(db: Kysely<Database>, scheduler: ExtractionTarget, options: SweepOptions = {}): Promise<SweepResult> {
   const pageSize = options.pageSize ?? 500
   const logger = options.logger ?? quietLogger
   const result: SweepResult = { enqueued: 0, failed: [] }
   let after = ''
   for (;;) {
-    let query = handle.db
-      .selectFrom('agent_sessions as s')
-      .innerJoinLateral(
-        (eb) =>
-          eb
-            .selectFrom('agent_messages as m')
-            .select(sql<string | number | null>`max(m.id)`.as('newest'))
-            .whereRef('m.session_id', '=', 's.session_id')
-            .as('latest'),
-        (join) => join.onTrue(),
-      )
-      .select(['s.session_id', 'latest.newest'])
-      .where('s.user_id', 'is not', null)
-      .where('s.session_id', '>', after)
-      .where(sql<boolean>`latest.newest > s.extracted_through`)
-      .orderBy('s.session_id')
-      .limit(pageSize)
-    if (options.userId !== undefined) query = query.where('s.user_id', '=', options.userId)
-    const rows = await query.execute()
+    const rows = await findLaggingSessions(db, { after, limit: pageSize, userId: options.userId })
     for (const row of rows) {
-      const job = { sessionId: row.session_id, throughMessageId: Number(row.newest) }
       try {
-        await queue.enqueue(job, { retryFailed: true })
+        await scheduler.enqueue({ sessionId: row.sessionId, throughMessageId: row.newestMessageId }, { retryFailed: true })
         result.enqueued++
       } catch (error) {
-        result.failed.push({ sessionId: row.session_id, error: error instanceof Error ? error : new Error(String(error)) })
+        result.failed.push({ sessionId: row.sessionId, error: coerceError(error) })
       }
     }
     if (rows.length < pageSize) break
-    after = rows[rows.length - 1]!.session_id
+    after = rows[rows.length - 1]!.sessionId
   }
   logger.info('sweep done', { enqueued: result.enqueued, failed: result.failed.length })
   return result

@@ -126,7 +126,7 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
       prefix: options.prefix,
       logger,
     })
-    return sweep(options.db, producer, { logger })
+    return sweep(options.db.db, producer, { logger })
   }
   const interval = options.sweepIntervalMs ?? 60_000
   let timer: NodeJS.Timeout | undefined

@@ -4,7 +4,7 @@ import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { Extractor } from '../../../src/extractors/extractor.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
 import { listFacts, listFactSources } from '../../../src/facts/fact-repository.js'
-import { createInlineExtraction } from '../../../src/extraction/inline-scheduler.js'
+import { createInlineScheduler } from '../../../src/extraction/inline-scheduler.js'
 import { sweep } from '../../../src/extraction/sweep.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openPGlite } from '../../helpers/databases.js'
@@ -23,7 +23,7 @@ const embedder = new HashEmbedder()
 
 describe('inline extraction on PGlite', () => {
   it('extracts in process after addItems, and flush waits until it has caught up', async () => {
-    const inline = createInlineExtraction({ db: handle.db, extractor: new RuleExtractor(), embedder })
+    const inline = createInlineScheduler({ db: handle.db, extractor: new RuleExtractor(), embedder })
     const userId = uniqueId('user')
     const session = new PostgresSession({ sessionId: uniqueId('session'), userId, db: handle, onItemsAdded: inline.onItemsAdded })
     await session.addItems([{ role: 'user', content: 'I live in Berlin.' }])
@@ -42,7 +42,7 @@ describe('inline extraction on PGlite', () => {
     let started!: () => void
     const running = new Promise<void>((resolve) => (started = resolve))
     const slow: Extractor = new SlowExtractor(new RuleExtractor(), 200, () => started())
-    const inline = createInlineExtraction({ db: handle.db, extractor: slow, embedder })
+    const inline = createInlineScheduler({ db: handle.db, extractor: slow, embedder })
     const userId = uniqueId('user')
     const session = new PostgresSession({ sessionId: uniqueId('session'), userId, db: handle, onItemsAdded: inline.onItemsAdded })
     await session.addItems([{ role: 'user', content: 'I work at Globex.' }])
@@ -68,7 +68,7 @@ describe('inline extraction on PGlite', () => {
         return new RuleExtractor().extract(input)
       },
     }
-    const inline = createInlineExtraction({ db: handle.db, extractor: flaky, embedder })
+    const inline = createInlineScheduler({ db: handle.db, extractor: flaky, embedder })
     const userId = uniqueId('user')
     const session = new PostgresSession({ sessionId: uniqueId('session'), userId, db: handle, onItemsAdded: inline.onItemsAdded })
     await session.addItems([{ role: 'user', content: 'My name is Linus.' }])
@@ -76,7 +76,7 @@ describe('inline extraction on PGlite', () => {
     expect(await listFacts(handle.db, { userId, namespace: 'default' })).toEqual([])
 
     fail = false
-    expect(await sweep(handle, inline, { userId })).toEqual({ enqueued: 1, failed: [] })
+    expect(await sweep(handle.db, inline, { userId })).toEqual({ enqueued: 1, failed: [] })
     await inline.flush()
     expect((await listFacts(handle.db, { userId, namespace: 'default' })).map((f) => f.content)).toEqual(['Name is Linus'])
   })

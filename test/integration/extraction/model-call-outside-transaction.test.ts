@@ -7,7 +7,7 @@ import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
 import type { FactScope } from '../../../src/facts/fact.js'
 import { listFacts, listFactSources } from '../../../src/facts/fact-repository.js'
 import { processSessionExtraction, type ExtractionProcessorDeps } from '../../../src/extraction/extraction-processor.js'
-import { createInlineExtraction } from '../../../src/extraction/inline-scheduler.js'
+import { createInlineScheduler } from '../../../src/extraction/inline-scheduler.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openBackend, openPGlite, type Backend } from '../../helpers/databases.js'
 import { GatedExtractor } from '../../helpers/test-extractors.js'
@@ -42,7 +42,7 @@ describe('inline extraction on PGlite while the model call runs', () => {
 
   it('lets getItems and addItems finish before the model call returns', async () => {
     const extractor = gated()
-    const inline = createInlineExtraction({ db: handle.db, extractor, embedder })
+    const inline = createInlineScheduler({ db: handle.db, extractor, embedder })
     const userId = uniqueId('user')
     const sessionId = uniqueId('session')
     const session = new PostgresSession({ sessionId, userId, db: handle, onItemsAdded: inline.onItemsAdded })

@@ -65,7 +65,7 @@ describe('Redis unreachable', () => {
       sweepIntervalMs: 0,
     })
     try {
-      const result = await sweep(handle, queue, { userId })
+      const result = await sweep(handle.db, queue, { userId })
       expect(result).toEqual({ enqueued: 1, failed: [] })
       const facts = await waitFor(async () => {
         const f = await listFacts(handle.db, { userId, namespace: 'default' })
@@ -73,7 +73,7 @@ describe('Redis unreachable', () => {
       }, 'the swept session to be extracted')
       expect(facts.map((f) => f.content)).toEqual(['Lives in Madrid'])
       // Caught up: nothing left to sweep for this user.
-      expect(await sweep(handle, queue, { userId })).toEqual({ enqueued: 0, failed: [] })
+      expect(await sweep(handle.db, queue, { userId })).toEqual({ enqueued: 0, failed: [] })
     } finally {
       await worker.close()
       await queue.close()
@@ -86,7 +86,7 @@ describe('Redis unreachable', () => {
     await session.addItems([{ role: 'user', content: 'I work at Initech.' }])
     const dead = await createExtractionQueue({ connection: { url: `redis://127.0.0.1:${await closedPort()}` }, enqueueTimeoutMs: 500 })
     try {
-      const result = await sweep(handle, dead, { userId })
+      const result = await sweep(handle.db, dead, { userId })
       expect(result.enqueued).toBe(0)
       expect(result.failed).toEqual([{ sessionId: await session.getSessionId(), error: expect.objectContaining({ code: 'queue_unavailable' }) }])
     } finally {

@@ -1,0 +1,144 @@
+import type { Redis } from 'ioredis'
+import { createDb, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
+import { assertMigrated, dimensionMismatch, migrate, readEmbeddingDimensions } from '../db/migrate.js'
+import type { TableNameOptions } from '../db/table-names.js'
+import type { Embedder } from '../embed/embedder.js'
+import { DEFAULT_HASH_DIMENSIONS, HashEmbedder } from '../embed/hash-embedder.js'
+import { OpenAIEmbedder, type OpenAIEmbedderOptions } from '../embed/openai-embedder.js'
+import { isFactlineError } from '../errors.js'
+import type { ExtractionScheduler } from '../extraction/extraction-scheduler.js'
+import { createInlineScheduler } from '../extraction/inline-scheduler.js'
+import type { Extractor } from '../extractors/extractor.js'
+import { OpenAIExtractor, type OpenAIExtractorOptions } from '../extractors/openai/openai-extractor.js'
+import { RuleExtractor } from '../extractors/rules/rule-extractor.js'
+import type { Logger } from '../logger.js'
+import { createQueueScheduler } from '../queue/queue-scheduler.js'
+import type { EnvConfig } from './env.js'
+import type { FactlineConfig } from './factline-options.js'
+
+/**
+ * The one place that turns configuration into components. `createMemory`, `memory.worker`, the
+ * CLI and `workers/` all build the database, models and scheduler here, so the embedded default,
+ * a worker process and an app agree on the same rules (e.g. which embedding dimension to use).
+ * Explicit options win; absent sections come from the environment (read by `configFromEnv`).
+ */
+
+/** The database a configuration names: explicit options, else `DATABASE_URL`, else `FACTLINE_DATA_DIR`, else embedded. */
+export function databaseOptionsFrom(option: DatabaseOptions, env: EnvConfig | undefined): DatabaseOptions {
+  if (option) return option
+  if (env?.databaseUrl) return { url: env.databaseUrl }
+  if (env?.dataDir) return { dataDir: env.dataDir }
+  return undefined
+}
+
+/** Opens the database a configuration names. */
+export function openDatabase(option: DatabaseOptions, env: EnvConfig | undefined, tables?: TableNameOptions): Promise<FactlineDb> {
+  return createDb(databaseOptionsFrom(option, env), tables)
+}
+
+type OpenAIConnection = { apiKey: string; baseURL?: string } | { client: NonNullable<Extract<FactlineConfig['openai'], { client: unknown }>>['client'] }
+
+/** OpenAI settings for extraction and embeddings, or undefined to stay offline. */
+export interface OpenAISettings {
+  connection: OpenAIConnection
+  extractionModel?: string | undefined
+  embeddingModel?: string | undefined
+  embeddingDimensions?: number | undefined
+}
+
+/** OpenAI settings from options (`false` stays offline), else from `OPENAI_API_KEY` and friends. */
+export function openAISettingsFrom(option: FactlineConfig['openai'], env: EnvConfig | undefined): OpenAISettings | undefined {
+  if (option === false) return undefined
+  if (option) {
+    const { extractionModel, embeddingModel, embeddingDimensions, ...connection } = option
+    return { connection: connection as OpenAIConnection, extractionModel, embeddingModel, embeddingDimensions }
+  }
+  if (!env?.openaiApiKey) return undefined
+  return {
+    connection: { apiKey: env.openaiApiKey, ...(env.openaiBaseUrl ? { baseURL: env.openaiBaseUrl } : {}) },
+    extractionModel: env.extractionModel,
+    embeddingModel: env.embeddingModel,
+    embeddingDimensions: env.embeddingDimensions,
+  }
+}
+
+/** The database's stored embedding dimension, or undefined when the tables do not exist yet. */
+async function storedDimensions(handle: FactlineDb): Promise<number | undefined> {
+  return readEmbeddingDimensions(handle).catch((error: unknown) => {
+    if (isFactlineError(error, 'migration_required')) return undefined
+    throw error
+  })
+}
+
+/**
+ * The extractor and embedder: yours when given, else OpenAI's when configured, else the offline
+ * rule extractor and hashing embedder. An embedder we build adopts the database's stored
+ * dimension unless one is configured (the hashing embedder works at any dimension; OpenAI's
+ * text-embedding-3 models shorten their vectors to it).
+ */
+export async function createModels(
+  handle: FactlineDb,
+  settings: OpenAISettings | undefined,
+  given: { embedder?: Embedder | undefined; extractor?: Extractor | undefined } = {},
+): Promise<{ embedder: Embedder; extractor: Extractor }> {
+  const needsStored = !given.embedder && settings?.embeddingDimensions === undefined
+  const stored = needsStored ? await storedDimensions(handle) : undefined
+  let embedder = given.embedder
+  if (!embedder && settings) {
+    const dimensions = settings.embeddingDimensions ?? stored
+    embedder = new OpenAIEmbedder({
+      ...settings.connection,
+      ...(settings.embeddingModel ? { model: settings.embeddingModel } : {}),
+      ...(dimensions !== undefined ? { dimensions } : {}),
+    } as OpenAIEmbedderOptions)
+  }
+  embedder ??= new HashEmbedder({ dimensions: stored ?? DEFAULT_HASH_DIMENSIONS })
+  const extractor =
+    given.extractor ??
+    (settings
+      ? new OpenAIExtractor({
+          ...settings.connection,
+          ...(settings.extractionModel ? { model: settings.extractionModel } : {}),
+        } as OpenAIExtractorOptions)
+      : new RuleExtractor())
+  return { embedder, extractor }
+}
+
+/**
+ * Makes the database ready for `embedder`: runs the migrations when `createTables` is on,
+ * otherwise only checks that they were applied. Either way the embedder's dimension must be the
+ * one the database stores.
+ * @throws FactlineError `migration_required`, `dimension_mismatch`.
+ */
+export async function prepareDatabase(handle: FactlineDb, embedder: Embedder, createTables: boolean): Promise<void> {
+  if (createTables) {
+    await migrate(handle, { embeddingDimensions: embedder.dimensions })
+    return
+  }
+  await assertMigrated(handle)
+  const stored = await readEmbeddingDimensions(handle)
+  if (stored !== embedder.dimensions) throw dimensionMismatch(embedder.dimensions, stored)
+}
+
+/** Where extraction jobs go: a Redis URL or your ioredis client, or `false` for in process. */
+export type QueueSettings = { url: string; name?: string | undefined } | { connection: Redis; name?: string | undefined } | false
+
+/** Queue settings from options (`false` = in process), else `REDIS_URL`, else in process. */
+export function queueSettingsFrom(option: FactlineConfig['queue'], env: EnvConfig | undefined): QueueSettings {
+  if (option !== undefined) return option
+  return env?.redisUrl ? { url: env.redisUrl } : false
+}
+
+/** The scheduler the queue settings imply: BullMQ when a queue is configured, else in process. */
+export async function createScheduler(
+  queue: QueueSettings,
+  deps: { handle: FactlineDb; extractor: Extractor; embedder: Embedder; logger: Logger },
+): Promise<ExtractionScheduler> {
+  if (!queue) return createInlineScheduler({ db: deps.handle.db, extractor: deps.extractor, embedder: deps.embedder, logger: deps.logger })
+  return createQueueScheduler({
+    db: deps.handle.db,
+    connection: 'connection' in queue ? queue.connection : { url: queue.url },
+    queueName: queue.name,
+    logger: deps.logger,
+  })
+}

@@ -1,0 +1,98 @@
+import type OpenAI from 'openai'
+import type { Redis } from 'ioredis'
+import { z } from 'zod'
+import { ContextBlockOptionsSchema } from '../context/context-block.js'
+import { DatabaseOptionsSchema, type DatabaseOptions } from '../db/create-db.js'
+import type { TableNameOptions } from '../db/table-names.js'
+import type { Embedder } from '../embed/embedder.js'
+import { parseOrThrow } from '../errors.js'
+import type { Extractor } from '../extractors/extractor.js'
+import type { Logger } from '../logger.js'
+import { DEFAULT_NAMESPACE } from '../session/postgres-session.js'
+
+const isObject = (v: unknown) => typeof v === 'object' && v !== null
+const isRedis = (v: unknown): v is Redis => isObject(v) && typeof (v as Redis).duplicate === 'function'
+const isOpenAI = (v: unknown): v is OpenAI => isObject(v) && isObject((v as OpenAI).chat) && isObject((v as OpenAI).embeddings)
+
+/** Options of {@link createMemory}. Every section is optional; absent ones come from the environment. */
+export const FactlineOptionsSchema = z.strictObject({
+  /** Where data lives (see `DatabaseOptions`). Absent: `DATABASE_URL`, else embedded PGlite in `.factline/pglite`. */
+  database: DatabaseOptionsSchema,
+  /**
+   * The extraction queue: `{ url }` or `{ connection }` (your ioredis client); `false` runs extraction
+   * in process even when `REDIS_URL` is set. Absent: `REDIS_URL`, else in process.
+   */
+  queue: z
+    .union([
+      z.strictObject({ url: z.string().min(1), name: z.string().min(1).optional() }),
+      z.strictObject({ connection: z.custom<Redis>(isRedis, 'expected an ioredis client'), name: z.string().min(1).optional() }),
+      z.literal(false),
+    ])
+    .optional(),
+  /**
+   * OpenAI (or a compatible server) for extraction and embeddings: `{ apiKey, baseURL? }` or
+   * `{ client }`; `false` stays offline even when `OPENAI_API_KEY` is set. Absent: `OPENAI_API_KEY`
+   * (+ `OPENAI_BASE_URL`), else the offline rule extractor and hashing embedder.
+   */
+  openai: z
+    .union([
+      z.strictObject({
+        apiKey: z.string().min(1),
+        baseURL: z.string().url().optional(),
+        extractionModel: z.string().min(1).optional(),
+        embeddingModel: z.string().min(1).optional(),
+        embeddingDimensions: z.number().int().min(1).optional(),
+      }),
+      z.strictObject({
+        client: z.custom<OpenAI>(isOpenAI, 'expected an OpenAI client'),
+        extractionModel: z.string().min(1).optional(),
+        embeddingModel: z.string().min(1).optional(),
+        embeddingDimensions: z.number().int().min(1).optional(),
+      }),
+      z.literal(false),
+    ])
+    .optional(),
+  /** Your own embedder; overrides the one `openai` would choose. */
+  embedder: z.custom<Embedder>((v) => isObject(v) && typeof (v as Embedder).embed === 'function').optional(),
+  /** Your own extractor; overrides the one `openai` would choose. */
+  extractor: z.custom<Extractor>((v) => isObject(v) && typeof (v as Extractor).extract === 'function').optional(),
+  /** Namespace used when a call names none. @defaultValue 'default' */
+  namespace: z.string().min(1).max(256).default(DEFAULT_NAMESPACE),
+  /** Physical table names, when the defaults do not suit. */
+  tables: z.record(z.string(), z.string()).optional(),
+  /**
+   * Create or upgrade the tables at startup. Turn off in production and run `factline migrate`
+   * on deploy instead; startup then only checks that migrations were applied. @defaultValue true
+   */
+  createTables: z.boolean().default(true),
+  recall: z
+    .strictObject({
+      /** Facts recalled per run. @defaultValue 8 */
+      k: z.number().int().min(1).max(100).default(8),
+      /** Cosine-similarity floor for facts found only by vector search. @defaultValue 0.2 */
+      minScore: z.number().min(-1).max(1).default(0.2),
+    })
+    .prefault({}),
+  context: z
+    .strictObject({
+      ...ContextBlockOptionsSchema.shape,
+      /**
+       * Also recall with the last N transcript items (one extra read per run). @defaultValue 0
+       */
+      recentItems: z.number().int().min(0).max(50).default(0),
+    })
+    .prefault({}),
+  /** Environment to fill absent sections from; `false` ignores the environment. @defaultValue process.env */
+  env: z.union([z.record(z.string(), z.string().optional()), z.literal(false)]).optional(),
+  logger: z.custom<Logger>(isObject).optional(),
+})
+export type FactlineOptions = Omit<z.input<typeof FactlineOptionsSchema>, 'database' | 'tables'> & {
+  database?: DatabaseOptions
+  tables?: TableNameOptions
+}
+export type FactlineConfig = z.output<typeof FactlineOptionsSchema>
+
+/** Validates `createMemory` options once; the result is the single source of every default. */
+export function resolveFactlineOptions(options: FactlineOptions): FactlineConfig {
+  return parseOrThrow(FactlineOptionsSchema, options, 'invalid_config', 'Invalid factline options')
+}
