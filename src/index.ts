@@ -1,4 +1,5 @@
-export { createMemory, type Memory, type MemoryScope, type MemoryRunOptions } from './memory.js'
+export { createMemory, type Memory, type MemoryRunOptions } from './memory.js'
+export { DEFAULT_NAMESPACE, type Scope, type ScopeInput } from './scope.js'
 export type { FactlineOptions } from './config/factline-options.js'
 export { FactlineError, isFactlineError, type FactlineErrorCode, type FactlineErrorOptions } from './errors.js'
 export { quietLogger, createJsonLogger, type Logger } from './logger.js'
@@ -14,7 +15,6 @@ export type { Database, FactStatus, FactEventType } from './db/schema.js'
 export type { TableNameOptions, TableNames } from './db/table-names.js'
 export {
   PostgresSession,
-  DEFAULT_NAMESPACE,
   type PostgresSessionOptions,
   type ItemsAddedEvent,
 } from './session/postgres-session.js'
@@ -41,8 +41,9 @@ export type {
 } from './extractors/extractor.js'
 export { RuleExtractor, type RuleExtractorOptions } from './extractors/rules/rule-extractor.js'
 export { OpenAIExtractor, type OpenAIExtractorOptions } from './extractors/openai/openai-extractor.js'
-export type { FactStore, AddFactInput, UpdateFactInput, ListFactsInput } from './facts/fact-store.js'
-export type { Fact, FactScope, FactSourceRef, FactEventMeta } from './facts/fact.js'
+export type { FactStore } from './facts/fact-store.js'
+export type { AddFactInput, UpdateFactInput, ListFactsInput } from './facts/fact-input.js'
+export type { Fact, FactSourceRef, FactEventMeta } from './facts/fact.js'
 export type { FactExplanation, ExplainedSource, ExplainedEvent } from './facts/explain.js'
 export type { ForgetUserResult } from './facts/forget-user.js'
 export type { RecallOptions, RecalledFact } from './recall/recall.js'

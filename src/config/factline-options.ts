@@ -8,7 +8,7 @@ import type { Embedder } from '../embed/embedder.js'
 import { parseOrThrow } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
 import type { Logger } from '../logger.js'
-import { DEFAULT_NAMESPACE } from '../session/postgres-session.js'
+import { DEFAULT_NAMESPACE } from '../scope.js'
 
 const isObject = (v: unknown) => typeof v === 'object' && v !== null
 const isRedis = (v: unknown): v is Redis => isObject(v) && typeof (v as Redis).duplicate === 'function'

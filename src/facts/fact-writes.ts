@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { FactlineError } from '../errors.js'
-import type { Fact, FactEventMeta, FactScope, FactSourceRef } from './fact.js'
+import type { Scope } from '../scope.js'
+import type { Fact, FactEventMeta, FactSourceRef } from './fact.js'
 import {
   getFact,
   insertFactEvent,
@@ -91,7 +92,7 @@ export async function assertSourcesOwnedBy(
  */
 export async function insertFactWithSources(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   input: NewFactWithSources,
   context: WriteContext = {},
 ): Promise<Fact> {
@@ -112,7 +113,7 @@ export interface NewFactEntry extends NewFactWithSources {
  */
 export async function insertFactsWithSources(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   entries: readonly NewFactEntry[],
   meta?: FactEventMeta | undefined,
 ): Promise<Fact[]> {
@@ -151,7 +152,7 @@ function uniqueSources(sources: readonly FactSourceRef[]): FactSourceRef[] {
 }
 
 /** Locks the fact for the rest of the transaction. @throws FactlineError `not_found`. */
-export async function lockFact(db: Kysely<Database>, scope: FactScope, id: string): Promise<Fact> {
+export async function lockFact(db: Kysely<Database>, scope: Scope, id: string): Promise<Fact> {
   const fact = await getFact(db, scope, id, { forUpdate: true })
   if (!fact) throw factNotFound(id, scope)
   return fact
@@ -173,7 +174,7 @@ export interface FactChanges {
  */
 export async function updateFactInTx(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   id: string,
   changes: FactChanges,
   context: WriteContext = {},
@@ -211,7 +212,7 @@ export async function updateFactInTx(
  */
 export async function addSourcesInTx(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   id: string,
   sources: readonly FactSourceRef[],
   context: WriteContext = {},
@@ -239,7 +240,7 @@ export async function addSourcesInTx(
  */
 export async function supersedeInTx(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   oldId: string,
   replacement: NewFactWithSources,
   context: WriteContext = {},
@@ -273,7 +274,7 @@ export async function supersedeInTx(
  */
 export async function retractInTx(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   id: string,
   context: WriteContext = {},
 ): Promise<Fact> {
@@ -303,7 +304,7 @@ export async function retractInTx(
  */
 export async function forgetInTx(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   id: string,
   context: WriteContext = {},
 ): Promise<Fact> {
@@ -337,7 +338,7 @@ export async function forgetInTx(
   return after
 }
 
-export function factNotFound(id: string, scope: FactScope): FactlineError {
+export function factNotFound(id: string, scope: Scope): FactlineError {
   return new FactlineError(
     'not_found',
     `fact ${JSON.stringify(id)} was not found for user ${JSON.stringify(scope.userId)} in namespace ${JSON.stringify(scope.namespace)}`,
