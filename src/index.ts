@@ -4,13 +4,8 @@ export type { FactlineOptions } from './config/factline-options.js'
 export { FactlineError, isFactlineError, type FactlineErrorCode, type FactlineErrorOptions } from './errors.js'
 export { quietLogger, createJsonLogger, type Logger } from './logger.js'
 export { createDb, DEFAULT_DATA_DIR, type DatabaseOptions, type FactlineDb } from './db/create-db.js'
-export {
-  migrate,
-  assertMigrated,
-  DEFAULT_EMBEDDING_DIMENSIONS,
-  type MigrateOptions,
-  type MigrateResult,
-} from './db/migrate.js'
+export { migrate, assertMigrated, type MigrateOptions, type MigrateResult } from './db/migrate.js'
+export { DEFAULT_EMBEDDING_DIMENSIONS } from './db/embedding-dimensions.js'
 export type { Database, FactStatus, FactEventType } from './db/schema.js'
 export type { TableNameOptions, TableNames } from './db/table-names.js'
 export {
