@@ -21,7 +21,8 @@ export {
   type HistoryBudget,
   type HistoryWindowOptions,
 } from './session/history-window.js'
-export { buildContextBlock, estimateTokens, type ContextBlockOptions, type ContextFact } from './context/context-block.js'
+export { buildContextBlock, type ContextBlockOptions, type ContextFact } from './context/context-block.js'
+export { estimateTokens, type TokenEstimator } from './estimate-tokens.js'
 export type { MemoryContext } from './context/memory-context.js'
 export { HashEmbedder, DEFAULT_HASH_DIMENSIONS, type HashEmbedderOptions } from './embed/hash-embedder.js'
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './embed/openai-embedder.js'
