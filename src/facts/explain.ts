@@ -7,7 +7,7 @@ import { itemText } from '../session/item-text.js'
 import { assertScope, ScopeSchema, type Scope } from '../scope.js'
 import { FACT_COLUMNS, rowToFact, type Fact } from './fact.js'
 import { isUuid } from '../assert-id.js'
-import { getFact } from './fact-repository.js'
+import { getFact, listFactEvents } from './fact-repository.js'
 import { factNotFound } from './fact-writes.js'
 import { scopedFacts } from './scoped-facts.js'
 
@@ -88,14 +88,7 @@ export async function explainFact(
       .where('fact_sources.fact_id', '=', fact.id)
       .orderBy('fact_sources.message_id')
       .execute(),
-    db
-      .selectFrom('fact_events')
-      .selectAll()
-      .where('fact_events.fact_id', '=', fact.id)
-      .where('fact_events.user_id', '=', scope.userId)
-      .where('fact_events.namespace', '=', scope.namespace)
-      .orderBy('fact_events.id')
-      .execute(),
+    listFactEvents(db, scope, fact.id),
   ])
 
   const sources = sourceRows.map((r) => {

@@ -192,6 +192,32 @@ export async function insertFactLinksAndEvents(
     .execute()
 }
 
+/** Removes `content` and `key` from every earlier event of the fact, for a forgotten fact. */
+export async function stripEventContent(db: Kysely<Database>, scope: Scope, factId: string): Promise<void> {
+  await db
+    .updateTable('fact_events')
+    .set({
+      before: sql`${sql.ref('before')} - array['content', 'key']`,
+      after: sql`${sql.ref('after')} - array['content', 'key']`,
+    })
+    .where('fact_events.fact_id', '=', factId)
+    .where('fact_events.user_id', '=', scope.userId)
+    .where('fact_events.namespace', '=', scope.namespace)
+    .execute()
+}
+
+/** The fact's history rows, oldest first. */
+export async function listFactEvents(db: Kysely<Database>, scope: Scope, factId: string) {
+  return db
+    .selectFrom('fact_events')
+    .selectAll()
+    .where('fact_events.fact_id', '=', factId)
+    .where('fact_events.user_id', '=', scope.userId)
+    .where('fact_events.namespace', '=', scope.namespace)
+    .orderBy('fact_events.id')
+    .execute()
+}
+
 /** Appends one history row; the fact's scope is copied onto it so history can be read per user. */
 export async function insertFactEvent(db: Kysely<Database>, scope: Scope, event: FactEventInput): Promise<void> {
   await db.insertInto('fact_events').values(factEventRow(scope, event)).execute()

@@ -9,6 +9,7 @@ import {
   insertFactLinksAndEvents,
   insertFacts,
   insertFactSources,
+  stripEventContent,
   updateFactRow,
   type FactSourceLink,
   type NewFact,
@@ -317,16 +318,7 @@ export async function forgetInTx(
     embedding: null,
     validTo: before.validTo ?? new Date(),
   })) as Fact
-  await db
-    .updateTable('fact_events')
-    .set({
-      before: sql`${sql.ref('before')} - array['content', 'key']`,
-      after: sql`${sql.ref('after')} - array['content', 'key']`,
-    })
-    .where('fact_events.fact_id', '=', id)
-    .where('fact_events.user_id', '=', scope.userId)
-    .where('fact_events.namespace', '=', scope.namespace)
-    .execute()
+  await stripEventContent(db, scope, id)
   await insertFactEvent(db, scope, {
     factId: id,
     type: 'forgotten',
