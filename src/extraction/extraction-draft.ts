@@ -10,7 +10,7 @@ import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
 import { keepBatchCitations } from './extraction-checks.js'
 import { nearestFactIds } from './extraction-neighbourhood.js'
-import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
+import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
 
 const DEFAULT_BATCH = 100
 const MAX_CONTEXT_CHARS = 8_000
