@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, beforeEach } from 'vitest'
+import { afterAll, beforeAll } from 'vitest'
 import type { FactlineDb } from '../../src/db/create-db.js'
 import type { Embedder } from '../../src/embed/embedder.js'
 import { HashEmbedder } from '../../src/embed/hash-embedder.js'
 import { createFactStore, type FactStore } from '../../src/facts/fact-store.js'
 import { openBackend, type Backend } from './databases.js'
-import { startOpenAIServer, type OpenAIServer } from './openai-server.js'
 import { TEST_EMBEDDING_DIMENSIONS } from './test-env.js'
 
 // Each `use*` registers beforeAll/afterAll in the enclosing describe (or file) and returns a live
@@ -23,11 +22,6 @@ export interface DatabaseFixture {
 export interface FactStoreFixture extends DatabaseFixture {
   readonly store: FactStore
   readonly embedder: Embedder
-}
-
-/** A recorded OpenAI server whose `requests` are emptied before each test. */
-export interface OpenAIServerFixture {
-  readonly server: OpenAIServer
 }
 
 /** Opens `backend` (the run's PostgreSQL database, or a fresh migrated PGlite) for the suite. */
@@ -68,25 +62,7 @@ export function useFactStore(backend: Backend = 'postgres', embedder: Embedder =
   }
 }
 
-/** Starts the recorded OpenAI server for the suite (see openai-server.ts). */
-export function useOpenAIServer(): OpenAIServerFixture {
-  let server: OpenAIServer | undefined
-  beforeAll(async () => {
-    server = await startOpenAIServer()
-  })
-  afterAll(async () => {
-    await server?.close()
-  })
-  beforeEach(() => {
-    if (server) server.requests.length = 0
-  })
-  return {
-    get server() {
-      return opened(server, 'useOpenAIServer')
-    },
-  }
-}
-
+/** A fixture's value, or a clear error when a test file reads it at collection time. */
 function opened<T>(value: T | undefined, fixture: string): T {
   if (value === undefined) throw new Error(`${fixture}() is read before its beforeAll ran: read it inside a test or hook`)
   return value
