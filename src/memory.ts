@@ -92,7 +92,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     await prepareDatabase(handle, embedder, o.createTables)
     const facts = await createFactStore({ db: handle, embedder })
     const queue = queueSettingsFrom(o.queue, env)
-    const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger })
+    const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger, excerpts: o.excerpts })
     closers.push(() => scheduler.close())
 
     const namespaceOf = (scope: Partial<MemoryScope>) => scope.namespace ?? o.namespace
@@ -143,6 +143,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           embedder,
           connection: duplicate ?? { url: (queue as { url: string }).url },
           queueName: queue.name,
+          excerpts: o.excerpts,
           logger,
           ...workerOptions,
         })

@@ -4,6 +4,7 @@ import type { Embedder } from '../embed/embedder.js'
 import { FactlineError } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
 import type { ReconcileOptions } from '../facts/reconcile.js'
+import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { commitExtraction } from './extraction-commit.js'
 import { draftExtraction } from './extraction-draft.js'
@@ -22,6 +23,8 @@ export interface ExtractionProcessorDeps {
   existingFactsLimit?: number | undefined
   /** How many nearest active facts each candidate is compared with (besides same-key facts). @defaultValue 5 */
   neighboursPerCandidate?: number | undefined
+  /** How the batch's messages are indexed as transcript excerpts. @defaultValue user messages, 600-char chunks */
+  excerpts?: ExcerptIndexConfig | undefined
 }
 
 /** What one extraction did, for logs and tests. */
@@ -39,6 +42,8 @@ export interface ExtractionResult {
   updated: number
   superseded: number
   noop: number
+  /** Transcript excerpts indexed (chunks of the batch's messages). */
+  excerpts: number
   /**
    * Candidates dropped: invalid, none of their citations naming an item of the batch, or citing
    * an item deleted (`popItem`, compaction) while the model ran.
@@ -98,6 +103,7 @@ export async function processSessionExtraction(
     updated: 0,
     superseded: 0,
     noop: 0,
+    excerpts: 0,
     dropped: 0,
     durationMs: 0,
   }
@@ -132,6 +138,7 @@ export async function processSessionExtraction(
     total.updated += outcome.updated
     total.superseded += outcome.superseded
     total.noop += outcome.noop
+    total.excerpts += outcome.excerpts
     total.dropped += outcome.dropped
     if (!draft.more) break
   }

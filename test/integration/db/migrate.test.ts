@@ -40,17 +40,24 @@ describe('migrate', () => {
     const handle = await createDb({ url: await scratchDatabase() })
     const result = await migrate(handle, { embeddingDimensions: 64 })
     expect(result).toEqual({
-      applied: ['0001_create_tables', '0002_session_operations', '0003_drop_unused_embedding_index'],
+      applied: ['0001_create_tables', '0002_session_operations', '0003_drop_unused_embedding_index', '0004_transcript_excerpts'],
       embeddingDimensions: 64,
     })
     const tables = await sql<{ table_name: string }>`
       select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(handle.db)
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(['agent_messages', 'agent_session_operations', 'agent_sessions', 'fact_events', 'fact_sources', 'factline_meta', 'facts']),
+      expect.arrayContaining(['agent_messages', 'agent_session_operations', 'agent_sessions', 'fact_events', 'fact_sources', 'factline_meta', 'facts', 'transcript_excerpts']),
     )
     const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes where schemaname = 'public'`.execute(handle.db)
     expect(indexes.rows.map((r) => r.indexname)).toEqual(
-      expect.arrayContaining(['agent_messages_session_idx', 'facts_scope_idx', 'facts_search_idx']),
+      expect.arrayContaining([
+        'agent_messages_session_idx',
+        'facts_scope_idx',
+        'facts_search_idx',
+        'transcript_excerpts_message_idx',
+        'transcript_excerpts_scope_idx',
+        'transcript_excerpts_search_idx',
+      ]),
     )
     // Recall scans a user's rows exactly, so no HNSW index is kept (0003).
     expect(indexes.rows.map((r) => r.indexname)).not.toContain('facts_embedding_idx')
@@ -69,7 +76,7 @@ describe('migrate', () => {
     const url = await scratchDatabase()
     const handles = await Promise.all(Array.from({ length: 4 }, () => createDb({ url })))
     const results = await Promise.all(handles.map((h) => migrate(h, { embeddingDimensions: 32 })))
-    expect(results.filter((r) => r.applied.length === 3)).toHaveLength(1)
+    expect(results.filter((r) => r.applied.length === 4)).toHaveLength(1)
     expect(results.every((r) => r.embeddingDimensions === 32)).toBe(true)
     await Promise.all(handles.map((h) => h.close()))
   })
