@@ -24,6 +24,7 @@ import { forgetUser, type ForgetUserResult } from './facts/forget-user.js'
 import { quietLogger } from './logger.js'
 import { createExtractionWorker, type ExtractionWorker } from './queue/extraction-worker.js'
 import { recallFacts, type RecalledFact, type RecallOptions } from './recall/recall.js'
+import { searchMemory, type SearchHit, type SearchOptions } from './recall/search.js'
 import { PostgresSession } from './session/postgres-session.js'
 
 export type { MemoryScope, MemoryRunOptions } from './context/run-with-memory.js'
@@ -41,6 +42,8 @@ export interface Memory {
   session(sessionId: string, scope: MemoryScope & { historyLimit?: number }): PostgresSession
   /** Facts most relevant to `query` for one user and namespace, best first, with their sources. */
   recall(options: RecallOptions): Promise<RecalledFact[]>
+  /** One ranked list over both layers: facts and excerpts of past messages, each with its sources. */
+  search(options: SearchOptions): Promise<SearchHit[]>
   /** Why the agent believes a fact: its source messages, history and supersession chain. */
   explain(factId: string, scope: MemoryScope): Promise<FactExplanation>
   /** Deletes everything stored about a user: sessions, messages, facts, sources and events. */
@@ -98,6 +101,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     const namespaceOf = (scope: Partial<MemoryScope>) => scope.namespace ?? o.namespace
     const recall = (request: RecallOptions) =>
       recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
+    const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
     const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) =>
       prepareMemoryContext({
         input,
@@ -124,6 +128,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           logger,
         }),
       recall,
+      search,
       explain: (factId, scope) => explainFact(handle, factId, { userId: scope.userId, namespace: namespaceOf(scope) }),
       forgetUser: (userId) => forgetUser(handle, userId),
       context,

@@ -1,0 +1,149 @@
+import { z } from 'zod'
+import type { FactlineDb } from '../db/create-db.js'
+import type { Embedder } from '../embed/embedder.js'
+import { parseOrThrow } from '../errors.js'
+import type { FactScope } from '../facts/fact.js'
+import { assertScope, ScopeSchema } from '../facts/fact-input.js'
+import { embedText } from '../facts/fact-store.js'
+import { searchQuery, type SearchSourceJson } from './search-query.js'
+
+/** The two layers `searchMemory` ranks together. */
+export const SEARCH_TYPES = ['fact', 'excerpt'] as const
+export type SearchHitType = (typeof SEARCH_TYPES)[number]
+
+/**
+ * Default relevance rule: a vector candidate is kept while its similarity is at least this share
+ * of the best similarity in its layer. Relative, not absolute, so it follows the embedder's scale
+ * (the hashing embedder's cosines sit far below OpenAI's) and never drops a paraphrase that
+ * shares no word with the query just because every similarity is low. Chosen with `npm run eval`.
+ */
+export const DEFAULT_RELATIVE_FLOOR = 0.5
+
+const date = z.union([z.date(), z.iso.datetime({ offset: true }), z.iso.date()]).transform((v) => new Date(v))
+
+export const SearchOptionsSchema = z
+  .strictObject({
+    ...ScopeSchema.shape,
+    /** What to look for, usually the user's new message. */
+    query: z.string().max(10_000),
+    /** Hits to return at most. @defaultValue 10 */
+    k: z.number().int().min(1).max(100).default(10),
+    /** Layers to search. @defaultValue ['fact', 'excerpt'] */
+    types: z
+      .array(z.enum(SEARCH_TYPES))
+      .min(1)
+      .max(2)
+      .default([...SEARCH_TYPES]),
+    /** Only hits from this instant on (a fact's `validFrom`, an excerpt's message time). */
+    since: date.optional(),
+    /** Only hits from before this instant. */
+    until: date.optional(),
+    /** Leave out this session's excerpts, e.g. the running conversation, whose history the model already has. */
+    excludeSessionId: z.string().max(512).optional(),
+    /**
+     * Relevance rule: a vector candidate below this share of its layer's best similarity leaves the
+     * vector ranking (a full-text match keeps its text rank). 0 turns it off. @defaultValue 0.5
+     */
+    relativeFloor: z.number().min(0).max(1).default(DEFAULT_RELATIVE_FLOOR),
+    /** Age at which the recency bonus halves. @defaultValue 90 */
+    recencyHalfLifeDays: z.number().positive().default(90),
+    /** Share of the score that depends on recency; 0 turns recency off. @defaultValue 0.1 */
+    recencyWeight: z.number().min(0).max(1).default(0.1),
+  })
+  .refine((o) => !o.since || !o.until || o.since < o.until, { message: 'since must be before until', path: ['since'] })
+export type SearchOptions = z.input<typeof SearchOptionsSchema>
+
+/** Where a hit comes from: a transcript message, with its time. */
+export interface SearchSource {
+  sessionId: string
+  messageId: number
+  at: Date
+}
+
+/** One hit of `searchMemory`: a fact (with its provenance) or an excerpt of a past message. */
+export interface SearchHit {
+  type: SearchHitType
+  /** The fact's id, or the excerpt's id (digits). */
+  id: string
+  /** The fact's content, or the excerpt's text. */
+  text: string
+  /** Fused relevance in (0, 1], recency included; comparable across both layers. */
+  score: number
+  /** A fact's `validFrom`, an excerpt's message time. */
+  at: Date
+  /** The excerpt's session (excerpts only). */
+  sessionId?: string
+  /** The excerpt's message (excerpts only). */
+  messageId?: number
+  /** For a fact, its provenance; for an excerpt, the message it is part of. */
+  sources: SearchSource[]
+}
+
+/**
+ * Searches one `(userId, namespace)`'s memory — its active facts and the excerpts of its past
+ * messages — and returns one ranked list, best first.
+ *
+ * Each layer is ranked twice, exactly over the user's own rows: by cosine similarity to the
+ * query's embedding and by full-text match on any of the query's words. Each layer's two ranks are
+ * fused as `recallFacts` fuses them (`(1/(60 + r_vec) + 1/(60 + r_text)) / (2/61)` × the recency
+ * factor), so the first hit of either layer scores about 1 and the layers interleave by rank.
+ * An excerpt whose message is a source of a fact found too, scoring at least as well, is folded
+ * into that fact (the fact lists the message among its sources), so one statement is not listed
+ * twice; an excerpt that outscores every fact drawn from it says more than they do and stays. The relevance rule is
+ * relative (`relativeFloor`), never a fixed cosine floor. One SQL statement, one round trip.
+ *
+ * @throws FactlineError `invalid_argument`, `empty_id`, `dimension_mismatch`, `embedding_failed`.
+ * @example
+ * ```ts
+ * const hits = await searchMemory(handle, embedder, { userId: 'u1', query: 'what did I say about the trip?' })
+ * for (const h of hits) console.log(h.type, h.score.toFixed(2), h.text, h.sources[0]?.at)
+ * ```
+ */
+export async function searchMemory(handle: FactlineDb, embedder: Embedder, options: SearchOptions): Promise<SearchHit[]> {
+  const o = parseOrThrow(SearchOptionsSchema, options, 'invalid_argument', 'Invalid search options')
+  assertScope(o)
+  // NUL cannot reach PostgreSQL text; it carries no meaning in a query.
+  const query = o.query.replaceAll('\u0000', ' ')
+  if (query.trim().length === 0) return []
+  const scope: FactScope = { userId: o.userId, namespace: o.namespace }
+  const vector = await embedText(embedder, query)
+  const result = await searchQuery(handle.db, scope, {
+    text: query,
+    vector,
+    facts: o.types.includes('fact'),
+    excerpts: o.types.includes('excerpt'),
+    candidates: Math.max(4 * o.k, 40),
+    k: o.k,
+    relativeFloor: o.relativeFloor,
+    since: o.since,
+    until: o.until,
+    excludeSessionId: o.excludeSessionId,
+    recencyHalfLifeDays: o.recencyHalfLifeDays,
+    recencyWeight: o.recencyWeight,
+    now: Date.now(),
+  }).execute(handle.db)
+  return result.rows.map((row) => {
+    const hit: SearchHit = {
+      type: row.type,
+      id: String(row.id),
+      text: row.text,
+      score: Number(row.score),
+      at: new Date(row.at),
+      sources: parseSources(row.sources).map((s) => ({
+        sessionId: s.sessionId,
+        messageId: Number(s.messageId),
+        at: new Date(s.at),
+      })),
+    }
+    if (row.type === 'excerpt' && row.session_id !== null && row.message_id !== null) {
+      hit.sessionId = row.session_id
+      hit.messageId = Number(row.message_id)
+    }
+    return hit
+  })
+}
+
+function parseSources(value: SearchSourceJson[] | string | null): SearchSourceJson[] {
+  if (value === null) return []
+  return typeof value === 'string' ? (JSON.parse(value) as SearchSourceJson[]) : value
+}
