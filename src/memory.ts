@@ -1,5 +1,5 @@
 import type { AgentInputItem } from '@openai/agents'
-import { prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
+import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createRunWithMemory, type ContextRequest, type MemoryScope, type RunWithMemory } from './context/run-with-memory.js'
 import { createCloserStack } from './config/closer-stack.js'
 import {
@@ -49,7 +49,7 @@ export interface Memory {
   /** Deletes everything stored about a user: sessions, messages, facts, sources and events. */
   forgetUser(userId: string): Promise<ForgetUserResult>
   /** Recalls once for a run and returns the filter that puts the facts in the instructions. */
-  context(request: ContextRequest & { input: string | AgentInputItem[] }): Promise<MemoryContext<RecalledFact>>
+  context(request: ContextRequest & { input: string | AgentInputItem[] }): Promise<MemoryContext>
   /** `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions. */
   run: RunWithMemory
   /**
@@ -106,8 +106,19 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       prepareMemoryContext({
         input,
         recentItems: session && o.context.recentItems > 0 ? await session.getItems(o.context.recentItems) : [],
-        recall: (query) => recall({ userId: scope.userId, namespace: namespaceOf(scope), query }),
-        block: { maxTokens: o.context.maxTokens, heading: o.context.heading },
+        // Search, not recall: the block carries excerpts too. The running session's own excerpts are
+        // left out, since its history is already in the model's input.
+        recall: async (query) =>
+          contextFromHits(
+            await search({
+              userId: scope.userId,
+              namespace: namespaceOf(scope),
+              query,
+              k: o.context.k,
+              ...(session ? { excludeSessionId: await session.getSessionId() } : {}),
+            }),
+          ),
+        block: { maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, heading: o.context.heading },
         callModelInputFilter,
       })
 

@@ -79,6 +79,8 @@ export const FactlineOptionsSchema = z.strictObject({
   context: z
     .strictObject({
       ...ContextBlockOptionsSchema.shape,
+      /** Hits (facts and excerpts) searched per run before the block's token budget cuts them. @defaultValue 10 */
+      k: z.number().int().min(1).max(100).default(10),
       /**
        * Also recall with the last N transcript items (one extra read per run). @defaultValue 0
        */
