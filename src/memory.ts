@@ -16,6 +16,7 @@ import type { FactlineDb } from './db/create-db.js'
 import type { TableNameOptions } from './db/table-names.js'
 import type { Embedder } from './embed/embedder.js'
 import { FactlineError } from './errors.js'
+import { importTranscript, type ImportTranscriptInput, type ImportTranscriptResult } from './extraction/import-transcript.js'
 import { sweep, type SweepResult } from './extraction/sweep.js'
 import type { Extractor } from './extractors/extractor.js'
 import { explainFact, type FactExplanation } from './facts/explain.js'
@@ -44,6 +45,11 @@ export interface Memory {
   recall(options: RecallOptions): Promise<RecalledFact[]>
   /** One ranked list over both layers: facts and excerpts of past messages, each with its sources. */
   search(options: SearchOptions): Promise<SearchHit[]>
+  /**
+   * Brings existing history into a session with the times it was said, then extracts and indexes
+   * it (waits for that inline; enqueues it with a queue), so temporal questions see real dates.
+   */
+  importTranscript(input: ImportTranscriptInput): Promise<ImportTranscriptResult>
   /** Why the agent believes a fact: its source messages, history and supersession chain. */
   explain(factId: string, scope: MemoryScope): Promise<FactExplanation>
   /** Deletes everything stored about a user: sessions, messages, facts, sources and events. */
@@ -140,6 +146,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
         }),
       recall,
       search,
+      importTranscript: (input) => importTranscript(handle, scheduler, { ...input, namespace: input.namespace ?? o.namespace }),
       explain: (factId, scope) => explainFact(handle, factId, { userId: scope.userId, namespace: namespaceOf(scope) }),
       forgetUser: (userId) => forgetUser(handle, userId),
       context,

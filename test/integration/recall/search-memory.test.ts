@@ -134,6 +134,51 @@ describe.each<Setup>(['pglite+inline', 'postgres+inline', 'postgres+redis+worker
     }
   })
 
+  it('imports history with its original times: messages, excerpts and facts keep them', async () => {
+    const userId = uniqueId('import')
+    const sessionId = uniqueId('log')
+    const result = await memory.importTranscript({
+      sessionId,
+      userId,
+      at: '2023-05-08T13:56:00Z',
+      items: [
+        { role: 'user', content: 'I work at Initech.' },
+        { role: 'assistant', content: [{ type: 'output_text', text: 'Since when?' }] } as never,
+        { role: 'user', content: 'We finally adopted a puppy called Biscuit yesterday.', at: '2023-06-01T09:30:00Z' },
+      ],
+    })
+    expect(result.messageIds).toHaveLength(3)
+    expect(result.extracted).toBe(setup !== 'postgres+redis+worker')
+    await memory.flush()
+
+    // Stored exactly as given, without the import's `at`.
+    const session = memory.session(sessionId, { userId })
+    expect(await session.getItems()).toEqual([
+      { role: 'user', content: 'I work at Initech.' },
+      { role: 'assistant', content: [{ type: 'output_text', text: 'Since when?' }] },
+      { role: 'user', content: 'We finally adopted a puppy called Biscuit yesterday.' },
+    ])
+    const puppy = await memory.search({ userId, query: 'When did we adopt the puppy Biscuit?', types: ['excerpt'] })
+    expect(puppy[0]).toMatchObject({ messageId: result.messageIds[2], at: new Date('2023-06-01T09:30:00Z') })
+    const [work] = await memory.recall({ userId, query: 'where do I work' })
+    expect(work).toMatchObject({ content: 'Works at Initech', validFrom: new Date('2023-05-08T13:56:00Z') })
+    expect(work!.sources[0]).toMatchObject({ messageId: result.messageIds[0], createdAt: new Date('2023-05-08T13:56:00Z') })
+    const may = await memory.search({ userId, query: 'Initech puppy', since: '2023-05-01', until: '2023-05-31' })
+    expect(may.map((h) => h.text)).toEqual(['Works at Initech'])
+
+    await expect(
+      memory.importTranscript({ sessionId, userId: uniqueId('mallory'), items: [{ role: 'user', content: 'I own this now.' }] }),
+    ).rejects.toMatchObject({ code: 'session_conflict' })
+    await expect(
+      memory.importTranscript({ sessionId, userId, namespace: 'other', items: [{ role: 'user', content: 'Moved.' }] }),
+    ).rejects.toMatchObject({ code: 'session_conflict' })
+    expect(await session.getItems()).toHaveLength(3)
+    await expect(memory.importTranscript({ sessionId, userId, items: [] })).rejects.toMatchObject({ code: 'invalid_argument' })
+    await expect(
+      memory.importTranscript({ sessionId, userId, items: [{ role: 'user', content: 'x', at: 'last tuesday' }] }),
+    ).rejects.toMatchObject({ code: 'invalid_argument' })
+  })
+
   it('filters by time and refuses bad input with a typed error', async () => {
     const userId = uniqueId('time')
     await memory.session(uniqueId('s'), { userId }).addItems([{ role: 'user', content: 'I started learning the cello.' }])
