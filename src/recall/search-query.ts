@@ -26,6 +26,7 @@ export interface SearchQueryParams {
   excludeSessionId?: string | undefined
   recencyHalfLifeDays: number
   recencyWeight: number
+  /** Ages are counted from the scope's newest memory; this instant only when the scope is empty. */
   now: number
 }
 
@@ -53,9 +54,10 @@ const words = (text: string) => sql`replace(plainto_tsquery('english', ${text}):
 const rr = (rank: RawBuilder<unknown>) => sql`coalesce(1 / (${sql.lit(RRF_K)}::float8 + ${rank}), 0)`
 const NORMALISE = sql`(2::float8 / ${sql.lit(RRF_K + 1)})`
 
+/** The recency factor, with ages counted back from the scope's newest memory (the `anchor` CTE). */
 function recency(column: RawBuilder<unknown>, p: SearchQueryParams) {
   const ms = sql`floor(extract(epoch from ${column}) * 1000)::float8`
-  const ageDays = sql`(${p.now}::float8 - ${ms}) / 86400000`
+  const ageDays = sql`((select ms from anchor) - ${ms}) / 86400000`
   const w = sql`${p.recencyWeight}::float8`
   return sql`(1 - ${w} + ${w} * power(0.5::float8, greatest(0::float8, ${ageDays}) / ${p.recencyHalfLifeDays}::float8))`
 }
@@ -146,6 +148,10 @@ export function searchQuery(db: Kysely<Database>, scope: FactScope, p: SearchQue
   return sql<SearchRow>`
     with f_scoped as materialized ${facts},
     e_scoped as materialized ${excerpts},
+    anchor as (
+      select coalesce(floor(extract(epoch from greatest((select max(at) from f_scoped), (select max(at) from e_scoped))) * 1000)::float8,
+                      ${p.now}::float8) as ms
+    ),
     ${layerCtes('f', [], p)},
     ${layerCtes('e', ['session_id', 'message_id'], p)},
     hits as (

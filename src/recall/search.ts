@@ -45,7 +45,7 @@ export const SearchOptionsSchema = z
      * vector ranking (a full-text match keeps its text rank). 0 turns it off. @defaultValue 0.5
      */
     relativeFloor: z.number().min(0).max(1).default(DEFAULT_RELATIVE_FLOOR),
-    /** Age at which the recency bonus halves. @defaultValue 90 */
+    /** Age at which the recency bonus halves, counted back from the user's newest memory. @defaultValue 90 */
     recencyHalfLifeDays: z.number().positive().default(90),
     /** Share of the score that depends on recency; 0 turns recency off. @defaultValue 0.1 */
     recencyWeight: z.number().min(0).max(1).default(0.1),
