@@ -3,6 +3,7 @@ import { createTables } from './0001_create_tables.js'
 import { createSessionOperations } from './0002_session_operations.js'
 import { dropUnusedEmbeddingIndex } from './0003_drop_unused_embedding_index.js'
 import { camelCaseEventPayloads } from './0004_camel_case_event_payloads.js'
+import { createTranscriptExcerpts } from './0005_transcript_excerpts.js'
 import type { MigrationSettings } from './migration-settings.js'
 
 /**
@@ -15,5 +16,6 @@ export function allMigrations(settings: MigrationSettings): Record<string, Migra
     '0002_session_operations': createSessionOperations(settings),
     '0003_drop_unused_embedding_index': dropUnusedEmbeddingIndex(settings),
     '0004_camel_case_event_payloads': camelCaseEventPayloads(settings),
+    '0005_transcript_excerpts': createTranscriptExcerpts(settings),
   }
 }

@@ -21,7 +21,14 @@ export {
   type HistoryBudget,
   type HistoryWindowOptions,
 } from './session/history-window.js'
-export { buildContextBlock, type ContextBlockOptions, type ContextFact } from './context/context-block.js'
+export {
+  buildContextBlock,
+  sanitizeForBlock,
+  type ContextBlockOptions,
+  type ContextFact,
+  type ContextExcerpt,
+  type ContextMemory,
+} from './context/context-block.js'
 export { estimateTokens, type TokenEstimator } from './estimate-tokens.js'
 export type { MemoryContext } from './context/memory-context.js'
 export { HashEmbedder, DEFAULT_HASH_DIMENSIONS, type HashEmbedderOptions } from './embed/hash-embedder.js'
@@ -43,6 +50,9 @@ export type { Fact, FactSourceRef, FactEventMeta } from './facts/fact.js'
 export type { FactExplanation, ExplainedSource, ExplainedEvent } from './facts/explain.js'
 export type { ForgetUserResult } from './facts/forget-user.js'
 export type { RecallOptions, RecalledFact } from './recall/recall.js'
+export type { SearchOptions, SearchHit, SearchHitType, SearchSource } from './recall/search.js'
+export type { ExcerptIndexOptions } from './recall/excerpt-chunks.js'
+export type { ImportTranscriptInput, ImportTranscriptResult } from './extraction/import-transcript.js'
 export type { ExtractionWorker } from './queue/extraction-worker.js'
 export type { ExtractionJobCounts } from './queue/extraction-queue.js'
 export type { SweepResult } from './extraction/sweep.js'

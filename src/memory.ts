@@ -1,5 +1,5 @@
 import type { AgentInputItem } from '@openai/agents'
-import { prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
+import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createRunWithMemory, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
 import { createCloserStack } from './config/closer-stack.js'
 import {
@@ -16,6 +16,7 @@ import type { FactlineDb } from './db/create-db.js'
 import type { TableNameOptions } from './db/table-names.js'
 import type { Embedder } from './embed/embedder.js'
 import { FactlineError } from './errors.js'
+import { importTranscript, type ImportTranscriptInput, type ImportTranscriptResult } from './extraction/import-transcript.js'
 import { sweep, type SweepResult } from './extraction/sweep.js'
 import type { Extractor } from './extractors/extractor.js'
 import { explainFact, type FactExplanation } from './facts/explain.js'
@@ -25,6 +26,7 @@ import { quietLogger } from './logger.js'
 import { createExtractionWorker, type ExtractionWorker } from './queue/extraction-worker.js'
 import { recallFacts, type RecalledFact, type RecallOptions } from './recall/recall.js'
 import type { ScopeInput } from './scope.js'
+import { searchMemory, type SearchHit, type SearchOptions } from './recall/search.js'
 import { PostgresSession } from './session/postgres-session.js'
 
 export type { MemoryRunOptions } from './context/run-with-memory.js'
@@ -42,12 +44,19 @@ export interface Memory {
   session(sessionId: string, scope: ScopeInput & { historyLimit?: number }): PostgresSession
   /** Facts most relevant to `query` for one user and namespace, best first, with their sources. */
   recall(options: RecallOptions): Promise<RecalledFact[]>
+  /** One ranked list over both layers: facts and excerpts of past messages, each with its sources. */
+  search(options: SearchOptions): Promise<SearchHit[]>
+  /**
+   * Brings existing history into a session with the times it was said, then extracts and indexes
+   * it (waits for that inline; enqueues it with a queue), so temporal questions see real dates.
+   */
+  importTranscript(input: ImportTranscriptInput): Promise<ImportTranscriptResult>
   /** Why the agent believes a fact: its source messages, history and supersession chain. */
   explain(factId: string, scope: ScopeInput): Promise<FactExplanation>
   /** Deletes everything stored about a user: sessions, messages, facts, sources and events. */
   forgetUser(userId: string): Promise<ForgetUserResult>
   /** Recalls once for a run and returns the filter that puts the facts in the instructions. */
-  context(request: ContextRequest & { input: string | AgentInputItem[] }): Promise<MemoryContext<RecalledFact>>
+  context(request: ContextRequest & { input: string | AgentInputItem[] }): Promise<MemoryContext>
   /** `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions. */
   run: RunWithMemory
   /**
@@ -97,18 +106,30 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     await prepareDatabase(handle, embedder, o.createTables)
     const facts = await createFactStore({ db: handle, embedder })
     const queue = queueSettingsFrom(o.queue, env)
-    const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger })
+    const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger, excerpts: o.excerpts })
     closers.push(() => scheduler.close())
 
     const namespaceOf = (scope: Partial<ScopeInput>) => scope.namespace ?? o.namespace
     const recall = (request: RecallOptions) =>
       recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
+    const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
     const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) =>
       prepareMemoryContext({
         input,
         recentItems: session && o.context.recentItems > 0 ? await session.getItems(o.context.recentItems) : [],
-        recall: (query) => recall({ userId: scope.userId, namespace: namespaceOf(scope), query }),
-        block: { maxTokens: o.context.maxTokens, heading: o.context.heading },
+        // Search, not recall: the block carries excerpts too. The running session's own excerpts are
+        // left out, since its history is already in the model's input.
+        recall: async (query) =>
+          contextFromHits(
+            await search({
+              userId: scope.userId,
+              namespace: namespaceOf(scope),
+              query,
+              k: o.context.k,
+              ...(session ? { excludeSessionId: await session.getSessionId() } : {}),
+            }),
+          ),
+        block: { maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, heading: o.context.heading },
         callModelInputFilter,
       })
 
@@ -129,6 +150,8 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           logger,
         }),
       recall,
+      search,
+      importTranscript: (input) => importTranscript(handle, scheduler, { ...input, namespace: input.namespace ?? o.namespace }),
       explain: (factId, scope) => explainFact(handle, factId, { userId: scope.userId, namespace: namespaceOf(scope) }),
       forgetUser: (userId) => forgetUser(handle, userId),
       context,
@@ -148,6 +171,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           embedder,
           connection: duplicate ?? { url: (queue as { url: string }).url },
           queueName: queue.name,
+          excerpts: o.excerpts,
           logger,
           ...workerOptions,
         })

@@ -13,6 +13,7 @@ import type { Extractor } from '../extractors/extractor.js'
 import { OpenAIExtractor, type OpenAIExtractorOptions } from '../extractors/openai/openai-extractor.js'
 import { RuleExtractor } from '../extractors/rules/rule-extractor.js'
 import type { Logger } from '../logger.js'
+import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { createQueueScheduler } from '../queue/queue-scheduler.js'
 import type { EnvConfig } from './env.js'
 import type { FactlineConfig } from './factline-options.js'
@@ -147,9 +148,17 @@ export function queueSettingsFrom(option: FactlineConfig['queue'], env: EnvConfi
 /** The scheduler the queue settings imply: BullMQ when a queue is configured, else in process. */
 export async function createScheduler(
   queue: QueueSettings,
-  deps: { handle: FactlineDb; extractor: Extractor; embedder: Embedder; logger: Logger },
+  deps: { handle: FactlineDb; extractor: Extractor; embedder: Embedder; logger: Logger; excerpts?: ExcerptIndexConfig | undefined },
 ): Promise<ExtractionScheduler> {
-  if (!queue) return createInlineScheduler({ db: deps.handle.db, extractor: deps.extractor, embedder: deps.embedder, logger: deps.logger })
+  if (!queue) {
+    return createInlineScheduler({
+      db: deps.handle.db,
+      extractor: deps.extractor,
+      embedder: deps.embedder,
+      logger: deps.logger,
+      excerpts: deps.excerpts,
+    })
+  }
   return createQueueScheduler({
     db: deps.handle.db,
     connection: 'connection' in queue ? queue.connection : { url: queue.url },

@@ -8,6 +8,7 @@ import type { Embedder } from '../embed/embedder.js'
 import { parseOrThrow } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
 import type { Logger } from '../logger.js'
+import { ExcerptIndexOptionsSchema } from '../recall/excerpt-chunks.js'
 import { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH } from '../scope.js'
 
 const isObject = (v: unknown) => typeof v === 'object' && v !== null
@@ -73,9 +74,13 @@ export const FactlineOptionsSchema = z.strictObject({
       minScore: z.number().min(-1).max(1).default(0.2),
     })
     .prefault({}),
+  /** How transcript messages are indexed as excerpts for `memory.search` (user messages by default). */
+  excerpts: ExcerptIndexOptionsSchema.prefault({}),
   context: z
     .strictObject({
       ...ContextBlockOptionsSchema.shape,
+      /** Hits (facts and excerpts) searched per run before the block's token budget cuts them. @defaultValue 10 */
+      k: z.number().int().min(1).max(100).default(10),
       /**
        * Also recall with the last N transcript items (one extra read per run). @defaultValue 0
        */

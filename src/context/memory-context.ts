@@ -1,11 +1,21 @@
 import type { AgentInputItem, CallModelInputFilter } from '@openai/agents'
 import { itemText } from '../session/item-text.js'
-import { buildContextBlock, withContextBlock, type ContextBlockOptions, type ContextFact } from './context-block.js'
+import type { SearchHit } from '../recall/search.js'
+import {
+  buildContextBlock,
+  withContextBlock,
+  type ContextBlockOptions,
+  type ContextExcerpt,
+  type ContextFact,
+  type ContextMemory,
+} from './context-block.js'
 
-/** What a run's memory context holds: the facts recalled once at run start and the block built from them. */
+/** What a run's memory context holds: the facts and excerpts recalled once at run start and the block built from them. */
 export interface MemoryContext<F extends ContextFact = ContextFact> {
   facts: F[]
-  /** The instructions block ('' when no fact was relevant). */
+  /** Excerpts of earlier conversations (empty when only facts were recalled). */
+  excerpts: ContextExcerpt[]
+  /** The instructions block ('' when nothing was relevant). */
   block: string
   /**
    * A run-config filter that appends the block to every model call's instructions, whichever
@@ -19,8 +29,8 @@ export interface PrepareMemoryContextInput<F extends ContextFact> {
   input: string | AgentInputItem[]
   /** Recent transcript items to widen the query with (e.g. the last two turns). */
   recentItems?: AgentInputItem[]
-  /** Recalls facts for a query; bound to one `(userId, namespace)` by the caller. */
-  recall: (query: string) => Promise<F[]>
+  /** Recalls facts (or facts and excerpts) for a query; bound to one `(userId, namespace)` by the caller. */
+  recall: (query: string) => Promise<F[] | ContextMemory<F>>
   block?: ContextBlockOptions
   /** A filter of your own to run before ours. */
   callModelInputFilter?: CallModelInputFilter | undefined
@@ -34,8 +44,10 @@ export async function prepareMemoryContext<F extends ContextFact>(
   request: PrepareMemoryContextInput<F>,
 ): Promise<MemoryContext<F>> {
   const query = queryText(request.input, request.recentItems ?? [])
-  const facts = query ? await request.recall(query) : []
-  const block = buildContextBlock(facts, request.block)
+  const recalled = query ? await request.recall(query) : []
+  const facts = Array.isArray(recalled) ? [...recalled] : [...recalled.facts]
+  const excerpts = Array.isArray(recalled) ? [] : [...(recalled.excerpts ?? [])]
+  const block = buildContextBlock({ facts, excerpts }, request.block)
   const inner = request.callModelInputFilter
   const callModelInputFilter: CallModelInputFilter = async (args) => {
     const modelData = inner ? await inner(args) : args.modelData
@@ -43,7 +55,18 @@ export async function prepareMemoryContext<F extends ContextFact>(
     const instructions = withContextBlock(modelData.instructions, block)
     return instructions === undefined ? modelData : { ...modelData, instructions }
   }
-  return { facts, block, callModelInputFilter }
+  return { facts, excerpts, block, callModelInputFilter }
+}
+
+/** Splits `searchMemory` hits into the block's two sections, keeping each one's order. */
+export function contextFromHits(hits: readonly SearchHit[]): ContextMemory<ContextFact & { score: number }> & { excerpts: ContextExcerpt[] } {
+  const facts: Array<ContextFact & { score: number }> = []
+  const excerpts: ContextExcerpt[] = []
+  for (const hit of hits) {
+    if (hit.type === 'fact') facts.push({ id: hit.id, content: hit.text, validFrom: hit.at, score: hit.score })
+    else excerpts.push({ text: hit.text, at: hit.at, sessionId: hit.sessionId })
+  }
+  return { facts, excerpts }
 }
 
 /** The text to recall with: the new input first, then recent user and assistant turns. */

@@ -12,6 +12,7 @@ export interface Database {
   fact_events: FactEventTable
   factline_meta: MetaTable
   agent_session_operations: AgentSessionOperationTable
+  transcript_excerpts: TranscriptExcerptTable
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -98,6 +99,24 @@ export interface AgentSessionOperationTable {
   /** The transaction as canonical JSON (keys sorted), to tell a retry from a reuse with other content. */
   transaction_json: string
   created_at: Timestamp
+}
+
+/** One chunk of an indexed transcript message: the episodic layer recall searches beside facts. */
+export interface TranscriptExcerptTable {
+  id: GeneratedBigIntId
+  user_id: string
+  namespace: string
+  session_id: string
+  message_id: BigIntId
+  /** Position of the chunk in its message, from 0. */
+  chunk: number
+  text: string
+  /** pgvector text form on the way in, as `facts.embedding`. */
+  embedding: string | null
+  /** Generated column; never written. */
+  search: ColumnType<string, never, never>
+  /** The message's time (`agent_messages.created_at`). */
+  at: Timestamp
 }
 
 export interface MetaTable {

@@ -37,13 +37,20 @@ export const TableNamesSchema = z
      * @defaultValue 'agent_session_operations', or `${sessions}_operations` when `sessions` is overridden
      */
     sessionOperations: tableName.optional(),
+    /**
+     * The episodic index of the transcript (chunks of past messages, see `searchMemory`).
+     * @defaultValue 'transcript_excerpts', or `${messages}_excerpts` when `messages` is overridden
+     */
+    transcriptExcerpts: tableName.optional(),
   })
   // Derived, not fixed: a store with renamed tables, created before this table existed, must not
   // collide with a default store's table in the same schema when it upgrades.
-  .transform(({ sessionOperations, ...names }) => ({
+  .transform(({ sessionOperations, transcriptExcerpts, ...names }) => ({
     ...names,
     sessionOperations:
       sessionOperations ?? (names.sessions === 'agent_sessions' ? 'agent_session_operations' : `${names.sessions}_operations`),
+    transcriptExcerpts:
+      transcriptExcerpts ?? (names.messages === 'agent_messages' ? 'transcript_excerpts' : `${names.messages}_excerpts`),
   }))
 export type TableNameOptions = z.input<typeof TableNamesSchema>
 export type TableNames = z.output<typeof TableNamesSchema>
@@ -64,6 +71,7 @@ const LOGICAL_TO_OPTION: Record<keyof Database, keyof TableNames> = {
   fact_events: 'factEvents',
   factline_meta: 'meta',
   agent_session_operations: 'sessionOperations',
+  transcript_excerpts: 'transcriptExcerpts',
 }
 
 /** Name of the kysely migration bookkeeping tables for a table set. */

@@ -11,6 +11,7 @@ import {
 } from '../facts/fact-writes.js'
 import { countDecisions, reconcileFacts } from '../facts/reconcile.js'
 import { quietLogger } from '../logger.js'
+import { insertExcerpts } from '../recall/excerpts-table.js'
 import { judgeDraft, splitByPresentSources, type SessionMark } from './extraction-checks.js'
 import { unknownSession, type DraftCandidate, type ExtractionDraft } from './extraction-draft.js'
 import { loadNeighbourhood } from '../facts/fact-neighbourhood.js'
@@ -26,6 +27,8 @@ interface WriteCounts {
   updated: number
   superseded: number
   noop: number
+  /** Transcript excerpts indexed. */
+  excerpts: number
   /** Refused candidates: those the draft refused plus those citing items deleted since. */
   dropped: number
 }
@@ -71,8 +74,8 @@ export async function commitExtraction(
   const verdict = judgeDraft(draft, current)
   if (verdict !== 'fresh') return { status: verdict, ...current }
 
-  const counts: WriteCounts = { added: 0, updated: 0, superseded: 0, noop: 0, dropped: draft.dropped }
-  if (draft.userId !== null && draft.candidates.length > 0) {
+  const counts: WriteCounts = { added: 0, updated: 0, superseded: 0, noop: 0, excerpts: 0, dropped: draft.dropped }
+  if (draft.userId !== null && (draft.candidates.length > 0 || draft.excerpts.length > 0)) {
     const present = await trx
       .selectFrom('agent_messages')
       .select('id')
@@ -81,7 +84,8 @@ export async function commitExtraction(
       .where(sql.ref<number>('agent_messages.id'), '<=', draft.through)
       .forKeyShare()
       .execute()
-    const { kept, dropped } = splitByPresentSources(draft.candidates, new Set(present.map((r) => Number(r.id))))
+    const presentIds = new Set(present.map((r) => Number(r.id)))
+    const { kept, dropped } = splitByPresentSources(draft.candidates, presentIds)
     for (const c of dropped) {
       logger.warn('dropped a candidate fact: it cites an item deleted during extraction', {
         jobId: context.jobId,
@@ -90,10 +94,11 @@ export async function commitExtraction(
       })
     }
     counts.dropped += dropped.length
-    if (kept.length > 0) {
-      const scope: Scope = { userId: draft.userId, namespace: draft.namespace }
-      Object.assign(counts, await writeFacts(trx, deps, scope, sessionId, kept, context))
-    }
+    const scope: Scope = { userId: draft.userId, namespace: draft.namespace }
+    if (kept.length > 0) Object.assign(counts, await writeFacts(trx, deps, scope, sessionId, kept, context))
+    // Indexed in the watermark's commit, so each item is indexed exactly once, and only while it exists.
+    const excerpts = draft.excerpts.filter((e) => presentIds.has(e.messageId))
+    counts.excerpts = await insertExcerpts(trx, scope, sessionId, excerpts)
   }
 
   // Same commit as the facts, so a retried or duplicated job can never write them twice.
@@ -117,7 +122,7 @@ async function writeFacts(
   sessionId: string,
   candidates: readonly DraftCandidate[],
   context: ExtractionContext,
-): Promise<Omit<WriteCounts, 'dropped'>> {
+): Promise<Omit<WriteCounts, 'dropped' | 'excerpts'>> {
   const neighbourhood = await loadNeighbourhood(trx, scope, candidates, deps.neighboursPerCandidate ?? 5)
   const decisions = reconcileFacts(neighbourhood, candidates, deps.reconcile)
   const meta: FactEventMeta = {
@@ -133,6 +138,7 @@ async function writeFacts(
       key: candidate.key,
       confidence: candidate.confidence,
       embedding: candidate.embedding,
+      validFrom: candidate.validFrom,
       sources: candidate.sourceMessageIds.map((messageId) => ({ sessionId, messageId })),
     }
   }

@@ -4,6 +4,7 @@ import type { Embedder } from '../embed/embedder.js'
 import type { Extractor } from '../extractors/extractor.js'
 import type { ReconcileOptions } from '../facts/reconcile.js'
 import type { Logger } from '../logger.js'
+import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 
 /** What the processor needs; the same deps serve the BullMQ worker and inline mode. */
 export interface ExtractionProcessorDeps {
@@ -19,6 +20,8 @@ export interface ExtractionProcessorDeps {
   existingFactsLimit?: number | undefined
   /** How many nearest active facts each candidate is compared with (besides same-key facts). @defaultValue 5 */
   neighboursPerCandidate?: number | undefined
+  /** How the batch's messages are indexed as transcript excerpts. @defaultValue user messages, 600-char chunks */
+  excerpts?: ExcerptIndexConfig | undefined
 }
 
 /** Context a caller adds: the job id for fact events, and a signal to stop between batches. */

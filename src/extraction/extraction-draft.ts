@@ -7,6 +7,8 @@ import type { Scope } from '../scope.js'
 import { quietLogger } from '../logger.js'
 import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
+import { DEFAULT_EXCERPT_INDEX, isIndexedRole, splitIntoChunks, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
+import type { NewExcerpt } from '../recall/excerpts-table.js'
 import { keepBatchCitations } from './extraction-checks.js'
 import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
 
@@ -16,6 +18,8 @@ const MAX_CONTEXT_CHARS = 8_000
 /** A candidate fact with its embedding. */
 export interface DraftCandidate extends CandidateFact {
   embedding: number[]
+  /** When the newest item it cites was said: the fact holds from then (imported history keeps its dates). */
+  validFrom: Date
 }
 
 /**
@@ -35,6 +39,8 @@ export interface ExtractionDraft {
   /** More items wait past `through`. */
   more: boolean
   candidates: DraftCandidate[]
+  /** Chunks of the batch's messages to index in the episodic layer, embedded. */
+  excerpts: NewExcerpt[]
   /** Candidates refused already: invalid, or citing no item of the batch. */
   dropped: number
 }
@@ -65,7 +71,7 @@ export async function draftExtraction(
   // the session is committed too: reading outside a transaction cannot skip an item.
   const rows = await db
     .selectFrom('agent_messages')
-    .select(['id', sql<string>`message_data::text`.as('data')])
+    .select(['id', 'created_at', sql<string>`message_data::text`.as('data')])
     .where('session_id', '=', sessionId)
     .where(sql.ref<number>('agent_messages.id'), '>', watermark)
     .orderBy('id')
@@ -81,6 +87,7 @@ export async function draftExtraction(
     items: batchRows.length,
     more: rows.length > limit,
     candidates: [],
+    excerpts: [],
     dropped: 0,
   }
   if (session.user_id === null) return draft
@@ -92,6 +99,9 @@ export async function draftExtraction(
   if (items.length === 0) return draft
 
   const signal = context.signal
+  const saidAt = new Map(batchRows.map((r) => [Number(r.id), new Date(r.created_at)]))
+  const excerptConfig = deps.excerpts ?? DEFAULT_EXCERPT_INDEX
+  const chunks = excerptConfig.enabled ? excerptChunks(items, saidAt, excerptConfig) : []
   const existingFacts = await relevantFacts(deps, scope, items, signal)
   const raw = await extractor.extract({ userId: scope.userId, namespace: scope.namespace, items, existingFacts }, signal)
   const { candidates, rejected } = keepBatchCitations(raw, new Set(items.map((i) => i.messageId)))
@@ -103,10 +113,35 @@ export async function draftExtraction(
     })
   }
   draft.dropped = rejected.length
-  if (candidates.length === 0) return draft
-  const vectors = await embedTexts(embedder, candidates.map((c) => c.content), signal)
-  draft.candidates = candidates.map((c, i) => ({ ...c, embedding: vectors[i]! }))
+  if (candidates.length === 0 && chunks.length === 0) return draft
+  // One embedding call for the facts and the excerpts of the batch.
+  const vectors = await embedTexts(embedder, [...candidates.map((c) => c.content), ...chunks.map((c) => c.text)], signal)
+  draft.candidates = candidates.map((c, i) => ({
+    ...c,
+    embedding: vectors[i]!,
+    validFrom: latest(c.sourceMessageIds.map((id) => saidAt.get(id))),
+  }))
+  draft.excerpts = chunks.map((c, i) => ({ ...c, embedding: vectors[candidates.length + i]! }))
   return draft
+}
+
+/** The chunks of the batch's indexed messages (user ones; assistant ones when configured). */
+function excerptChunks(items: readonly ExtractionItem[], saidAt: Map<number, Date>, config: ExcerptIndexConfig) {
+  return items
+    .filter((item) => isIndexedRole(item.role, config))
+    .flatMap((item) =>
+      splitIntoChunks(item.text, config).map((text, chunk) => ({
+        messageId: item.messageId,
+        chunk,
+        text,
+        at: saidAt.get(item.messageId)!,
+      })),
+    )
+}
+
+function latest(dates: ReadonlyArray<Date | undefined>): Date {
+  const times = dates.flatMap((d) => (d ? [d.getTime()] : []))
+  return times.length > 0 ? new Date(Math.max(...times)) : new Date()
 }
 
 /** The facts shown to the extractor, found near what the batch says (see `loadRelevantFacts`). */

@@ -22,6 +22,8 @@ export interface ExtractionResult {
   updated: number
   superseded: number
   noop: number
+  /** Transcript excerpts indexed (chunks of the batch's messages). */
+  excerpts: number
   /**
    * Candidates dropped: invalid, none of their citations naming an item of the batch, or citing
    * an item deleted (`popItem`, compaction) while the model ran.
@@ -75,6 +77,7 @@ export async function processSessionExtraction(
     updated: 0,
     superseded: 0,
     noop: 0,
+    excerpts: 0,
     dropped: 0,
     durationMs: 0,
   }
@@ -109,6 +112,7 @@ export async function processSessionExtraction(
     total.updated += outcome.updated
     total.superseded += outcome.superseded
     total.noop += outcome.noop
+    total.excerpts += outcome.excerpts
     total.dropped += outcome.dropped
     if (!draft.more) break
   }

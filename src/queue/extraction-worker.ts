@@ -5,6 +5,7 @@ import type { Embedder } from '../embed/embedder.js'
 import { errorMessage, isFactlineError, parseOrThrow } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
 import type { ReconcileOptions } from '../facts/reconcile.js'
+import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { ExtractionJobSchema } from '../extraction/extraction-job.js'
 import { EXTRACTION_QUEUE_NAME } from './job-ids.js'
@@ -37,6 +38,8 @@ export interface ExtractionWorkerOptions {
   reconcile?: ReconcileOptions | undefined
   /** Transcript items per transaction. @defaultValue 100 */
   maxItemsPerBatch?: number | undefined
+  /** How transcript messages are indexed as excerpts. @defaultValue user messages only */
+  excerpts?: ExcerptIndexConfig | undefined
   logger?: Logger | undefined
 }
 
@@ -89,6 +92,7 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     logger,
     reconcile: options.reconcile,
     maxItemsPerBatch: options.maxItemsPerBatch,
+    excerpts: options.excerpts,
   }
 
   const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<ExtractionResult> => {

@@ -40,17 +40,24 @@ describe('migrate', () => {
     const handle = await createDb({ url: await scratchDatabase() })
     const result = await migrate(handle, { embeddingDimensions: 64 })
     expect(result).toEqual({
-      applied: ['0001_create_tables', '0002_session_operations', '0003_drop_unused_embedding_index', '0004_camel_case_event_payloads'],
+      applied: ['0001_create_tables', '0002_session_operations', '0003_drop_unused_embedding_index', '0004_camel_case_event_payloads', '0005_transcript_excerpts'],
       embeddingDimensions: 64,
     })
     const tables = await sql<{ table_name: string }>`
       select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(handle.db)
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(['agent_messages', 'agent_session_operations', 'agent_sessions', 'fact_events', 'fact_sources', 'factline_meta', 'facts']),
+      expect.arrayContaining(['agent_messages', 'agent_session_operations', 'agent_sessions', 'fact_events', 'fact_sources', 'factline_meta', 'facts', 'transcript_excerpts']),
     )
     const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes where schemaname = 'public'`.execute(handle.db)
     expect(indexes.rows.map((r) => r.indexname)).toEqual(
-      expect.arrayContaining(['agent_messages_session_idx', 'facts_scope_idx', 'facts_search_idx']),
+      expect.arrayContaining([
+        'agent_messages_session_idx',
+        'facts_scope_idx',
+        'facts_search_idx',
+        'transcript_excerpts_message_idx',
+        'transcript_excerpts_scope_idx',
+        'transcript_excerpts_search_idx',
+      ]),
     )
     // Recall scans a user's rows exactly, so no HNSW index is kept (0003).
     expect(indexes.rows.map((r) => r.indexname)).not.toContain('facts_embedding_idx')

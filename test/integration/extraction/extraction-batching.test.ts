@@ -170,8 +170,8 @@ describe('batched extraction commit: statements', () => {
     const twelve = await extractionStatements(12)
     expect(twelve.length).toBe(three.length)
     // draft: session row, items, relevant facts; commit: begin, lock, session row, items, neighbourhood,
-    // ownership, facts, links + events, watermark, commit.
-    expect(three.length).toBe(13)
+    // ownership, facts, links + events, excerpts, watermark, commit.
+    expect(three.length).toBe(14)
   })
 
   it('turns off synchronous_commit only inside the extraction transaction', async () => {

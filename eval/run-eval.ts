@@ -1,0 +1,154 @@
+/**
+ * Imports every conversation of an eval dataset into a fresh memory and asks each question through
+ * `memory.search`, facts only, excerpts only and fused, then prints evidence hit@k, answer-string
+ * hit, the tokens the context block would inject, and facts per user turn, per category.
+ *
+ *   npm run eval                                   offline, embedded PGlite, --k 10
+ *   npm run eval -- --k 5 --json report.json       JSON report to a file (`-` for stdout)
+ *   npm run eval -- --data my.json --types fused   another dataset, one mode
+ *
+ * DATABASE_URL set: a fresh scratch database on that server, dropped afterwards. OPENAI_API_KEY
+ * (and OPENAI_BASE_URL) set: the LLM extractor and OpenAI embeddings instead of the offline pair.
+ */
+import { writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { AgentInputItem } from '@openai/agents'
+import { sql } from 'kysely'
+import { createScratchDb, type ScratchDb } from '../bench/lib/scratch-db.js'
+import { buildContextBlock } from '../src/context/context-block.js'
+import { estimateTokens } from '../src/estimate-tokens.js'
+import { contextFromHits } from '../src/context/memory-context.js'
+import { createMemory, type Memory } from '../src/memory.js'
+import type { SearchHitType } from '../src/recall/search.js'
+import { DatasetError, loadDataset, type EvalDataset } from './dataset.js'
+import { buildReport, EVAL_MODES, formatReport, scoreQuestion, type EvalMode, type ScoredQuestion } from './score-eval.js'
+import { DEFAULT_DATASET_PATH } from './validate-dataset.js'
+
+const TYPES: Record<EvalMode, SearchHitType[]> = { facts: ['fact'], excerpts: ['excerpt'], fused: ['fact', 'excerpt'] }
+
+export interface EvalOptions {
+  k: number
+  data: string
+  modes: EvalMode[]
+  /** Search's relevance rule, to compare settings (`--relative-floor`). */
+  relativeFloor?: number | undefined
+  /** Search's recency weight, to compare settings (`--recency-weight`). */
+  recencyWeight?: number | undefined
+}
+
+/** Imports the dataset: one session per dataset session, each turn stored at the session's time plus its position in seconds. */
+async function importDataset(memory: Memory, dataset: EvalDataset): Promise<{ messageIds: Map<string, number>; userTurns: number }> {
+  const messageIds = new Map<string, number>()
+  let userTurns = 0
+  for (const conversation of dataset.conversations) {
+    for (const session of conversation.sessions) {
+      const start = new Date(session.at).getTime()
+      const items = session.turns.map((turn, i) => {
+        const at = new Date(start + i * 1000)
+        if (turn.role === 'user') userTurns++
+        const item: AgentInputItem =
+          turn.role === 'user'
+            ? { role: 'user', content: turn.text }
+            : { role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: turn.text }] }
+        return { ...item, at }
+      })
+      const result = await memory.importTranscript({
+        sessionId: `${conversation.id}-${session.id}`,
+        userId: conversation.userId,
+        items,
+      })
+      session.turns.forEach((turn, i) => messageIds.set(turn.id, result.messageIds[i]!))
+    }
+  }
+  await memory.flush({ timeoutMs: 600_000 })
+  return { messageIds, userTurns }
+}
+
+export async function runEval(o: EvalOptions) {
+  const dataset = await loadDataset(o.data)
+  let scratch: ScratchDb | undefined
+  if (process.env.DATABASE_URL) scratch = await createScratchDb(process.env.DATABASE_URL)
+  const memory = await createMemory({ database: scratch ? { url: scratch.url } : { dataDir: 'memory://' }, queue: false })
+  try {
+    const { messageIds, userTurns } = await importDataset(memory, dataset)
+    const scored: ScoredQuestion[] = []
+    for (const conversation of dataset.conversations) {
+      for (const question of conversation.questions) {
+        const entry: ScoredQuestion = { category: question.category, scores: {} }
+        for (const mode of o.modes) {
+          const hits = await memory.search({
+            userId: conversation.userId,
+            query: question.question,
+            k: o.k,
+            types: TYPES[mode],
+            ...(o.relativeFloor !== undefined ? { relativeFloor: o.relativeFloor } : {}),
+            ...(o.recencyWeight !== undefined ? { recencyWeight: o.recencyWeight } : {}),
+          })
+          const tokens = estimateTokens(buildContextBlock(contextFromHits(hits)))
+          entry.scores[mode] = scoreQuestion(question, hits, (turn) => messageIds.get(turn), tokens)
+        }
+        scored.push(entry)
+      }
+    }
+    const facts = await sql<{ n: string | number }>`select count(*) as n from ${sql.table('facts')} where status = 'active'`.execute(memory.db.db)
+    return buildReport(o.k, o.modes, scored, Number(facts.rows[0]!.n) / Math.max(1, userTurns))
+  } finally {
+    await memory.close()
+    await scratch?.drop()
+  }
+}
+
+function parseFlags(argv: string[]): EvalOptions & { json?: string | undefined } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      k: { type: 'string', default: '10' },
+      data: { type: 'string', default: DEFAULT_DATASET_PATH },
+      types: { type: 'string', default: EVAL_MODES.join(',') },
+      json: { type: 'string' },
+      'relative-floor': { type: 'string' },
+      'recency-weight': { type: 'string' },
+    },
+    strict: true,
+  })
+  const k = Number(values.k)
+  if (!Number.isInteger(k) || k < 1 || k > 100) throw new UsageError(`--k must be an integer from 1 to 100, got ${values.k}`)
+  const modes = values.types.split(',').map((t) => t.trim()) as EvalMode[]
+  const unknown = modes.filter((m) => !EVAL_MODES.includes(m))
+  if (modes.length === 0 || unknown.length > 0) throw new UsageError(`--types takes ${EVAL_MODES.join(', ')} (comma-separated), got ${values.types}`)
+  const floor = values['relative-floor'] === undefined ? undefined : Number(values['relative-floor'])
+  if (floor !== undefined && !(floor >= 0 && floor <= 1)) throw new UsageError('--relative-floor must be between 0 and 1')
+  const recency = values['recency-weight'] === undefined ? undefined : Number(values['recency-weight'])
+  if (recency !== undefined && !(recency >= 0 && recency <= 1)) throw new UsageError('--recency-weight must be between 0 and 1')
+  return { k, data: values.data, modes, json: values.json, relativeFloor: floor, recencyWeight: recency }
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  let flags
+  try {
+    flags = parseFlags(argv)
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\nusage: npm run eval -- [--k N] [--data FILE] [--types facts,excerpts,fused] [--json FILE|-]\n`)
+    return 2
+  }
+  try {
+    const report = await runEval(flags)
+    if (flags.json === '-') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+    else {
+      process.stdout.write(`${formatReport(report, flags.modes)}\n`)
+      if (flags.json) await writeFile(flags.json, `${JSON.stringify(report, null, 2)}\n`)
+    }
+    return 0
+  } catch (error) {
+    if (!(error instanceof DatasetError)) throw error
+    process.stderr.write(`${error.message}\n`)
+    return 1
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main(process.argv.slice(2))
+}

@@ -1,0 +1,190 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely'
+import type { Database } from '../db/schema.js'
+import { cosineDistance } from '../db/vector.js'
+import type { Scope } from '../scope.js'
+import { scopedFacts } from '../facts/scoped-facts.js'
+import { scopedExcerpts } from './excerpts-table.js'
+import { RRF_K } from './recall-query.js'
+
+/** Everything one search statement depends on, already validated. @internal */
+export interface SearchQueryParams {
+  text: string
+  vector: readonly number[]
+  facts: boolean
+  excerpts: boolean
+  /** Depth of each of the four rankings before fusion. */
+  candidates: number
+  k: number
+  /**
+   * Relevance rule: a vector candidate whose similarity is below this share of the best
+   * similarity in its layer leaves the vector ranking (0 keeps all). See `searchMemory`.
+   */
+  relativeFloor: number
+  since?: Date | undefined
+  until?: Date | undefined
+  /** Leave out this session's excerpts (the running session's history is already in the prompt). */
+  excludeSessionId?: string | undefined
+  recencyHalfLifeDays: number
+  recencyWeight: number
+  /** Ages are counted from the scope's newest memory; this instant only when the scope is empty. */
+  now: number
+}
+
+/** A row of the search statement; JSON columns come back parsed (pg and PGlite both do). @internal */
+export interface SearchRow {
+  type: 'fact' | 'excerpt'
+  id: string
+  text: string
+  score: number
+  similarity: number | null
+  at: Date | string
+  session_id: string | null
+  message_id: string | number | null
+  sources: SearchSourceJson[] | string | null
+}
+
+/** A source as `json_build_object` returns it. @internal */
+export interface SearchSourceJson {
+  sessionId: string
+  messageId: number | string
+  at: string
+}
+
+const words = (text: string) => sql`replace(plainto_tsquery('english', ${text})::text, ' & ', ' | ')::tsquery`
+const rr = (rank: RawBuilder<unknown>) => sql`coalesce(1 / (${sql.lit(RRF_K)}::float8 + ${rank}), 0)`
+const NORMALISE = sql`(2::float8 / ${sql.lit(RRF_K + 1)})`
+
+/** The recency factor, with ages counted back from the scope's newest memory (the `anchor` CTE). */
+function recency(column: RawBuilder<unknown>, p: SearchQueryParams) {
+  const ms = sql`floor(extract(epoch from ${column}) * 1000)::float8`
+  const ageDays = sql`((select ms from anchor) - ${ms}) / 86400000`
+  const w = sql`${p.recencyWeight}::float8`
+  return sql`(1 - ${w} + ${w} * power(0.5::float8, greatest(0::float8, ${ageDays}) / ${p.recencyHalfLifeDays}::float8))`
+}
+
+/**
+ * The two rankings of one layer (vector and full text over the scope's rows, `candidates` deep
+ * each) fused by normalised reciprocal rank fusion × recency, as `recallQuery` scores facts:
+ * `(1/(60 + r_vec) + 1/(60 + r_text)) / (2/61) × recency(at)`. `scoped` must expose
+ * `id, at, embedding, search` plus the `extra` columns, which are carried through.
+ */
+function layerCtes(prefix: string, extra: string[], p: SearchQueryParams) {
+  const t = (name: string) => sql.id(`${prefix}_${name}`)
+  const carry = sql.join(extra.map((c) => sql.ref(c)))
+  const carried = extra.length > 0 ? sql`, ${carry}` : sql``
+  const floor =
+    p.relativeFloor > 0
+      ? sql`where 1 - distance >= ${p.relativeFloor}::float8 * (1 - (select min(distance) from ${t('near')}))`
+      : sql``
+  return sql`
+    ${t('near')} as (
+      select id, at${carried}, ${cosineDistance('embedding', p.vector)} as distance
+      from ${t('scoped')} where embedding is not null
+      order by distance, id limit ${p.candidates}
+    ),
+    ${t('vec')} as (
+      select id, at${carried}, 1 - distance as similarity,
+             row_number() over (order by distance, id) as rank
+      from ${t('near')} ${floor}
+    ),
+    ${t('hits')} as (
+      select id, at${carried}, ts_rank_cd(search, ${words(p.text)}) as text_rank
+      from ${t('scoped')} where search @@ ${words(p.text)}
+      order by text_rank desc, id limit ${p.candidates}
+    ),
+    ${t('txt')} as (
+      select id, at${carried}, row_number() over (order by text_rank desc, id) as rank from ${t('hits')}
+    ),
+    ${t('scored')} as (
+      select id, at${carried}, max(similarity) as similarity,
+             (${rr(sql`max(vec_rank)`)} + ${rr(sql`max(text_rank)`)}) / ${NORMALISE} * ${recency(sql.ref('at'), p)} as score
+      from (
+        select id, at${carried}, similarity, rank as vec_rank, null::bigint as text_rank from ${t('vec')}
+        union all
+        select id, at${carried}, null::float8, null::bigint, rank from ${t('txt')}
+      ) both_rankings
+      group by id, at${carried}
+    )`
+}
+
+/**
+ * `memory.search` as one statement (one round trip), over both layers of one `(userId, namespace)`:
+ *
+ * - `f_scoped` / `e_scoped`: the scope's active facts and its excerpts, `MATERIALIZED` so every
+ *   ranking is exact over the user's own rows (the per-user btrees, never an approximate index
+ *   filtered afterwards), narrowed by `since` / `until` and the excluded session;
+ * - per layer, a vector and a full-text ranking fused by reciprocal rank fusion × recency
+ *   (`layerCtes`), so a fact scores exactly what `recallFacts` gives it;
+ * - an excerpt whose message is a source of a fact candidate scoring at least as well is folded
+ *   into that fact (not listed: the fact says it, with the excerpt's message among its sources);
+ *   an excerpt that outscores every fact drawn from it says more than they do and stays;
+ * - the best `k` of both layers, ties to the closer vector match, then facts, then the id; with
+ *   their text and sources (a fact's provenance, an excerpt's own message).
+ * @internal
+ */
+export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryParams) {
+  let facts = scopedFacts(db, scope)
+    .select(['facts.id', 'facts.valid_from as at', 'facts.embedding', 'facts.search'])
+    .where('facts.status', '=', 'active')
+  if (!p.facts) facts = facts.where(sql<boolean>`false`)
+  if (p.since) facts = facts.where('facts.valid_from', '>=', p.since)
+  if (p.until) facts = facts.where('facts.valid_from', '<', p.until)
+
+  let excerpts = scopedExcerpts(db, scope).select([
+    'transcript_excerpts.id',
+    'transcript_excerpts.at',
+    'transcript_excerpts.embedding',
+    'transcript_excerpts.search',
+    'transcript_excerpts.session_id',
+    'transcript_excerpts.message_id',
+  ])
+  if (!p.excerpts) excerpts = excerpts.where(sql<boolean>`false`)
+  if (p.since) excerpts = excerpts.where('transcript_excerpts.at', '>=', p.since)
+  if (p.until) excerpts = excerpts.where('transcript_excerpts.at', '<', p.until)
+  if (p.excludeSessionId !== undefined) excerpts = excerpts.where('transcript_excerpts.session_id', '<>', p.excludeSessionId)
+
+  const factSources = sql.table('fact_sources')
+  const messages = sql.table('agent_messages')
+  return sql<SearchRow>`
+    with f_scoped as materialized ${facts},
+    e_scoped as materialized ${excerpts},
+    anchor as (
+      select coalesce(floor(extract(epoch from greatest((select max(at) from f_scoped), (select max(at) from e_scoped))) * 1000)::float8,
+                      ${p.now}::float8) as ms
+    ),
+    ${layerCtes('f', [], p)},
+    ${layerCtes('e', ['session_id', 'message_id'], p)},
+    hits as (
+      select 'fact' as type, f.id::text as id, f.score, f.similarity, f.at,
+             null::text as session_id, null::bigint as message_id
+      from f_scored f
+      union all
+      select 'excerpt', e.id::text, e.score, e.similarity, e.at, e.session_id, e.message_id
+      from e_scored e
+      where not exists (
+        select 1 from ${factSources} fs join f_scored f on f.id = fs.fact_id
+        where fs.message_id = e.message_id and f.score >= e.score
+      )
+      order by score desc, similarity desc nulls last, type desc, id
+      limit ${p.k}
+    )
+    select hits.type, hits.id, hits.score, hits.similarity, hits.at, hits.session_id, hits.message_id,
+           coalesce(fact.content, excerpt.text) as text,
+           case when hits.type = 'fact' then fact_src.sources
+                else json_build_array(json_build_object('sessionId', hits.session_id, 'messageId', hits.message_id, 'at', hits.at))
+           end as sources
+    from hits
+    left join ${sql.table('facts')} fact
+      on fact.id = case when hits.type = 'fact' then hits.id::uuid end
+      and fact.user_id = ${scope.userId} and fact.namespace = ${scope.namespace}
+    left join ${sql.table('transcript_excerpts')} excerpt
+      on excerpt.id = case when hits.type = 'excerpt' then hits.id::bigint end
+      and excerpt.user_id = ${scope.userId} and excerpt.namespace = ${scope.namespace}
+    left join lateral (
+      select coalesce(json_agg(json_build_object('sessionId', fs.session_id, 'messageId', fs.message_id, 'at', m.created_at)
+                               order by fs.message_id), '[]'::json) as sources
+      from ${factSources} fs join ${messages} m on m.id = fs.message_id
+      where fs.fact_id = case when hits.type = 'fact' then hits.id::uuid end
+    ) fact_src on true
+    order by hits.score desc, hits.similarity desc nulls last, hits.type desc, hits.id`
+}
