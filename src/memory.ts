@@ -1,6 +1,12 @@
 import type { AgentInputItem } from '@openai/agents'
 import { prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
-import { createRunWithMemory, type ContextRequest, type MemoryScope, type RunWithMemory } from './context/run-with-memory.js'
+import {
+  createRunWithMemory,
+  requireUserId,
+  type ContextRequest,
+  type MemoryScope,
+  type RunWithMemory,
+} from './context/run-with-memory.js'
 import { createCloserStack } from './config/closer-stack.js'
 import {
   createModels,
@@ -98,14 +104,18 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     const namespaceOf = (scope: Partial<MemoryScope>) => scope.namespace ?? o.namespace
     const recall = (request: RecallOptions) =>
       recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
-    const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) =>
-      prepareMemoryContext({
+    const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) => {
+      const namespace = scope.namespace ?? session?.namespace ?? o.namespace
+      // Before recall or any model sees a word: the session must be this user's, and stored as theirs.
+      await session?.assertOwner({ userId: scope.userId, namespace })
+      return prepareMemoryContext({
         input,
         recentItems: session && o.context.recentItems > 0 ? await session.getItems(o.context.recentItems) : [],
-        recall: (query) => recall({ userId: scope.userId, namespace: namespaceOf(scope), query }),
+        recall: (query) => recall({ userId: scope.userId, namespace, query }),
         block: { maxTokens: o.context.maxTokens, heading: o.context.heading },
         callModelInputFilter,
       })
+    }
 
     return {
       mode: scheduler.mode,
@@ -113,12 +123,12 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       embedder,
       extractor,
       facts,
-      session: (sessionId, { historyLimit, ...scope }) =>
+      session: (sessionId, scope) =>
         new PostgresSession({
           sessionId,
-          userId: scope.userId,
+          userId: requireUserId(scope?.userId, 'memory.session(id, { userId }) needs a non-empty userId: a session belongs to one user'),
           namespace: namespaceOf(scope),
-          ...(historyLimit !== undefined ? { historyLimit } : {}),
+          ...(scope.historyLimit !== undefined ? { historyLimit: scope.historyLimit } : {}),
           db: handle,
           onItemsAdded: (event) => scheduler.onItemsAdded(event),
           logger,

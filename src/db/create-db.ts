@@ -3,6 +3,7 @@ import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { z } from 'zod'
 import { parseOrThrow } from '../errors.js'
+import { Int8ColumnsPlugin } from './int8-columns-plugin.js'
 import type { Database } from './schema.js'
 import { TableNamesPlugin, TableNamesSchema, type TableNameOptions, type TableNames } from './table-names.js'
 
@@ -66,20 +67,21 @@ export async function createDb(
 ): Promise<FactlineDb> {
   const config = parseOrThrow(DatabaseOptionsSchema, options, 'invalid_config', 'Invalid database options')
   const tables = parseOrThrow(TableNamesSchema, tableOptions, 'invalid_config', 'Invalid table names')
-  const plugin = new TableNamesPlugin(tables)
+  // Table names first: it rewrites the query; the int8 plugin only touches results.
+  const plugins = [new TableNamesPlugin(tables), new Int8ColumnsPlugin()]
   const closers: Array<() => Promise<void>> = []
   let db: Kysely<Database>
   let backend: FactlineDb['backend'] = 'postgres'
 
   if (config && 'kysely' in config) {
     // withPlugin shares the executor; destroying it would end the caller's pool, so we never do.
-    db = config.kysely.withPlugin(plugin)
+    db = plugins.reduce((k, plugin) => k.withPlugin(plugin), config.kysely)
   } else if (config && 'pool' in config) {
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: config.pool }), plugins: [plugin] })
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: config.pool }), plugins })
     // Kysely's destroy() ends the pool it wraps; the pool is the caller's, so there is nothing to close.
   } else if (config && 'url' in config) {
     const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 })
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [plugin] })
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins })
     closers.push(() => db.destroy())
   } else {
     backend = 'pglite'
@@ -90,7 +92,7 @@ export async function createDb(
       pglite = await openPGlite(config?.dataDir ?? DEFAULT_DATA_DIR)
       closers.push(() => pglite.close())
     }
-    db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [plugin] })
+    db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins })
   }
 
   let closed = false

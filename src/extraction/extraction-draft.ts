@@ -6,8 +6,9 @@ import type { CandidateFact, ExistingFact, ExtractionItem } from '../extractors/
 import type { FactScope } from '../facts/fact.js'
 import { scopedFacts } from '../facts/scoped-facts.js'
 import { quietLogger } from '../logger.js'
-import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
+import { readItemsAfter } from '../session/messages-table.js'
+import { readExtractionMark } from '../session/sessions-table.js'
 import { keepBatchCitations } from './extraction-checks.js'
 import { nearestFactIds } from './extraction-neighbourhood.js'
 import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
@@ -56,40 +57,29 @@ export async function draftExtraction(
   const { db, extractor, embedder } = deps
   const logger = deps.logger ?? quietLogger
   const limit = deps.maxItemsPerBatch ?? DEFAULT_BATCH
-  const session = await db
-    .selectFrom('agent_sessions')
-    .select(['user_id', 'namespace', 'extracted_through'])
-    .where('session_id', '=', sessionId)
-    .executeTakeFirst()
+  const session = await readExtractionMark(db, sessionId)
   if (!session) throw unknownSession(sessionId)
-  const watermark = Number(session.extracted_through)
+  const { watermark } = session
   // addItems draws ids under the session row lock, so a committed id implies every smaller id of
   // the session is committed too: reading outside a transaction cannot skip an item.
-  const rows = await db
-    .selectFrom('agent_messages')
-    .select(['id', sql<string>`message_data::text`.as('data')])
-    .where('session_id', '=', sessionId)
-    .where(sql.ref<number>('agent_messages.id'), '>', watermark)
-    .orderBy('id')
-    .limit(limit + 1)
-    .execute()
+  const rows = await readItemsAfter(db, sessionId, watermark, limit + 1)
   const batchRows = rows.slice(0, limit)
   const draft: ExtractionDraft = {
     sessionId,
-    userId: session.user_id,
+    userId: session.userId,
     namespace: session.namespace,
     watermark,
-    through: batchRows.length > 0 ? Number(batchRows[batchRows.length - 1]!.id) : watermark,
+    through: batchRows.length > 0 ? batchRows[batchRows.length - 1]!.id : watermark,
     items: batchRows.length,
     more: rows.length > limit,
     candidates: [],
     dropped: 0,
   }
-  if (session.user_id === null) return draft
+  if (session.userId === null) return draft
 
-  const scope: FactScope = { userId: session.user_id, namespace: session.namespace }
+  const scope: FactScope = { userId: session.userId, namespace: session.namespace }
   const items: ExtractionItem[] = batchRows
-    .map((r) => ({ messageId: Number(r.id), sessionId, ...itemText(decodeItem(r.data)) }))
+    .map((r) => ({ messageId: r.id, sessionId, ...itemText(r.item) }))
     .filter((i) => i.text.trim().length > 0)
   if (items.length === 0) return draft
 
