@@ -6,9 +6,11 @@ import type {
   SessionHistoryTransactionArgs,
   SessionHistoryTransactionAwareSession,
 } from '@openai/agents'
+import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { migrate, migrationRequired } from '../db/migrate.js'
+import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
@@ -229,7 +231,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       db.transaction().execute(async (trx) => {
         // Not SKIP LOCKED: an extraction job citing the newest item holds a key-share lock on it,
         // and skipping would pop the wrong item. Waiting on the session row is correct and rare.
-        if (!(await lockOwnedSession(trx, this.#owner))) return this.#missingOrConflict(await readSessionOwner(trx, this.#sessionId))
+        if (!(await lockOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
         return deleteNewestItem(trx, this.#sessionId)
       }),
     )
@@ -244,7 +246,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     await this.#run(
       db.transaction().execute(async (trx) => {
         // The update takes the row lock, so the delete sees every committed append.
-        if (!(await touchOwnedSession(trx, this.#owner))) return this.#missingOrConflict(await readSessionOwner(trx, this.#sessionId))
+        if (!(await touchOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
         await deleteAllItems(trx, this.#sessionId)
       }),
     )
@@ -259,7 +261,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async assertOwner(scope?: { userId: string | null; namespace: string }): Promise<void> {
     if (scope && !isOwnedBy(scope, this.#owner)) throw this.#conflict()
     const { db } = await this.#handle()
-    this.#missingOrConflict(await this.#run(readSessionOwner(db, this.#sessionId)))
+    await this.#run(this.#refuseIfForeign(db))
   }
 
   /**
@@ -371,7 +373,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   }
 
   /** Nothing when the session does not exist yet or is this handle's; the conflict otherwise. */
-  #missingOrConflict(stored: StoredOwner | undefined): undefined {
+  async #refuseIfForeign(db: Kysely<Database>): Promise<undefined> {
+    const stored = await readSessionOwner(db, this.#sessionId)
     if (stored && !isOwnedBy(stored, this.#owner)) throw this.#conflict()
     return undefined
   }
