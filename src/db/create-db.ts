@@ -7,7 +7,7 @@ import { describeTarget } from './connection-errors.js'
 import { Int8ColumnsPlugin } from './int8-columns-plugin.js'
 import { leasePool } from './shared-pools.js'
 import type { Database } from './schema.js'
-import { TableNamesPlugin, TableNamesSchema, type TableNameOptions, type TableNames } from './table-names.js'
+import { resolveTableNames, TableNamesPlugin, type TableNameOptions, type TableNames } from './table-names.js'
 
 /** Where the embedded database keeps its files when nothing is configured. */
 export const DEFAULT_DATA_DIR = '.factline/pglite'
@@ -84,7 +84,7 @@ export async function createDb(
   tableOptions: TableNameOptions = {},
 ): Promise<FactlineDb> {
   const config = parseOrThrow(DatabaseOptionsSchema, options, 'invalid_config', 'Invalid database options')
-  const tables = parseOrThrow(TableNamesSchema, tableOptions, 'invalid_config', 'Invalid table names')
+  const tables = resolveTableNames(tableOptions)
   // Table names first: it rewrites the query; the int8 plugin only touches results.
   const plugins = [new TableNamesPlugin(tables), new Int8ColumnsPlugin()]
   const closers: Array<() => Promise<void>> = []

@@ -14,6 +14,8 @@ import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
+import { DEFAULT_NAMESPACE } from '../scope.js'
+import { assertId } from '../assert-id.js'
 import {
   applyParsedTransaction,
   parseHistoryMutations,
@@ -45,9 +47,6 @@ import {
   type SessionOwner,
   type StoredOwner,
 } from './sessions-table.js'
-
-/** Namespace used when none is given. */
-export const DEFAULT_NAMESPACE = 'default'
 
 /** What a session tells its owner after a batch commits (the fact layer enqueues extraction here). */
 export interface ItemsAddedEvent {
@@ -395,14 +394,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
 }
 
 function validateSessionId(value: unknown): string {
-  if (typeof value !== 'string') {
-    throw new FactlineError('invalid_argument', `sessionId must be a string, got ${value === null ? 'null' : typeof value}`)
-  }
-  if (value.trim().length === 0) throw new FactlineError('empty_id', 'sessionId must not be empty or blank')
-  if (value.includes('\u0000')) throw new FactlineError('invalid_argument', 'sessionId must not contain U+0000')
-  if (value.length > 512) {
-    throw new FactlineError('invalid_argument', `sessionId is ${value.length} characters; the limit is 512`)
-  }
+  assertId('sessionId', value, 512)
   return value
 }
 
