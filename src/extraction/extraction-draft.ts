@@ -8,7 +8,7 @@ import { itemText } from '../session/item-text.js'
 import { readItemsAfter } from '../session/messages-table.js'
 import { readExtractionMark } from '../session/sessions-table.js'
 import { keepBatchCitations } from './extraction-checks.js'
-import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
+import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
 
 const DEFAULT_BATCH = 100
 const MAX_CONTEXT_CHARS = 8_000
