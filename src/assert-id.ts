@@ -2,14 +2,16 @@ import { FactlineError } from './errors.js'
 
 /**
  * Checks a caller-supplied identifier (session, user, namespace, operation id): a string, not
- * blank, at most `maxLength` characters.
- * @throws FactlineError `invalid_argument` for a non-string or an over-long id, `empty_id` for a blank one.
+ * blank, without U+0000, at most `maxLength` characters.
+ * @throws FactlineError `invalid_argument` for a non-string, an over-long id or one with U+0000, `empty_id` for a blank one.
  */
 export function assertId(name: string, value: unknown, maxLength: number): asserts value is string {
   if (typeof value !== 'string') {
     throw new FactlineError('invalid_argument', `${name} must be a string, got ${value === null ? 'null' : typeof value}`)
   }
   if (value.trim().length === 0) throw new FactlineError('empty_id', `${name} must not be empty or blank`)
+  // PostgreSQL text cannot hold U+0000: refuse it here rather than as a raw driver error.
+  if (value.includes('\u0000')) throw new FactlineError('invalid_argument', `${name} must not contain U+0000`)
   if (value.length > maxLength) {
     throw new FactlineError('invalid_argument', `${name} is ${value.length} characters; the limit is ${maxLength}`, {
       details: { name, length: value.length, limit: maxLength },

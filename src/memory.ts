@@ -1,6 +1,6 @@
 import type { AgentInputItem } from '@openai/agents'
 import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
-import { createRunWithMemory, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
+import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
 import { createCloserStack } from './config/closer-stack.js'
 import {
   createModels,
@@ -113,8 +113,11 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     const recall = (request: RecallOptions) =>
       recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
     const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
-    const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) =>
-      prepareMemoryContext({
+    const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) => {
+      const namespace = scope.namespace ?? session?.namespace ?? o.namespace
+      // Before recall or any model sees a word: the session must be this user's, and stored as theirs.
+      await session?.assertOwner({ userId: scope.userId, namespace })
+      return prepareMemoryContext({
         input,
         recentItems: session && o.context.recentItems > 0 ? await session.getItems(o.context.recentItems) : [],
         // Search, not recall: the block carries excerpts too. The running session's own excerpts are
@@ -123,7 +126,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           contextFromHits(
             await search({
               userId: scope.userId,
-              namespace: namespaceOf(scope),
+              namespace,
               query,
               k: o.context.k,
               ...(session ? { excludeSessionId: await session.getSessionId() } : {}),
@@ -132,6 +135,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
         block: { maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, heading: o.context.heading },
         callModelInputFilter,
       })
+    }
 
     return {
       mode: scheduler.mode,
@@ -139,12 +143,12 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       embedder,
       extractor,
       facts,
-      session: (sessionId, { historyLimit, ...scope }) =>
+      session: (sessionId, scope) =>
         new PostgresSession({
           sessionId,
-          userId: scope.userId,
+          userId: requireUserId(scope?.userId, 'memory.session(id, { userId }) needs a non-empty userId: a session belongs to one user'),
           namespace: namespaceOf(scope),
-          ...(historyLimit !== undefined ? { historyLimit } : {}),
+          ...(scope.historyLimit !== undefined ? { historyLimit: scope.historyLimit } : {}),
           db: handle,
           onItemsAdded: (event) => scheduler.onItemsAdded(event),
           logger,

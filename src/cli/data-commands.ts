@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util'
-import { sql } from 'kysely'
 import { configFromEnv } from '../config/env.js'
 import { createDb, type FactlineDb } from '../db/create-db.js'
 import { assertMigrated } from '../db/migrate.js'
@@ -11,8 +10,9 @@ import { DEFAULT_NAMESPACE } from '../scope.js'
 import { listFacts } from '../facts/fact-repository.js'
 import { forgetUser } from '../facts/forget-user.js'
 import type { FactStatus } from '../db/schema.js'
-import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
+import { readNewestItems } from '../session/messages-table.js'
+import { listSessions, sessionExists } from '../session/sessions-table.js'
 import { clip, formatTable } from './table.js'
 import { integerFlag, UsageError } from './cli-args.js'
 
@@ -86,48 +86,25 @@ export async function runSessionsCommand(argv: string[], out: Out): Promise<numb
   }
   if (sub === 'list') {
     if (positionals.length > 0) throw new UsageError(`sessions list takes no positional arguments, got "${positionals[0]}"`)
-    const rows = await withDb(async ({ db }) => {
-      let q = db
-        .selectFrom('agent_sessions as s')
-        .select([
-          's.session_id',
-          's.user_id',
-          's.namespace',
-          's.updated_at',
-          's.extracted_through',
-          (eb) => eb.selectFrom('agent_messages as m').whereRef('m.session_id', '=', 's.session_id').select(sql<string>`count(*)`.as('n')).as('items'),
-        ])
-        .orderBy('s.updated_at', 'desc')
-        .limit(limitOf(values.limit, 50))
-      if (values.user !== undefined) q = q.where('s.user_id', '=', values.user)
-      return q.execute()
-    })
+    const rows = await withDb(({ db }) => listSessions(db, { userId: values.user, limit: limitOf(values.limit, 50) }))
     if (values.json) {
-      out(`${JSON.stringify(rows.map((r) => ({ sessionId: r.session_id, userId: r.user_id, namespace: r.namespace, items: Number(r.items), updatedAt: r.updated_at, extractedThrough: Number(r.extracted_through) })))}\n`)
+      out(`${JSON.stringify(rows)}\n`)
     } else {
-      out(formatTable(['SESSION', 'USER', 'NAMESPACE', 'ITEMS', 'UPDATED'], rows.map((r) => [r.session_id, r.user_id ?? '-', r.namespace, String(r.items), r.updated_at.toISOString()])))
+      out(formatTable(['SESSION', 'USER', 'NAMESPACE', 'ITEMS', 'UPDATED'], rows.map((r) => [r.sessionId, r.userId ?? '-', r.namespace, String(r.items), r.updatedAt.toISOString()])))
     }
     return 0
   }
   if (sub === 'show') {
     const sessionId = onePositional(positionals, 'SESSION_ID')
     const rows = await withDb(async ({ db }) => {
-      const session = await db.selectFrom('agent_sessions').select('session_id').where('session_id', '=', sessionId).executeTakeFirst()
-      if (!session) throw new FactlineError('not_found', `no session ${JSON.stringify(sessionId)}`)
-      const newest = await db
-        .selectFrom('agent_messages')
-        .select(['id', 'created_at', sql<string>`message_data::text`.as('data')])
-        .where('session_id', '=', sessionId)
-        .orderBy('id', 'desc')
-        .limit(limitOf(values.limit, 100))
-        .execute()
-      return newest.reverse()
+      if (!(await sessionExists(db, sessionId))) throw new FactlineError('not_found', `no session ${JSON.stringify(sessionId)}`)
+      return readNewestItems(db, sessionId, limitOf(values.limit, 100))
     })
     if (values.json) {
-      out(`${JSON.stringify(rows.map((r) => ({ messageId: Number(r.id), createdAt: r.created_at, item: decodeItem(r.data) })))}\n`)
+      out(`${JSON.stringify(rows.map((r) => ({ messageId: r.id, createdAt: r.createdAt, item: r.item })))}\n`)
     } else {
       out(formatTable(['ID', 'ROLE', 'TEXT'], rows.map((r) => {
-        const t = itemText(decodeItem(r.data))
+        const t = itemText(r.item)
         return [String(r.id), t.role, clip(t.text, 100)]
       })))
     }

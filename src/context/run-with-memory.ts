@@ -60,15 +60,13 @@ export function createRunWithMemory(
   ) => {
     const { userId: givenUser, namespace: givenNamespace, ...sdkOptions } = runOptions
     const session = sdkOptions.session instanceof PostgresSession ? sdkOptions.session : undefined
-    const userId = givenUser ?? session?.userId ?? undefined
-    if (!userId) {
-      throw new FactlineError(
-        'unknown_user',
-        'memory.run needs to know whose memory to use: pass a session from memory.session(id, { userId }) or a userId option',
-      )
-    }
+    const userId = requireUserId(
+      givenUser ?? session?.userId ?? undefined,
+      'memory.run needs to know whose memory to use: pass a session from memory.session(id, { userId }) or a userId option',
+    )
     const namespace = givenNamespace ?? session?.namespace ?? defaultNamespace
     // A resumed run (after a tool approval) has no new input: recall with the latest turn instead.
+    // getItems checks the owner, as `context` does, so a mismatch fails before the model is called.
     const resumed = input instanceof RunState
     const latest = resumed && session ? await session.getItems(4) : []
     const { callModelInputFilter } = await context({
@@ -80,4 +78,13 @@ export function createRunWithMemory(
     })
     return runAgent(agent, input, { ...sdkOptions, callModelInputFilter } as never)
   }) as RunWithMemory
+}
+
+/**
+ * The user id a call needs, checked: a non-empty string.
+ * @throws FactlineError `unknown_user` with `message` otherwise.
+ */
+export function requireUserId(userId: unknown, message: string): string {
+  if (typeof userId === 'string' && userId.trim().length > 0) return userId
+  throw new FactlineError('unknown_user', message)
 }

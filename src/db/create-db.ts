@@ -4,6 +4,7 @@ import pg from 'pg'
 import { z } from 'zod'
 import { parseOrThrow } from '../errors.js'
 import { describeTarget } from './connection-errors.js'
+import { Int8ColumnsPlugin } from './int8-columns-plugin.js'
 import { leasePool } from './shared-pools.js'
 import type { Database } from './schema.js'
 import { resolveTableNames, TableNamesPlugin, type TableNameOptions, type TableNames } from './table-names.js'
@@ -84,7 +85,8 @@ export async function createDb(
 ): Promise<FactlineDb> {
   const config = parseOrThrow(DatabaseOptionsSchema, options, 'invalid_config', 'Invalid database options')
   const tables = resolveTableNames(tableOptions)
-  const plugin = new TableNamesPlugin(tables)
+  // Table names first: it rewrites the query; the int8 plugin only touches results.
+  const plugins = [new TableNamesPlugin(tables), new Int8ColumnsPlugin()]
   const closers: Array<() => Promise<void>> = []
   let db: Kysely<Database>
   let backend: FactlineDb['backend'] = 'postgres'
@@ -92,15 +94,15 @@ export async function createDb(
 
   if (config && 'kysely' in config) {
     // withPlugin shares the executor; destroying it would end the caller's pool, so we never do.
-    db = config.kysely.withPlugin(plugin)
+    db = plugins.reduce((k, plugin) => k.withPlugin(plugin), config.kysely)
   } else if (config && 'pool' in config) {
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: config.pool }), plugins: [plugin] })
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: config.pool }), plugins })
     // Kysely's destroy() ends the pool it wraps; the pool is the caller's, so there is nothing to close.
   } else if (config && 'url' in config) {
     // Shared per URL: kysely's destroy() would end a pool others still use, so we only release our lease.
     const lease = leasePool(config.url, config.poolSize, keepAliveOnConnectionErrors)
     target = describeTarget(config.url)
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: lease.pool }), plugins: [plugin] })
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: lease.pool }), plugins })
     closers.push(() => lease.release())
   } else {
     backend = 'pglite'
@@ -111,7 +113,7 @@ export async function createDb(
       pglite = await openPGlite(config?.dataDir ?? DEFAULT_DATA_DIR)
       closers.push(() => pglite.close())
     }
-    db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [plugin] })
+    db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins })
   }
 
   let closed = false

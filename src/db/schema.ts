@@ -16,9 +16,9 @@ export interface Database {
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
-/** pg returns int8 as a string and PGlite as a number; repositories normalise with Number(). */
-type BigIntId = ColumnType<string | number, number | string, number | string>
-type GeneratedBigIntId = ColumnType<string | number, number | string | undefined, number | string>
+/** int8: `Int8ColumnsPlugin` makes every read a number, whichever driver returned it. */
+type BigIntId = ColumnType<number, number | string, number | string>
+type GeneratedBigIntId = ColumnType<number, number | string | undefined, number | string>
 type Defaulted<T> = ColumnType<T, T | undefined, T>
 
 export interface AgentSessionTable {
@@ -28,7 +28,7 @@ export interface AgentSessionTable {
   created_at: Timestamp
   updated_at: Timestamp
   /** Id of the newest message the fact extractor has processed (0 = none). */
-  extracted_through: ColumnType<string | number, number | string | undefined, number | string>
+  extracted_through: ColumnType<number, number | string | undefined, number | string>
 }
 
 export interface AgentMessageTable {

@@ -12,6 +12,8 @@ import {
 import { countDecisions, reconcileFacts } from '../facts/reconcile.js'
 import { quietLogger } from '../logger.js'
 import { insertExcerpts } from '../recall/excerpts-table.js'
+import { lockItemIds } from '../session/messages-table.js'
+import { advanceWatermark, readExtractionMark } from '../session/sessions-table.js'
 import { judgeDraft, splitByPresentSources, type SessionMark } from './extraction-checks.js'
 import { unknownSession, type DraftCandidate, type ExtractionDraft } from './extraction-draft.js'
 import { loadNeighbourhood } from '../facts/fact-neighbourhood.js'
@@ -59,32 +61,14 @@ export async function commitExtraction(
   const logger = deps.logger ?? quietLogger
   const { sessionId } = draft
   await advisoryLock(trx, draft.userId, draft.namespace, sessionId)
-  const session = await trx
-    .selectFrom('agent_sessions')
-    .select(['user_id', 'namespace', 'extracted_through'])
-    .where('session_id', '=', sessionId)
-    .forKeyShare()
-    .executeTakeFirst()
-  if (!session) throw unknownSession(sessionId)
-  const current: SessionMark = {
-    userId: session.user_id,
-    namespace: session.namespace,
-    watermark: Number(session.extracted_through),
-  }
+  const current: SessionMark | undefined = await readExtractionMark(trx, sessionId, { keyShare: true })
+  if (!current) throw unknownSession(sessionId)
   const verdict = judgeDraft(draft, current)
   if (verdict !== 'fresh') return { status: verdict, ...current }
 
   const counts: WriteCounts = { added: 0, updated: 0, superseded: 0, noop: 0, excerpts: 0, dropped: draft.dropped }
   if (draft.userId !== null && (draft.candidates.length > 0 || draft.excerpts.length > 0)) {
-    const present = await trx
-      .selectFrom('agent_messages')
-      .select('id')
-      .where('session_id', '=', sessionId)
-      .where(sql.ref<number>('agent_messages.id'), '>', draft.watermark)
-      .where(sql.ref<number>('agent_messages.id'), '<=', draft.through)
-      .forKeyShare()
-      .execute()
-    const presentIds = new Set(present.map((r) => Number(r.id)))
+    const presentIds = new Set(await lockItemIds(trx, sessionId, { after: draft.watermark, through: draft.through }))
     const { kept, dropped } = splitByPresentSources(draft.candidates, presentIds)
     for (const c of dropped) {
       logger.warn('dropped a candidate fact: it cites an item deleted during extraction', {
@@ -102,11 +86,7 @@ export async function commitExtraction(
   }
 
   // Same commit as the facts, so a retried or duplicated job can never write them twice.
-  await trx
-    .updateTable('agent_sessions')
-    .set({ extracted_through: draft.through })
-    .where('session_id', '=', sessionId)
-    .execute()
+  await advanceWatermark(trx, sessionId, draft.through)
   return { status: 'committed', ...current, watermark: draft.through, ...counts }
 }
 

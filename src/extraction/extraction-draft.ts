@@ -1,14 +1,14 @@
-import { sql } from 'kysely'
 import { embedText, embedTexts } from '../embed/embed-texts.js'
 import { FactlineError } from '../errors.js'
 import type { CandidateFact, ExistingFact, ExtractionItem } from '../extractors/extractor.js'
 import { loadRelevantFacts } from '../facts/fact-neighbourhood.js'
 import type { Scope } from '../scope.js'
 import { quietLogger } from '../logger.js'
-import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
 import { DEFAULT_EXCERPT_INDEX, isIndexedRole, splitIntoChunks, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import type { NewExcerpt } from '../recall/excerpts-table.js'
+import { readItemsAfter } from '../session/messages-table.js'
+import { readExtractionMark } from '../session/sessions-table.js'
 import { keepBatchCitations } from './extraction-checks.js'
 import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
 
@@ -60,46 +60,35 @@ export async function draftExtraction(
   const { db, extractor, embedder } = deps
   const logger = deps.logger ?? quietLogger
   const limit = deps.maxItemsPerBatch ?? DEFAULT_BATCH
-  const session = await db
-    .selectFrom('agent_sessions')
-    .select(['user_id', 'namespace', 'extracted_through'])
-    .where('session_id', '=', sessionId)
-    .executeTakeFirst()
+  const session = await readExtractionMark(db, sessionId)
   if (!session) throw unknownSession(sessionId)
-  const watermark = Number(session.extracted_through)
+  const { watermark } = session
   // addItems draws ids under the session row lock, so a committed id implies every smaller id of
   // the session is committed too: reading outside a transaction cannot skip an item.
-  const rows = await db
-    .selectFrom('agent_messages')
-    .select(['id', 'created_at', sql<string>`message_data::text`.as('data')])
-    .where('session_id', '=', sessionId)
-    .where(sql.ref<number>('agent_messages.id'), '>', watermark)
-    .orderBy('id')
-    .limit(limit + 1)
-    .execute()
+  const rows = await readItemsAfter(db, sessionId, watermark, limit + 1)
   const batchRows = rows.slice(0, limit)
   const draft: ExtractionDraft = {
     sessionId,
-    userId: session.user_id,
+    userId: session.userId,
     namespace: session.namespace,
     watermark,
-    through: batchRows.length > 0 ? Number(batchRows[batchRows.length - 1]!.id) : watermark,
+    through: batchRows.length > 0 ? batchRows[batchRows.length - 1]!.id : watermark,
     items: batchRows.length,
     more: rows.length > limit,
     candidates: [],
     excerpts: [],
     dropped: 0,
   }
-  if (session.user_id === null) return draft
+  if (session.userId === null) return draft
 
-  const scope: Scope = { userId: session.user_id, namespace: session.namespace }
+  const scope: Scope = { userId: session.userId, namespace: session.namespace }
   const items: ExtractionItem[] = batchRows
-    .map((r) => ({ messageId: Number(r.id), sessionId, ...itemText(decodeItem(r.data)) }))
+    .map((r) => ({ messageId: r.id, sessionId, ...itemText(r.item) }))
     .filter((i) => i.text.trim().length > 0)
   if (items.length === 0) return draft
 
   const signal = context.signal
-  const saidAt = new Map(batchRows.map((r) => [Number(r.id), new Date(r.created_at)]))
+  const saidAt = new Map(batchRows.map((r) => [r.id, r.createdAt]))
   const excerptConfig = deps.excerpts ?? DEFAULT_EXCERPT_INDEX
   const chunks = excerptConfig.enabled ? excerptChunks(items, saidAt, excerptConfig) : []
   const existingFacts = await relevantFacts(deps, scope, items, signal)

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { assertScope } from '../scope.js'
-import { insertItemsWithTimes } from '../session/import-items.js'
+import { insertItemsWithTimes } from '../session/messages-table.js'
 import { DEFAULT_MAX_ITEM_BYTES, encodeItems } from '../session/item-codec.js'
 import type { ExtractionScheduler } from './extraction-scheduler.js'
 
@@ -57,10 +57,10 @@ export async function importTranscript(
   assertScope(o)
   const times = o.items.map((item) => item.at ?? o.at ?? null)
   const items = o.items.map(({ at: _at, ...item }) => item)
-  const encoded = encodeItems(items, DEFAULT_MAX_ITEM_BYTES)
+  const encoded = encodeItems(items, { maxItemBytes: DEFAULT_MAX_ITEM_BYTES })
   const range = await insertItemsWithTimes(
     handle.db,
-    { sessionId: o.sessionId, userId: o.userId, namespace: o.namespace, namespaceGiven: true },
+    { sessionId: o.sessionId, userId: o.userId, namespace: o.namespace },
     encoded,
     times,
   )

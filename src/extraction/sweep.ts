@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { coerceError } from '../errors.js'
-import { findLaggingSessions } from '../session/extraction-watermark.js'
+import { findLaggingSessions } from '../session/sessions-table.js'
 import { quietLogger, type Logger } from '../logger.js'
 import type { ExtractionJob } from './extraction-job.js'
 

@@ -1,9 +1,10 @@
-import { sql } from 'kysely'
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
 import type { FactEventType } from '../db/schema.js'
 import { parseOrThrow } from '../errors.js'
+import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
+import { messageData } from '../session/messages-table.js'
 import { assertScope, ScopeSchema, type Scope } from '../scope.js'
 import { FACT_COLUMNS, rowToFact, type Fact } from './fact.js'
 import { isUuid } from '../assert-id.js'
@@ -83,7 +84,7 @@ export async function explainFact(
         'fact_sources.session_id',
         'fact_sources.message_id',
         'agent_messages.created_at',
-        sql<string>`${sql.ref('agent_messages.message_data')}::text`.as('data'),
+        messageData('agent_messages.message_data'),
       ])
       .where('fact_sources.fact_id', '=', fact.id)
       .orderBy('fact_sources.message_id')
@@ -92,9 +93,9 @@ export async function explainFact(
   ])
 
   const sources = sourceRows.map((r) => {
-    const item = JSON.parse(r.data) as Record<string, unknown>
+    const item = decodeItem(r.data) as unknown as Record<string, unknown>
     const { role, text } = itemText(item)
-    return { sessionId: r.session_id, messageId: Number(r.message_id), createdAt: new Date(r.created_at), item, role, text }
+    return { sessionId: r.session_id, messageId: r.message_id, createdAt: new Date(r.created_at), item, role, text }
   })
   const events = eventRows.map((e) => ({
     id: Number(e.id),

@@ -2,6 +2,8 @@ import { sql } from 'kysely'
 import type { FactlineDb } from '../db/create-db.js'
 import { assertId } from '../assert-id.js'
 import { MAX_USER_ID_LENGTH } from '../scope.js'
+import { countUserMessages } from '../session/messages-table.js'
+import { deleteUserSessions } from '../session/sessions-table.js'
 
 /** How many rows `forgetUser` removed. */
 export interface ForgetUserResult {
@@ -24,24 +26,19 @@ export interface ForgetUserResult {
 export async function forgetUser(handle: FactlineDb, userId: string): Promise<ForgetUserResult> {
   assertId('userId', userId, MAX_USER_ID_LENGTH)
   return handle.db.transaction().execute(async (trx) => {
-    const count = sql<string>`count(*)`.as('n')
-    const messages = await trx
-      .selectFrom('agent_messages')
-      .innerJoin('agent_sessions', 'agent_sessions.session_id', 'agent_messages.session_id')
-      .select(count)
-      .where('agent_sessions.user_id', '=', userId)
-      .executeTakeFirstOrThrow()
+    const count = sql<number>`count(*)`.as('n')
+    const messages = await countUserMessages(trx, userId)
     // Facts go first: their sources and events cascade with them, so deleting the sessions
     // afterwards finds no source whose loss the provenance trigger would log.
     const events = await trx.selectFrom('fact_events').select(count).where('fact_events.user_id', '=', userId).executeTakeFirstOrThrow()
     const facts = await trx.deleteFrom('facts').where('facts.user_id', '=', userId).executeTakeFirst()
-    const sessions = await trx.deleteFrom('agent_sessions').where('agent_sessions.user_id', '=', userId).executeTakeFirst()
+    const sessions = await deleteUserSessions(trx, userId)
     await trx.deleteFrom('fact_events').where('fact_events.user_id', '=', userId).execute()
     return {
-      sessions: Number(sessions.numDeletedRows),
-      messages: Number(messages.n),
+      sessions,
+      messages,
       facts: Number(facts.numDeletedRows),
-      events: Number(events.n),
+      events: events.n,
     }
   })
 }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { DEFAULT_FLUSH_TIMEOUT_MS, type ExtractionScheduler } from '../extraction/extraction-scheduler.js'
 import { FactlineError } from '../errors.js'
-import { readWatermarks } from '../session/extraction-watermark.js'
+import { readWatermarks } from '../session/sessions-table.js'
 import { createExtractionQueue, type ExtractionQueue, type ExtractionQueueOptions } from './extraction-queue.js'
 
 /** Options for {@link createQueueScheduler}: the producer's options plus the database `flush` reads. */

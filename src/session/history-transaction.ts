@@ -1,10 +1,17 @@
 import type { AgentInputItem } from '@openai/agents'
-import { sql, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import type { Database } from '../db/schema.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
-import { decodeItem, encodeItems } from './item-codec.js'
-import { insertItems, type InsertedRange } from './session-statements.js'
+import { decodeItem, encodeItems, type ItemLimits } from './item-codec.js'
+import {
+  deleteItems,
+  findFunctionCallIds,
+  insertItems,
+  readNewestItems,
+  replaceItem,
+  type InsertedRange,
+} from './messages-table.js'
 
 /** A validated `applyHistoryTransaction` call, its items already encoded for storage. */
 export type ParsedHistoryTransaction = {
@@ -44,7 +51,7 @@ const MutationsSchema = z.object({
  * @throws FactlineError `invalid_argument` (shape), `empty_id` (blank operation id), and from the
  * items `invalid_item` / `content_too_large`, exactly as `addItems` would.
  */
-export function parseHistoryTransaction(args: unknown, maxItemBytes: number): ParsedHistoryTransaction {
+export function parseHistoryTransaction(args: unknown, limits: ItemLimits): ParsedHistoryTransaction {
   if (typeof args !== 'object' || args === null) {
     throw new FactlineError('invalid_argument', 'applyHistoryTransaction expects { operationId, transaction }')
   }
@@ -52,11 +59,11 @@ export function parseHistoryTransaction(args: unknown, maxItemBytes: number): Pa
   validateOperationId(operationId)
   const t = parseOrThrow(TransactionSchema, transaction, 'invalid_argument', 'Invalid session history transaction')
   if (t.type === 'append_items') {
-    const items = encodeItems(t.items, maxItemBytes)
+    const items = encodeItems(t.items, limits)
     return { operationId, type: t.type, items, canonical: canonicalJson({ type: t.type, items: items.map(decodeItem) }) }
   }
-  const expectedSuffix = encodeItems(t.expectedSuffix, maxItemBytes)
-  const replacement = encodeItems(t.replacement, maxItemBytes)
+  const expectedSuffix = encodeItems(t.expectedSuffix, limits)
+  const replacement = encodeItems(t.replacement, limits)
   const canonical = canonicalJson({
     type: t.type,
     expectedSuffix: expectedSuffix.map(decodeItem),
@@ -70,10 +77,14 @@ export function parseHistoryTransaction(args: unknown, maxItemBytes: number): Pa
  * @throws FactlineError `invalid_argument` (shape, unknown mutation type), `invalid_item` (a
  * replacement that is not a `function_call`), `content_too_large`.
  */
-export function parseHistoryMutations(args: unknown, maxItemBytes: number): FunctionCallReplacement[] {
+export function parseHistoryMutations(args: unknown, limits: ItemLimits): FunctionCallReplacement[] {
   const { mutations } = parseOrThrow(MutationsSchema, args, 'invalid_argument', 'Invalid session history mutations')
+  const replacements = encodeItems(
+    mutations.map((m) => m.replacement),
+    limits,
+  )
   return mutations.map((m, index) => {
-    const [replacement] = encodeItems([m.replacement], maxItemBytes)
+    const replacement = replacements[index]
     if ((m.replacement as { type?: unknown }).type !== 'function_call') {
       throw new FactlineError('invalid_item', `mutation ${index} must replace a function_call with a function_call item`, {
         details: { index },
@@ -139,19 +150,8 @@ async function replaceSuffix(
   prepare: PrepareForComparison,
 ): Promise<number> {
   const n = tx.expectedSuffix.length
-  const rows =
-    n === 0
-      ? []
-      : (
-          await trx
-            .selectFrom('agent_messages')
-            .select(['id', sql<string>`message_data::text`.as('data')])
-            .where('session_id', '=', sessionId)
-            .orderBy('id', 'desc')
-            .limit(n)
-            .execute()
-        ).reverse()
-  const stored = rows.map((r) => decodeItem(r.data))
+  const rows = await readNewestItems(trx, sessionId, n)
+  const stored = rows.map((r) => r.item)
   if (rows.length !== n || !itemsMatch(prepare(stored), prepare(tx.expectedSuffix.map(decodeItem)))) {
     throw new FactlineError(
       'session_conflict',
@@ -168,8 +168,10 @@ async function replaceSuffix(
   ) {
     kept++
   }
-  const removed = rows.slice(kept).map((r) => r.id)
-  if (removed.length > 0) await trx.deleteFrom('agent_messages').where('id', 'in', removed).execute()
+  await deleteItems(
+    trx,
+    rows.slice(kept).map((r) => r.id),
+  )
   return kept
 }
 
@@ -184,24 +186,10 @@ export async function replaceFunctionCalls(
   replacements: FunctionCallReplacement[],
 ): Promise<void> {
   for (const { callId, replacement } of replacements) {
-    const ids = (
-      await trx
-        .selectFrom('agent_messages')
-        .select('id')
-        .where('session_id', '=', sessionId)
-        .where(sql<string>`message_data->>'type'`, '=', 'function_call')
-        .where(sql<string>`message_data->>'callId'`, '=', callId)
-        .orderBy('id')
-        .execute()
-    ).map((r) => r.id)
-    const [first, ...duplicates] = ids
+    const [first, ...duplicates] = await findFunctionCallIds(trx, sessionId, callId)
     if (first === undefined) continue
-    await trx
-      .updateTable('agent_messages')
-      .set({ message_data: sql<string>`${replacement}::json` })
-      .where('id', '=', first)
-      .execute()
-    if (duplicates.length > 0) await trx.deleteFrom('agent_messages').where('id', 'in', duplicates).execute()
+    await replaceItem(trx, first, replacement)
+    await deleteItems(trx, duplicates)
   }
 }
 

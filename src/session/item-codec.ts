@@ -4,18 +4,58 @@ import { FactlineError } from '../errors.js'
 /** Default cap on one stored item's JSON size: far above any real message, well below PostgreSQL's 1 GB field limit. */
 export const DEFAULT_MAX_ITEM_BYTES = 8 * 1024 * 1024
 
+/** Default cap on the items of one write: far above a turn, low enough to bound one statement. */
+export const DEFAULT_MAX_BATCH_ITEMS = 10_000
+
+/**
+ * Default cap on one write's total JSON size. The batch travels as one parameter, and a few
+ * hundred MiB would exceed what a JavaScript string can hold.
+ */
+export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024 * 1024
+
+/** Size limits of one write. */
+export interface ItemLimits {
+  maxItemBytes: number
+  /** @defaultValue DEFAULT_MAX_BATCH_ITEMS */
+  maxBatchItems?: number | undefined
+  /** @defaultValue DEFAULT_MAX_BATCH_BYTES */
+  maxBatchBytes?: number | undefined
+}
+
 /**
  * Serialises items for storage, checking each one first so a bad batch writes nothing.
  * JSON.stringify escapes `\u0000` and lone surrogates, so the text is valid for a `json` column
  * and parses back to the same strings.
  * @throws FactlineError `invalid_item` (not an object, no `type`/`role`, not serialisable) or
- * `content_too_large`.
+ * `content_too_large` (one item, the item count or the batch's bytes over its limit).
  */
-export function encodeItems(items: unknown, maxItemBytes: number): string[] {
+export function encodeItems(items: unknown, limits: ItemLimits): string[] {
   if (!Array.isArray(items)) {
     throw new FactlineError('invalid_item', `addItems expects an array of items, got ${describe(items)}`)
   }
-  return items.map((item, index) => encodeItem(item, index, maxItemBytes))
+  const maxBatchItems = limits.maxBatchItems ?? DEFAULT_MAX_BATCH_ITEMS
+  const maxBatchBytes = limits.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
+  if (items.length > maxBatchItems) {
+    throw new FactlineError(
+      'content_too_large',
+      `a batch of ${items.length} items is over the ${maxBatchItems}-item limit; add them in smaller batches or raise maxBatchItems`,
+      { details: { items: items.length, maxBatchItems } },
+    )
+  }
+  let total = 0
+  return items.map((item, index) => {
+    const text = encodeItem(item, index, limits.maxItemBytes)
+    total += Buffer.byteLength(text, 'utf8')
+    // Checked as we go, so an oversized batch stops before the rest of it is serialised.
+    if (total > maxBatchBytes) {
+      throw new FactlineError(
+        'content_too_large',
+        `the batch is over ${maxBatchBytes} bytes of JSON by item ${index}; add items in smaller batches or raise maxBatchBytes`,
+        { details: { index, maxBatchBytes } },
+      )
+    }
+    return text
+  })
 }
 
 function encodeItem(item: unknown, index: number, maxItemBytes: number): string {

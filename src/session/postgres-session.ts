@@ -6,7 +6,7 @@ import type {
   SessionHistoryTransactionArgs,
   SessionHistoryTransactionAwareSession,
 } from '@openai/agents'
-import { sql, type Kysely } from 'kysely'
+import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { migrate, migrationRequired } from '../db/migrate.js'
@@ -15,15 +15,38 @@ import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { DEFAULT_NAMESPACE } from '../scope.js'
+import { assertId } from '../assert-id.js'
 import {
   applyParsedTransaction,
   parseHistoryMutations,
   parseHistoryTransaction,
   replaceFunctionCalls,
 } from './history-transaction.js'
-import { decodeItem, DEFAULT_MAX_ITEM_BYTES, encodeItems } from './item-codec.js'
+import {
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_MAX_BATCH_ITEMS,
+  DEFAULT_MAX_ITEM_BYTES,
+  encodeItems,
+  type ItemLimits,
+} from './item-codec.js'
 import { trimHistory } from './history-window.js'
-import { addItemsStatement, upsertSession, type InsertedRange, type SessionOwner } from './session-statements.js'
+import {
+  appendOwnedItems,
+  deleteAllItems,
+  deleteNewestItem,
+  insertItems,
+  readOwnedItems,
+  type InsertedRange,
+} from './messages-table.js'
+import {
+  isOwnedBy,
+  lockOwnedSession,
+  readSessionOwner,
+  touchOwnedSession,
+  upsertSession,
+  type SessionOwner,
+  type StoredOwner,
+} from './sessions-table.js'
 
 /** What a session tells its owner after a batch commits (the fact layer enqueues extraction here). */
 export interface ItemsAddedEvent {
@@ -38,13 +61,20 @@ export interface ItemsAddedEvent {
 const isFactlineDb = (v: unknown): v is FactlineDb =>
   typeof v === 'object' && v !== null && 'db' in v && 'tables' in v && 'close' in v
 
+// PostgreSQL text cannot hold U+0000; refusing it here gives a typed error instead of a driver one.
+const noNul = (s: string) => !s.includes('\u0000')
+
 export const PostgresSessionOptionsSchema = z.strictObject({
-  /** Identifies the conversation; any non-empty string up to 512 characters. */
+  /** Identifies the conversation; any non-empty string up to 512 characters, without U+0000. */
   sessionId: z.unknown(),
-  /** Owner of the conversation, stored on the session row; facts are extracted per user. */
-  userId: z.string().min(1).max(512).optional(),
-  /** Scope for facts drawn from this session. @defaultValue 'default' */
-  namespace: z.string().min(1).max(256).optional(),
+  /**
+   * Owner of the conversation, stored on the session row when it is created; facts are extracted
+   * per user. A session never changes owner: a handle for another user, or without a user, gets
+   * `session_conflict` from every method, and a session created without a user stays without one.
+   */
+  userId: z.string().min(1).max(512).refine(noNul, 'must not contain U+0000').optional(),
+  /** Scope for facts drawn from this session; part of the owner, like `userId`. @defaultValue 'default' */
+  namespace: z.string().min(1).max(256).refine(noNul, 'must not contain U+0000').optional(),
   /** Where to store items; see `DatabaseOptions`. Nothing means embedded PGlite. */
   database: DatabaseOptionsSchema,
   /** An already-open handle shared by many sessions (what `createMemory` passes). */
@@ -55,6 +85,10 @@ export const PostgresSessionOptionsSchema = z.strictObject({
   createTables: z.boolean().default(false),
   /** Largest accepted item, in bytes of JSON. @defaultValue 8 MiB */
   maxItemBytes: z.number().int().min(1).default(DEFAULT_MAX_ITEM_BYTES),
+  /** Most items one `addItems` (or history transaction, or compaction) may write. @defaultValue 10,000 */
+  maxBatchItems: z.number().int().min(1).default(DEFAULT_MAX_BATCH_ITEMS),
+  /** Largest total JSON size one write may carry, in bytes. @defaultValue 64 MiB */
+  maxBatchBytes: z.number().int().min(1).default(DEFAULT_MAX_BATCH_BYTES),
   /**
    * Caps what `getItems()` without a limit returns to the newest N items, cut where no tool call
    * is separated from its result. The runner reads the whole history on every turn, so this keeps
@@ -86,6 +120,8 @@ export type PostgresSessionOptions = Omit<z.input<typeof PostgresSessionOptionsS
  * const session = new PostgresSession({ sessionId: 'chat-42', userId: 'u1', database: { pool } })
  * const result = await run(agent, 'Hello', { session })
  * ```
+ * Every method checks that the stored session belongs to this handle's user and namespace and
+ * throws `session_conflict` otherwise, before any item is returned or changed.
  * @throws FactlineError `empty_id` / `invalid_argument` for a bad session id, `invalid_config` for bad options.
  */
 export class PostgresSession implements SessionHistoryTransactionAwareSession, SessionHistoryRewriteAwareSession {
@@ -93,7 +129,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   readonly #userId: string | null
   readonly #namespace: string
   readonly #owner: SessionOwner
-  readonly #maxItemBytes: number
+  readonly #limits: ItemLimits
   readonly #historyLimit: number | undefined
   readonly #onItemsAdded: ((event: ItemsAddedEvent) => unknown) | undefined
   readonly #logger: Logger
@@ -106,13 +142,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     this.#sessionId = validateSessionId(o.sessionId)
     this.#userId = o.userId ?? null
     this.#namespace = o.namespace ?? DEFAULT_NAMESPACE
-    this.#owner = {
-      sessionId: this.#sessionId,
-      userId: this.#userId,
-      namespace: this.#namespace,
-      namespaceGiven: o.namespace !== undefined,
-    }
-    this.#maxItemBytes = o.maxItemBytes
+    this.#owner = { sessionId: this.#sessionId, userId: this.#userId, namespace: this.#namespace }
+    this.#limits = { maxItemBytes: o.maxItemBytes, maxBatchItems: o.maxBatchItems, maxBatchBytes: o.maxBatchBytes }
     this.#historyLimit = o.historyLimit
     this.#onItemsAdded = o.onItemsAdded
     this.#logger = o.logger ?? quietLogger
@@ -159,8 +190,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
 
   /**
    * The latest `limit` items, oldest first (all of them when `limit` is omitted, or the newest
-   * `historyLimit` when that option is set).
-   * @throws FactlineError `invalid_argument` when `limit` is negative or not an integer.
+   * `historyLimit` when that option is set); [] for a session that does not exist yet.
+   * @throws FactlineError `invalid_argument` when `limit` is negative or not an integer;
+   * `session_conflict` when the session belongs to another user or namespace.
    */
   async getItems(limit?: number): Promise<AgentInputItem[]> {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
@@ -172,44 +204,25 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       return trimHistory(await this.getItems(this.#historyLimit), { maxItems: this.#historyLimit })
     }
     const { db } = await this.#handle()
-    const rows =
-      limit === undefined
-        ? await this.#run(
-            db
-              .selectFrom('agent_messages')
-              .select(sql<string>`message_data::text`.as('data'))
-              .where('session_id', '=', this.#sessionId)
-              .orderBy('id')
-              .execute(),
-          )
-        : // The index on (session_id, id) serves the newest `limit` rows however long the session is.
-          (
-            await this.#run(
-              db
-                .selectFrom('agent_messages')
-                .select(['id', sql<string>`message_data::text`.as('data')])
-                .where('session_id', '=', this.#sessionId)
-                .orderBy('id', 'desc')
-                .limit(limit)
-                .execute(),
-            )
-          ).reverse()
-    return rows.map((r) => decodeItem(r.data))
+    const read = await this.#run(readOwnedItems(db, this.#owner, limit))
+    if (!read.owned) throw this.#conflict()
+    return read.items
   }
 
   /**
    * Appends items in order, atomically: one statement upserts the session row (taking its lock,
    * which orders concurrent writers) and inserts every item. An empty list writes nothing.
-   * @throws FactlineError `invalid_item`, `content_too_large`, `session_conflict` (the session
-   * belongs to another user or namespace); nothing is written in any of these cases.
+   * @throws FactlineError `invalid_item`, `content_too_large` (an item over `maxItemBytes`, or a
+   * batch over `maxBatchItems` / `maxBatchBytes`), `session_conflict` (the session belongs to
+   * another user or namespace); nothing is written in any of these cases.
    */
   async addItems(items: AgentInputItem[]): Promise<void> {
-    const encoded = encodeItems(items, this.#maxItemBytes)
+    const encoded = encodeItems(items, this.#limits)
     if (encoded.length === 0) return
     const { db } = await this.#handle()
-    const row = await this.#run(addItemsStatement(db, this.#owner, encoded))
-    if (!row) throw await this.#conflict(db)
-    await this.#notifyItemsAdded(row, { firstId: Number(row.first_id), lastId: Number(row.last_id), count: encoded.length })
+    const added = await this.#run(appendOwnedItems(db, this.#owner, encoded))
+    if (!added) throw this.#conflict()
+    await this.#notifyItemsAdded(added.owner, added.inserted)
   }
 
   /**
@@ -218,44 +231,41 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async popItem(): Promise<AgentInputItem | undefined> {
     const { db } = await this.#handle()
-    const row = await this.#run(
+    return this.#run(
       db.transaction().execute(async (trx) => {
         // Not SKIP LOCKED: an extraction job citing the newest item holds a key-share lock on it,
         // and skipping would pop the wrong item. Waiting on the session row is correct and rare.
-        const locked = await trx
-          .selectFrom('agent_sessions')
-          .select('session_id')
-          .where('session_id', '=', this.#sessionId)
-          .forUpdate()
-          .executeTakeFirst()
-        if (!locked) return undefined
-        const newest = trx
-          .selectFrom('agent_messages')
-          .select('id')
-          .where('session_id', '=', this.#sessionId)
-          .orderBy('id', 'desc')
-          .limit(1)
-        return trx
-          .deleteFrom('agent_messages')
-          .where('id', '=', newest)
-          .returning(sql<string>`message_data::text`.as('data'))
-          .executeTakeFirst()
+        if (!(await lockOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
+        return deleteNewestItem(trx, this.#sessionId)
       }),
     )
-    return row ? decodeItem(row.data) : undefined
   }
 
-  /** Removes every item of this session. The session row (user, namespace) stays. */
+  /**
+   * Removes every item of this session. The session row (user, namespace) stays.
+   * @throws FactlineError `session_conflict` when the session belongs to another user or namespace.
+   */
   async clearSession(): Promise<void> {
     const { db } = await this.#handle()
     await this.#run(
-      db
-        .with('removed', (q) => q.deleteFrom('agent_messages').where('session_id', '=', this.#sessionId).returning('id'))
-        .updateTable('agent_sessions')
-        .set({ updated_at: sql`now()` })
-        .where('session_id', '=', this.#sessionId)
-        .execute(),
+      db.transaction().execute(async (trx) => {
+        // The update takes the row lock, so the delete sees every committed append.
+        if (!(await touchOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
+        await deleteAllItems(trx, this.#sessionId)
+      }),
     )
+  }
+
+  /**
+   * Checks, with one cheap read, that the stored session (if any) belongs to this handle's user
+   * and namespace, and, when `scope` is given, that it is the same as this handle's. `memory.run`
+   * and `memory.context` call it before recall or the model sees anything.
+   * @throws FactlineError `session_conflict`.
+   */
+  async assertOwner(scope?: { userId: string | null; namespace: string }): Promise<void> {
+    if (scope && !isOwnedBy(scope, this.#owner)) throw this.#conflict()
+    const { db } = await this.#handle()
+    await this.#run(this.#refuseIfForeign(db))
   }
 
   /**
@@ -264,15 +274,14 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * @throws FactlineError as `addItems`; on error the old history is untouched.
    */
   async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
-    const encoded = encodeItems(items, this.#maxItemBytes)
+    const encoded = encodeItems(items, this.#limits)
     const { db } = await this.#handle()
     await this.#run(
       db.transaction().execute(async (trx) => {
         // Take the session lock first; later statements then see every committed append.
-        const locked = await upsertSession(trx, this.#owner)
-        if (!locked) throw await this.#conflict(trx)
-        await trx.deleteFrom('agent_messages').where('session_id', '=', this.#sessionId).execute()
-        if (encoded.length > 0) await addItemsStatement(trx, this.#owner, encoded)
+        if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
+        await deleteAllItems(trx, this.#sessionId)
+        if (encoded.length > 0) await insertItems(trx, this.#sessionId, encoded)
       }),
     )
   }
@@ -288,13 +297,13 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * else; history is unchanged in every case.
    */
   async applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
-    const tx = parseHistoryTransaction(args, this.#maxItemBytes)
+    const tx = parseHistoryTransaction(args, this.#limits)
     const prepare = (items: AgentInputItem[]) => (this as Session).prepareHistoryItemsForPersistenceComparison?.(items) ?? items
     const { db } = await this.#handle()
     const result = await this.#run(
       db.transaction().execute(async (trx) => {
         const owner = await upsertSession(trx, this.#owner)
-        if (!owner) throw await this.#conflict(trx)
+        if (!owner) throw this.#conflict()
         const inserted = await applyParsedTransaction(trx, this.#sessionId, tx, prepare)
         return inserted && { owner, inserted }
       }),
@@ -309,13 +318,12 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * nothing is changed in any of these cases.
    */
   async applyHistoryMutations(args: SessionHistoryRewriteArgs): Promise<void> {
-    const replacements = parseHistoryMutations(args, this.#maxItemBytes)
+    const replacements = parseHistoryMutations(args, this.#limits)
     if (replacements.length === 0) return
     const { db } = await this.#handle()
     await this.#run(
       db.transaction().execute(async (trx) => {
-        const owner = await upsertSession(trx, this.#owner)
-        if (!owner) throw await this.#conflict(trx)
+        if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await replaceFunctionCalls(trx, this.#sessionId, replacements)
       }),
     )
@@ -347,11 +355,11 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     return this.#ready
   }
 
-  async #notifyItemsAdded(owner: { user_id: string | null; namespace: string }, inserted: InsertedRange): Promise<void> {
+  async #notifyItemsAdded(owner: StoredOwner, inserted: InsertedRange): Promise<void> {
     if (!this.#onItemsAdded) return
     const event: ItemsAddedEvent = {
       sessionId: this.#sessionId,
-      userId: owner.user_id,
+      userId: owner.userId,
       namespace: owner.namespace,
       firstMessageId: inserted.firstId,
       lastMessageId: inserted.lastId,
@@ -368,30 +376,25 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     }
   }
 
-  async #conflict(db: Kysely<Database>): Promise<FactlineError> {
-    const row = await db
-      .selectFrom('agent_sessions')
-      .select(['user_id', 'namespace'])
-      .where('session_id', '=', this.#sessionId)
-      .executeTakeFirst()
+  /** Nothing when the session does not exist yet or is this handle's; the conflict otherwise. */
+  async #refuseIfForeign(db: Kysely<Database>): Promise<undefined> {
+    const stored = await readSessionOwner(db, this.#sessionId)
+    if (stored && !isOwnedBy(stored, this.#owner)) throw this.#conflict()
+    return undefined
+  }
+
+  /** Deliberately generic: the message must not tell one user who owns another's session. */
+  #conflict(): FactlineError {
     return new FactlineError(
       'session_conflict',
-      `session ${JSON.stringify(this.#sessionId)} belongs to user ${JSON.stringify(row?.user_id)} ` +
-        `in namespace ${JSON.stringify(row?.namespace)}, not user ${JSON.stringify(this.#userId)} in ` +
-        `${JSON.stringify(this.#namespace)}; use another session id`,
-      { details: { sessionId: this.#sessionId, storedUserId: row?.user_id, storedNamespace: row?.namespace } },
+      `session ${JSON.stringify(this.#sessionId)} is not available to this user and namespace; use another session id`,
+      { details: { sessionId: this.#sessionId } },
     )
   }
 }
 
 function validateSessionId(value: unknown): string {
-  if (typeof value !== 'string') {
-    throw new FactlineError('invalid_argument', `sessionId must be a string, got ${value === null ? 'null' : typeof value}`)
-  }
-  if (value.trim().length === 0) throw new FactlineError('empty_id', 'sessionId must not be empty or blank')
-  if (value.length > 512) {
-    throw new FactlineError('invalid_argument', `sessionId is ${value.length} characters; the limit is 512`)
-  }
+  assertId('sessionId', value, 512)
   return value
 }
 

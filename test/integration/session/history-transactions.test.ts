@@ -202,7 +202,7 @@ describe.each(['pglite', 'postgres'] as const satisfies readonly Backend[])('Pos
           }),
         ),
       )
-      const stored = labels(await newSession({ sessionId }).getItems())
+      const stored = labels(await newSession({ sessionId, userId: 'concurrent' }).getItems())
       expect(stored).toHaveLength(writers * 3)
       for (let i = 0; i < stored.length; i += 3) {
         const writer = stored[i]!.split(':')[1]
@@ -249,8 +249,8 @@ describe.each(['pglite', 'postgres'] as const satisfies readonly Backend[])('Pos
       await newSession({ sessionId, userId: 'ada' }).addItems([user('mine')])
       await expect(
         newSession({ sessionId, userId: 'eve' }).applyHistoryTransaction({ operationId: 'op', transaction: { type: 'append_items', items: [user('theirs')] } }),
-      ).rejects.toMatchObject({ code: 'session_conflict', details: { storedUserId: 'ada' } })
-      expect(labels(await newSession({ sessionId }).getItems())).toEqual(['user:mine'])
+      ).rejects.toMatchObject({ code: 'session_conflict', details: { sessionId } })
+      expect(labels(await newSession({ sessionId, userId: 'ada' }).getItems())).toEqual(['user:mine'])
       expect(await operationsOf(sessionId)).toEqual([])
     })
 

@@ -253,10 +253,9 @@ describe.each<Backend>(['pglite', 'postgres'])('PostgresSession on %s', (backend
     await expect(session({ sessionId: id, userId: 'alice', namespace: 'other' }).addItems([item('x')])).rejects.toMatchObject({
       code: 'session_conflict',
     })
-    expect(texts(await session({ sessionId: id }).getItems())).toEqual(['alice says hi'])
-    // A session opened without a user (plain transcript use) may still append.
-    await session({ sessionId: id }).addItems([item('anonymous reader appends')])
-    expect(await session({ sessionId: id }).getItems()).toHaveLength(2)
+    // A handle without a user may not write into a user's session either (it used to).
+    await expect(session({ sessionId: id }).addItems([item('anonymous')])).rejects.toMatchObject({ code: 'session_conflict' })
+    expect(texts(await session({ sessionId: id, userId: 'alice' }).getItems())).toEqual(['alice says hi'])
   })
 
   it('loses nothing when many clients append to one new session at once, and batches stay contiguous', async () => {
@@ -270,7 +269,7 @@ describe.each<Backend>(['pglite', 'postgres'])('PostgresSession on %s', (backend
         ),
       ),
     )
-    const all = texts(await session({ sessionId: id }).getItems())
+    const all = texts(await session({ sessionId: id, userId: 'concurrent' }).getItems())
     expect(all).toHaveLength(writers * perBatch)
     for (let start = 0; start < all.length; start += perBatch) {
       const batch = all.slice(start, start + perBatch)

@@ -1,0 +1,257 @@
+import type { AgentInputItem } from '@openai/agents'
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+import { decodeItem } from './item-codec.js'
+import { ownedBy, upsertSessionSql, type SessionOwner, type StoredOwner } from './sessions-table.js'
+
+/** Ids drawn by one batch insert. */
+export interface InsertedRange {
+  firstId: number
+  lastId: number
+  count: number
+}
+
+/** A stored item with its message id. */
+export interface StoredItem {
+  id: number
+  item: AgentInputItem
+}
+
+/** A stored item with its message id and when it was stored. */
+export interface StoredMessage extends StoredItem {
+  createdAt: Date
+}
+
+/**
+ * A message's item as JSON text, aliased `data`; decode it with `decodeItem`. Read as text, not
+ * as `json`, so the drivers' JSON parsing never runs and the item comes back exactly as stored.
+ * `ref` names the column, qualified when the query joins other tables.
+ */
+export function messageData(ref: 'message_data' | 'm.message_data' | 'agent_messages.message_data' = 'message_data') {
+  return sql<string>`${sql.ref(ref)}::text`.as('data')
+}
+
+/**
+ * The newest `limit` items of `owner`'s session (all when `limit` is undefined), oldest first, in
+ * one statement that returns items only when the session row names `owner`: another user's
+ * items never leave the database. A session that does not exist yet reads as empty.
+ */
+export async function readOwnedItems(
+  db: Kysely<Database>,
+  owner: SessionOwner,
+  limit?: number,
+): Promise<{ owned: true; items: AgentInputItem[] } | { owned: false }> {
+  const rows = await db
+    .selectFrom('agent_sessions as s')
+    .leftJoinLateral(
+      (eb) => {
+        // The index on (session_id, id) serves the newest `limit` rows however long the session is.
+        const q = eb
+          .selectFrom('agent_messages as m')
+          .select(['m.id', messageData('m.message_data')])
+          .whereRef('m.session_id', '=', 's.session_id')
+          .where(ownedBy(owner))
+          .orderBy('m.id', 'desc')
+        return (limit === undefined ? q : q.limit(limit)).as('m')
+      },
+      (join) => join.onTrue(),
+    )
+    .select(['s.user_id', 's.namespace', 'm.data'])
+    .where('s.session_id', '=', owner.sessionId)
+    .orderBy('m.id')
+    .execute()
+  const first = rows[0]
+  if (first && (first.user_id !== owner.userId || first.namespace !== owner.namespace)) return { owned: false }
+  return { owned: true, items: rows.flatMap((r) => (r.data === null ? [] : [decodeItem(r.data)])) }
+}
+
+/**
+ * The newest `n` items of a session, oldest first, with their ids. No ownership check: callers
+ * hold the session row lock, or are the operator's CLI.
+ */
+export async function readNewestItems(db: Kysely<Database>, sessionId: string, n: number): Promise<StoredMessage[]> {
+  if (n === 0) return []
+  const rows = await db
+    .selectFrom('agent_messages')
+    .select(['id', 'created_at', messageData()])
+    .where('session_id', '=', sessionId)
+    .orderBy('id', 'desc')
+    .limit(n)
+    .execute()
+  return rows.reverse().map((r) => ({ id: r.id, createdAt: r.created_at, item: decodeItem(r.data) }))
+}
+
+/** Up to `limit` items after message id `after`, oldest first: the extraction pipeline's read. */
+export async function readItemsAfter(
+  db: Kysely<Database>,
+  sessionId: string,
+  after: number,
+  limit: number,
+): Promise<StoredMessage[]> {
+  const rows = await db
+    .selectFrom('agent_messages')
+    .select(['id', 'created_at', messageData()])
+    .where('session_id', '=', sessionId)
+    .where('id', '>', after)
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({ id: r.id, item: decodeItem(r.data), createdAt: new Date(r.created_at) }))
+}
+
+/**
+ * Ids of the session's items in `(after, through]` that still exist, locked `FOR KEY SHARE` so
+ * none of them can be deleted before the transaction ends.
+ */
+export async function lockItemIds(
+  db: Kysely<Database>,
+  sessionId: string,
+  range: { after: number; through: number },
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('agent_messages')
+    .select('id')
+    .where('session_id', '=', sessionId)
+    .where('id', '>', range.after)
+    .where('id', '<=', range.through)
+    .forKeyShare()
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+/**
+ * Creates or locks `owner`'s session and appends `encoded` items, in one statement: the message
+ * insert reads from the upsert, so ids are drawn only after the session row is locked, and
+ * concurrent batches get contiguous, commit-ordered ids. All items travel as one text[]
+ * parameter, so batch size never hits the parameter limit. Returns undefined, having written
+ * nothing, when the session belongs to someone else.
+ */
+export async function appendOwnedItems(
+  db: Kysely<Database>,
+  owner: SessionOwner,
+  encoded: string[],
+): Promise<{ owner: StoredOwner; inserted: InsertedRange } | undefined> {
+  const result = await sql<{ user_id: string | null; namespace: string; first_id: number; last_id: number }>`
+    with sess as (${upsertSessionSql(owner)}),
+    added as (
+      insert into ${sql.table('agent_messages')} (session_id, message_data)
+      select sess.session_id, item.data::json
+      from sess, unnest(${encoded}::text[]) with ordinality as item(data, position)
+      order by item.position
+      returning id
+    )
+    select sess.user_id, sess.namespace,
+           (select min(id) from added) as first_id, (select max(id) from added) as last_id
+    from sess`.execute(db)
+  const row = result.rows[0]
+  if (!row) return undefined
+  return {
+    owner: { userId: row.user_id, namespace: row.namespace },
+    inserted: { firstId: row.first_id, lastId: row.last_id, count: encoded.length },
+  }
+}
+
+/** Appends items to a session whose row the caller has already locked in this transaction. */
+export async function insertItems(db: Kysely<Database>, sessionId: string, encoded: string[]): Promise<InsertedRange> {
+  const result = await sql<{ first_id: number; last_id: number }>`
+    with added as (
+      insert into ${sql.table('agent_messages')} (session_id, message_data)
+      select ${sessionId}, item.data::json
+      from unnest(${encoded}::text[]) with ordinality as item(data, position)
+      order by item.position
+      returning id
+    )
+    select min(id) as first_id, max(id) as last_id from added`.execute(db)
+  const row = result.rows[0]!
+  return { firstId: row.first_id, lastId: row.last_id, count: encoded.length }
+}
+
+/** Deletes and returns the session's newest item. The caller holds the session row lock. */
+export async function deleteNewestItem(db: Kysely<Database>, sessionId: string): Promise<AgentInputItem | undefined> {
+  const newest = db.selectFrom('agent_messages').select('id').where('session_id', '=', sessionId).orderBy('id', 'desc').limit(1)
+  const row = await db.deleteFrom('agent_messages').where('id', '=', newest).returning(messageData()).executeTakeFirst()
+  return row && decodeItem(row.data)
+}
+
+/** Deletes every item of a session. */
+export async function deleteAllItems(db: Kysely<Database>, sessionId: string): Promise<void> {
+  await db.deleteFrom('agent_messages').where('session_id', '=', sessionId).execute()
+}
+
+/** Deletes items by id. */
+export async function deleteItems(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
+  if (ids.length > 0) await db.deleteFrom('agent_messages').where('id', 'in', [...ids]).execute()
+}
+
+/** Ids of the session's stored `function_call` items with this call id, oldest first. */
+export async function findFunctionCallIds(db: Kysely<Database>, sessionId: string, callId: string): Promise<number[]> {
+  const rows = await db
+    .selectFrom('agent_messages')
+    .select('id')
+    .where('session_id', '=', sessionId)
+    .where(sql<string>`message_data->>'type'`, '=', 'function_call')
+    .where(sql<string>`message_data->>'callId'`, '=', callId)
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+/** Replaces one stored item in place, keeping its id. */
+export async function replaceItem(db: Kysely<Database>, id: number, encoded: string): Promise<void> {
+  await db
+    .updateTable('agent_messages')
+    .set({ message_data: sql<string>`${encoded}::json` })
+    .where('id', '=', id)
+    .execute()
+}
+
+/** How many messages the sessions of a user hold. */
+export async function countUserMessages(db: Kysely<Database>, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('agent_messages')
+    .innerJoin('agent_sessions', 'agent_sessions.session_id', 'agent_messages.session_id')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('agent_sessions.user_id', '=', userId)
+    .executeTakeFirstOrThrow()
+  return row.n
+}
+
+/** Ids drawn by an import, and the owner the session row holds. */
+export interface ImportedRange {
+  userId: string | null
+  namespace: string
+  /** The items' ids, in the order given (ascending). */
+  messageIds: number[]
+}
+
+/**
+ * Appends encoded items with the times they were originally said (`created_at`), in one
+ * statement, like `addItemsStatement`: the session row is upserted and locked first (returning no
+ * row when another user or namespace owns it, so nothing is written), then the items get
+ * ascending ids in the order given. A null time means now. This is the one transcript write that
+ * sets `created_at`; `importTranscript` uses it to bring existing chat logs in with their dates.
+ */
+export async function insertItemsWithTimes(
+  db: Kysely<Database>,
+  owner: SessionOwner,
+  encoded: readonly string[],
+  times: ReadonlyArray<Date | null>,
+): Promise<ImportedRange | undefined> {
+  const result = await sql<{ user_id: string | null; namespace: string; ids: Array<string | number> | string }>`
+    with sess as (${upsertSessionSql(owner)}),
+    added as (
+      insert into ${sql.table('agent_messages')} (session_id, message_data, created_at)
+      select sess.session_id, item.data::json, coalesce(item.at, now())
+      from sess, unnest(${[...encoded]}::text[], ${times.map((t) => t?.toISOString() ?? null)}::timestamptz[])
+        with ordinality as item(data, at, position)
+      order by item.position
+      returning id
+    )
+    select sess.user_id, sess.namespace, (select array_agg(id order by id) from added)::text[] as ids
+    from sess`.execute(db)
+  const row = result.rows[0]
+  if (!row) return undefined
+  // text[] parses to a string array on pg and PGlite alike; ids stay exact past 2^53 until Number().
+  const ids = typeof row.ids === 'string' ? row.ids.replace(/^\{|\}$/g, '').split(',') : row.ids
+  return { userId: row.user_id, namespace: row.namespace, messageIds: ids.map(Number) }
+}

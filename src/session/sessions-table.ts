@@ -1,0 +1,218 @@
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+
+/**
+ * Who a session handle acts for. The stored row must name the same user (both null for a
+ * session without a user) and the same namespace; a session never changes owner.
+ */
+export interface SessionOwner {
+  sessionId: string
+  userId: string | null
+  namespace: string
+}
+
+/** A session's owner as stored. */
+export interface StoredOwner {
+  userId: string | null
+  namespace: string
+}
+
+/** What the extraction pipeline reads from a session row. */
+export interface ExtractionMark extends StoredOwner {
+  /** Id of the newest message extracted (0 = none). */
+  watermark: number
+}
+
+/** A session whose extraction watermark lags its newest message. */
+export interface LaggingSession {
+  sessionId: string
+  /** Id of the session's newest message. */
+  newestMessageId: number
+}
+
+/** A session row as `factline sessions list` shows it. */
+export interface SessionSummary {
+  sessionId: string
+  userId: string | null
+  namespace: string
+  items: number
+  updatedAt: Date
+  extractedThrough: number
+}
+
+export const isOwnedBy = (stored: StoredOwner, owner: SessionOwner): boolean =>
+  stored.userId === owner.userId && stored.namespace === owner.namespace
+
+/** The predicate "session row `s` belongs to `owner`", for queries that join the sessions table as `s`. */
+export function ownedBy(owner: SessionOwner) {
+  return (eb: ExpressionBuilder<{ s: Database['agent_sessions'] }, 's'>) =>
+    eb.and([
+      owner.userId === null ? eb('s.user_id', 'is', null) : eb('s.user_id', '=', owner.userId),
+      eb('s.namespace', '=', owner.namespace),
+    ])
+}
+
+/**
+ * The upsert that creates the session row or locks it. It returns no row when the stored owner
+ * differs (the conflicting row is locked but left unchanged), so a caller can refuse without
+ * having written anything.
+ */
+export function upsertSessionSql({ sessionId, userId, namespace }: SessionOwner) {
+  return sql<{ session_id: string; user_id: string | null; namespace: string }>`insert into ${sql.table('agent_sessions')} as sess (session_id, user_id, namespace)
+    values (${sessionId}, ${userId}, ${namespace})
+    on conflict (session_id) do update
+      set updated_at = now()
+      where sess.user_id is not distinct from excluded.user_id and sess.namespace = excluded.namespace
+    returning sess.session_id, sess.user_id, sess.namespace`
+}
+
+/** Creates or locks `owner`'s session row; undefined when the session belongs to someone else. */
+export async function upsertSession(db: Kysely<Database>, owner: SessionOwner): Promise<StoredOwner | undefined> {
+  const row = (await upsertSessionSql(owner).execute(db)).rows[0]
+  return row && { userId: row.user_id, namespace: row.namespace }
+}
+
+/** The stored owner, or undefined when the session does not exist. */
+export async function readSessionOwner(db: Kysely<Database>, sessionId: string): Promise<StoredOwner | undefined> {
+  const row = await db
+    .selectFrom('agent_sessions')
+    .select(['user_id', 'namespace'])
+    .where('session_id', '=', sessionId)
+    .executeTakeFirst()
+  return row && { userId: row.user_id, namespace: row.namespace }
+}
+
+/** Locks `owner`'s session row until the transaction ends; false when it is missing or someone else's. */
+export async function lockOwnedSession(db: Kysely<Database>, owner: SessionOwner): Promise<boolean> {
+  const row = await db
+    .selectFrom('agent_sessions as s')
+    .select('s.session_id')
+    .where('s.session_id', '=', owner.sessionId)
+    .where(ownedBy(owner))
+    .forUpdate()
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+/** Marks `owner`'s session as changed; false when it is missing or someone else's. */
+export async function touchOwnedSession(db: Kysely<Database>, owner: SessionOwner): Promise<boolean> {
+  const result = await db
+    .updateTable('agent_sessions as s')
+    .set({ updated_at: sql`now()` })
+    .where('s.session_id', '=', owner.sessionId)
+    .where(ownedBy(owner))
+    .executeTakeFirst()
+  return result.numUpdatedRows > 0n
+}
+
+/** Whether a session row exists. */
+export async function sessionExists(db: Kysely<Database>, sessionId: string): Promise<boolean> {
+  return (await readSessionOwner(db, sessionId)) !== undefined
+}
+
+/**
+ * The session's owner and extraction watermark, or undefined when it does not exist. `keyShare`
+ * locks the row `FOR KEY SHARE`: it cannot be deleted (and `popItem` waits) until the
+ * transaction ends, while `addItems` is not blocked.
+ */
+export async function readExtractionMark(
+  db: Kysely<Database>,
+  sessionId: string,
+  options: { keyShare?: boolean } = {},
+): Promise<ExtractionMark | undefined> {
+  const query = db
+    .selectFrom('agent_sessions')
+    .select(['user_id', 'namespace', 'extracted_through'])
+    .where('session_id', '=', sessionId)
+  const row = await (options.keyShare ? query.forKeyShare() : query).executeTakeFirst()
+  return row && { userId: row.user_id, namespace: row.namespace, watermark: row.extracted_through }
+}
+
+/** Moves the extraction watermark to `through`. */
+export async function advanceWatermark(db: Kysely<Database>, sessionId: string, through: number): Promise<void> {
+  await db.updateTable('agent_sessions').set({ extracted_through: through }).where('session_id', '=', sessionId).execute()
+}
+
+/**
+ * The extraction watermark (`extracted_through`) of each given session that still exists.
+ * A session deleted meanwhile (forgetUser, plain SQL) is absent from the map.
+ */
+export async function readWatermarks(db: Kysely<Database>, sessionIds: readonly string[]): Promise<Map<string, number>> {
+  if (sessionIds.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('agent_sessions')
+    .select(['session_id', 'extracted_through'])
+    .where('session_id', 'in', [...sessionIds])
+    .execute()
+  return new Map(rows.map((r) => [r.session_id, r.extracted_through]))
+}
+
+/**
+ * One page of sessions with a user whose watermark lags their newest message, ordered by session
+ * id after `after`: what the sweep re-enqueues. Sessions without a user have nothing to extract.
+ */
+export async function findLaggingSessions(
+  db: Kysely<Database>,
+  page: { after: string; limit: number; userId?: string | undefined },
+): Promise<LaggingSession[]> {
+  let query = db
+    .selectFrom('agent_sessions as s')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('agent_messages as m')
+          .select(sql<number | null>`max(m.id)`.as('newest'))
+          .whereRef('m.session_id', '=', 's.session_id')
+          .as('latest'),
+      (join) => join.onTrue(),
+    )
+    .select(['s.session_id', 'latest.newest'])
+    .where('s.user_id', 'is not', null)
+    .where('s.session_id', '>', page.after)
+    .where(sql<boolean>`latest.newest > s.extracted_through`)
+    .orderBy('s.session_id')
+    .limit(page.limit)
+  if (page.userId !== undefined) query = query.where('s.user_id', '=', page.userId)
+  const rows = await query.execute()
+  return rows.map((r) => ({ sessionId: r.session_id, newestMessageId: r.newest! }))
+}
+
+/** The most recently updated sessions, optionally of one user, with their item counts. */
+export async function listSessions(
+  db: Kysely<Database>,
+  options: { userId?: string | undefined; limit: number },
+): Promise<SessionSummary[]> {
+  let query = db
+    .selectFrom('agent_sessions as s')
+    .select([
+      's.session_id',
+      's.user_id',
+      's.namespace',
+      's.updated_at',
+      's.extracted_through',
+      (eb) =>
+        eb
+          .selectFrom('agent_messages as m')
+          .whereRef('m.session_id', '=', 's.session_id')
+          .select(sql<number>`count(*)`.as('n'))
+          .as('items'),
+    ])
+    .orderBy('s.updated_at', 'desc')
+    .limit(options.limit)
+  if (options.userId !== undefined) query = query.where('s.user_id', '=', options.userId)
+  const rows = await query.execute()
+  return rows.map((r) => ({
+    sessionId: r.session_id,
+    userId: r.user_id,
+    namespace: r.namespace,
+    items: r.items ?? 0,
+    updatedAt: r.updated_at,
+    extractedThrough: r.extracted_through,
+  }))
+}
+
+/** Deletes every session of a user (their messages and operation records cascade); returns how many. */
+export async function deleteUserSessions(db: Kysely<Database>, userId: string): Promise<number> {
+  const result = await db.deleteFrom('agent_sessions').where('agent_sessions.user_id', '=', userId).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
