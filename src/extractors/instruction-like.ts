@@ -22,11 +22,11 @@ const FRAMING: readonly RegExp[] = [
   /\b(?:enter|enable|activate|switch\s+(?:in)?to|now\s+in)\s+(?:developer|debug|god|admin|sudo|root)\s+mode\b/i,
   /<\/?\s*(?:instructions?|system|developer|assistant|user|prompt|im_start|im_end|tool|context|memory|facts?|transcript)\b[^<>\n]{0,40}>/i,
   /<\|[a-z_]{2,20}\|>/i,
-  /(?:^|\n)[\s#*>[]*(?:system|developer|assistant)(?:\s+(?:prompt|message|note|override))?\s*[:\]]/i,
+  /(?:^|\n)[ \t#*>[]*(?:system|developer|assistant)(?:\s+(?:prompt|message|note|override))?\s*[:\]]/i,
   /\[\s*(?:inst|sys|system)\s*\]/i,
 ]
 
-const TOOL_CALL = /\b(?:call|invoke|execute|trigger)\s+(?:the\s+|a\s+|an\s+)?[\w.-]{1,60}\s+(?:tool|function)\b|\b(?:call|invoke|execute)\s+(?:the\s+)?\w+_\w+|\b(?:delete|drop|wipe|erase|remove)\s+(?:all|every)\s+(?:the\s+|of\s+the\s+)?(?:files?|data|records|users|tables|facts|memories|emails)\b|\brm\s+-rf\b/i
+const TOOL_CALL = /\b(?:call|invoke|execute|trigger)\s+(?:the\s+|a\s+|an\s+)?[\w.-]{1,60}\s+(?:tool|function)\b|\b(?:call|calls|invoke|invokes|execute|executes|trigger|triggers)\s+(?:the\s+)?\w+_\w+|\b(?:delete|drop|wipe|erase|remove)\s+(?:all|every)\s+(?:the\s+|of\s+the\s+)?(?:files?|data|records|users|tables|facts|memories|emails)\b|\brm\s+-rf\b/i
 
 const SECRET = /\b(?:reveal|disclose|leak|share|print|output|send|show|give|tell|expose|dump)\b[^.\n]{0,40}?\b(?:passwords?|passwd|credentials?|secrets?|api[\s_-]?keys?|private\s+keys?|system\s+prompt|(?:your|its|the\s+assistant's)\s+instructions)\b/i
 

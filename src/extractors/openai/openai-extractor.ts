@@ -7,12 +7,15 @@ import { clientOrApiKeySchemas, createOpenAIClient } from '../../openai/client.j
 import { errorMessage, errorStatus, withRetries } from '../../openai/retry.js'
 import {
   ExtractionAnswerSchema,
+  MAX_ITEM_CHARS,
   buildExtractionMessages,
   citableRoles,
   correctionMessages,
   type ExtractionAnswer,
 } from './extraction-prompt.js'
 import { CandidateFactSchema, type CandidateFact, type ExtractionInput, type Extractor } from '../extractor.js'
+import { isInstructionLike } from '../instruction-like.js'
+import { DEFAULT_MIN_GROUNDING, groundingScore } from './grounding.js'
 
 /** The chat model used when none is configured. */
 export const DEFAULT_OPENAI_EXTRACTION_MODEL = 'gpt-4.1-mini'
@@ -50,6 +53,14 @@ const commonOptions = {
   retryMaxDelayMs: z.number().min(0).default(20_000),
   /** @defaultValue 120000 — per-request timeout; a timeout counts as a connection error and is retried. */
   timeoutMs: z.number().int().positive().default(120_000),
+  /**
+   * Share of a fact's content words (names, places, numbers; not the verbs facts are phrased
+   * with) that must appear in the items it cites; a fact below it is dropped as ungrounded, e.g.
+   * one read from tool output but attributed to a user message. 0 turns the check off, e.g. when
+   * facts are written in another language than the transcript.
+   * @defaultValue 0.5
+   */
+  minGrounding: z.number().min(0).max(1).default(DEFAULT_MIN_GROUNDING),
 }
 
 const { withClient: WithClientSchema, withApiKey: WithApiKeySchema, either } = clientOrApiKeySchemas(
@@ -85,7 +96,10 @@ type Rejection = { problem: ExtractionProblem; message: string; content: string 
  *   is dropped, and a fact left with no citation is dropped;
  * - a `replacesFactId` that is not one of `existingFacts` becomes null;
  * - keys are lower-cased with runs of other characters turned into `_` (`Deploy target` →
- *   `deploy_target`).
+ *   `deploy_target`);
+ * - a fact that reads as an instruction to the assistant (`instruction-like.ts`) is dropped;
+ * - a fact not grounded in the items it cites (fewer than `minGrounding` of its content words
+ *   appear in their text) is dropped.
  *
  * A malformed answer is retried up to `maxAttempts` times; rate limits, server and connection
  * errors are retried up to `maxRetries` times per request, with backoff. Nothing is returned until
@@ -141,7 +155,7 @@ export class OpenAIExtractor implements Extractor {
       const answer = readAnswer(completion)
       if (!('problem' in answer)) {
         const facts = toCandidateFacts(answer, citable, existing)
-        if (!('problem' in facts)) return facts
+        if (!('problem' in facts)) return this.#keepSafe(facts, input)
         rejection = { ...facts, content: completion.choices[0]?.message.content ?? null }
       } else {
         rejection = answer
@@ -150,6 +164,17 @@ export class OpenAIExtractor implements Extractor {
       messages = rejection.content === null ? prompt : [...prompt, ...correctionMessages(rejection.content, rejection.message)]
     }
     throw this.#failure(rejection, this.#config.maxAttempts)
+  }
+
+  /** Drops instruction-like facts and facts the cited items do not ground. */
+  #keepSafe(facts: CandidateFact[], input: ExtractionInput): CandidateFact[] {
+    // Grounded in what the model was shown of each item, not in text it never saw.
+    const shown = new Map(input.items.map((item) => [item.messageId, item.text.slice(0, MAX_ITEM_CHARS)]))
+    return facts.filter(
+      (fact) =>
+        !isInstructionLike(fact.content) &&
+        groundingScore(fact.content, fact.sourceMessageIds.map((id) => shown.get(id) ?? '')) >= this.#config.minGrounding,
+    )
   }
 
   async #complete(messages: ChatCompletionMessageParam[], signal: AbortSignal | undefined): Promise<ChatCompletion> {

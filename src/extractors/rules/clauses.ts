@@ -173,12 +173,15 @@ export function splitClauses(sentence: string, inheritedCorrective = false): Cla
   return clauses
 }
 
-/** `text` cut to at most `max` characters, at the last whitespace before the cut when there is one. */
+/**
+ * `text` cut to at most `max` characters: at the last whitespace when it lies in the last tenth of
+ * the cut (no word is split), else right at `max` (a run of punctuation or one long token).
+ */
 export function truncateAtWord(text: string, max: number): string {
   if (text.length <= max) return text
   const cut = text.slice(0, max)
   const space = cut.search(/\s\S*$/)
-  return space > 0 ? cut.slice(0, space) : cut
+  return space >= max - Math.ceil(max / 10) ? cut.slice(0, space) : cut
 }
 
 /**

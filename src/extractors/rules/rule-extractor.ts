@@ -73,6 +73,8 @@ const NOTE_CONFIDENCE = 0.8
 const MEANT_CONFIDENCE = 0.7
 const ASSISTANT_FACTOR = 0.8
 const MAX_NOTE_LENGTH = 500
+// No statement the rules read needs more; a longer one carries a pasted token.
+const MAX_FACT_LENGTH = MAX_NOTE_LENGTH
 /**
  * Characters of each message the rules read: the first 20,000, cut back to the last sentence end
  * (or, in one endless sentence, word break) before that. Transcript items may be megabytes; facts
@@ -139,7 +141,7 @@ export function extractWithRules(input: ExtractionInput, config: RuleExtractorCo
   const out: CandidateFact[] = []
   for (const fact of batch.facts()) {
     const parsed = CandidateFactSchema.safeParse(fact)
-    if (parsed.success && !isInstructionLike(parsed.data.content)) out.push(parsed.data)
+    if (parsed.success && parsed.data.content.length <= MAX_FACT_LENGTH && !isInstructionLike(parsed.data.content)) out.push(parsed.data)
   }
   return out
 }

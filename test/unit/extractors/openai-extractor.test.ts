@@ -285,7 +285,13 @@ describe('OpenAIExtractor', () => {
     server.enqueue('chat/completions', { body: fixture('extraction-facts.json'), delayMs: 2_000 })
     const controller = new AbortController()
     const reason = new Error('shutting down')
-    setTimeout(() => controller.abort(reason), 20)
+    // Abort once the server holds the request, so it is not recorded during the next test.
+    const abortWhenReceived = setInterval(() => {
+      if (server.requests.length > 0) {
+        clearInterval(abortWhenReceived)
+        controller.abort(reason)
+      }
+    }, 5)
     await expect(extractor().extract(input, controller.signal)).rejects.toBe(reason)
   })
 
