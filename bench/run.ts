@@ -20,11 +20,12 @@ import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
 import { benchPipeline } from './pipeline.js'
 import { benchRecall, parseScales } from './recall.js'
+import { benchRedos } from './redos.js'
 import { benchRoundTrips } from './round-trips.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'redos'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -132,6 +133,9 @@ try {
   }
   if (only.has('roundtrips')) {
     out.push('## 5. Round trips per turn\n\n' + (await benchRoundTrips(ctx)))
+  }
+  if (only.has('redos')) {
+    out.push('## 6. Bounded work in the rule extractor (ReDoS)\n\n' + benchRedos(quick ? { baselineSizes: [5 * 1024, 10 * 1024] } : {}))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')
