@@ -2,14 +2,15 @@ import type { Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { FactlineDb } from '../db/create-db.js'
 import type { Embedder } from '../embed/embedder.js'
-import { isFactlineError, parseOrThrow } from '../errors.js'
+import { FactlineError, isFactlineError, parseOrThrow } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
 import type { ReconcileOptions } from '../facts/reconcile.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { ExtractionJobSchema } from '../extraction/extraction-job.js'
-import { EXTRACTION_QUEUE_NAME } from './job-ids.js'
 import { processSessionExtraction, type ExtractionResult } from '../extraction/extraction-processor.js'
 import { createExtractionQueue, type ExtractionQueue } from './extraction-queue.js'
+import { sanitizedError, sanitizedFailure } from './job-failure.js'
+import { resolveQueueIdentity } from './queue-name.js'
 import { isRedisClient, openRedis, type RedisConnectionOption } from './redis-connection.js'
 import { sweep } from '../extraction/sweep.js'
 
@@ -20,7 +21,7 @@ export interface ExtractionWorkerOptions {
   embedder: Embedder
   /** Your ioredis client (with `maxRetriesPerRequest: null`), or `{ url }`. */
   connection: RedisConnectionOption
-  /** @defaultValue 'factline-extraction' */
+  /** @defaultValue `factline-extraction-<database tag>`, the name the app's producer uses for the same database */
   queueName?: string | undefined
   /** BullMQ key prefix. @defaultValue 'bull' */
   prefix?: string | undefined
@@ -40,9 +41,17 @@ export interface ExtractionWorkerOptions {
   logger?: Logger | undefined
 }
 
+/**
+ * A job's return value, kept in Redis for an hour: counts only, no user id, namespace or text,
+ * so what Redis holds about a session is ids and numbers.
+ */
+export type ExtractionJobResult = Omit<ExtractionResult, 'userId' | 'namespace'>
+
 /** A running extraction worker. */
 export interface ExtractionWorker {
-  readonly worker: Worker<unknown, ExtractionResult>
+  readonly worker: Worker<unknown, ExtractionJobResult>
+  /** The queue it takes jobs from. */
+  readonly queueName: string
   /** Runs one sweep now (the periodic one calls this). */
   sweep(): ReturnType<typeof sweep>
   /**
@@ -54,8 +63,11 @@ export interface ExtractionWorker {
 
 /**
  * Starts a BullMQ worker that runs the extraction processor, plus a periodic lag sweep.
- * Bad payloads and unknown sessions fail at once (BullMQ `UnrecoverableError`); anything else is
- * retried with exponential backoff, and a job that runs out of attempts is kept as failed.
+ * Bad payloads, jobs of another database and unknown sessions fail at once (BullMQ
+ * `UnrecoverableError`); anything else is retried with exponential backoff, and a job that runs
+ * out of attempts is kept as failed. A job whose session no longer exists (deleted, or its user
+ * forgotten while the job ran) is removed once failed, so Redis keeps nothing about it. Failure
+ * reasons are sanitised (`job-failure.ts`): they name the error's kind, never its text.
  * @example
  * ```ts
  * const handle = await createDb({ url: process.env.DATABASE_URL! })
@@ -67,7 +79,7 @@ export interface ExtractionWorker {
 export async function createExtractionWorker(options: ExtractionWorkerOptions): Promise<ExtractionWorker> {
   const { Worker, UnrecoverableError } = await import('bullmq')
   const logger = options.logger ?? quietLogger
-  const name = options.queueName ?? EXTRACTION_QUEUE_NAME
+  const { name, databaseTag } = await resolveQueueIdentity(options.db.db, options.queueName)
   const closers: Array<() => Promise<void> | void> = []
   const connection: Redis = isRedisClient(options.connection)
     ? options.connection
@@ -83,31 +95,45 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     maxItemsPerBatch: options.maxItemsPerBatch,
   }
 
-  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<ExtractionResult> => {
+  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<ExtractionJobResult> => {
     let payload
     try {
       payload = parseOrThrow(ExtractionJobSchema, job.data, 'invalid_argument', 'Invalid extraction job payload')
     } catch (error) {
-      logger.error('extraction job rejected', { jobId: job.id, error: (error as Error).message })
-      throw new UnrecoverableError((error as Error).message)
+      logger.error('extraction job rejected: invalid payload', { jobId: job.id })
+      throw new UnrecoverableError(sanitizedFailure(error))
+    }
+    if (payload.database !== undefined && payload.database !== databaseTag) {
+      // Another deployment's job on a shared queue name: its own workers and sweep will run it.
+      logger.error('extraction job rejected: it belongs to another database; give each deployment its own queue name', {
+        jobId: job.id,
+        queue: name,
+      })
+      throw new UnrecoverableError(`wrong_database (job for database ${payload.database}, worker of ${databaseTag})`)
     }
     try {
-      return await processSessionExtraction(deps, payload.sessionId, { jobId: job.id, signal })
+      const { userId: _userId, namespace: _namespace, ...result } = await processSessionExtraction(deps, payload.sessionId, {
+        jobId: job.id,
+        signal,
+      })
+      return result
     } catch (error) {
       const permanent = isFactlineError(error, 'not_found')
+      const reason = sanitizedFailure(error)
       logger[permanent ? 'error' : 'warn']('extraction job failed', {
         jobId: job.id,
-        sessionId: payload.sessionId,
         attempt: job.attemptsMade + 1,
         permanent,
-        error: error instanceof Error ? error.message : String(error),
+        error: reason,
       })
-      if (permanent) throw new UnrecoverableError((error as Error).message)
-      throw error
+      // The full message may quote model output or transcript text: debug logs only.
+      logger.debug('extraction job failure detail', { jobId: job.id, error: error instanceof Error ? error.message : String(error) })
+      if (permanent) throw new UnrecoverableError(reason)
+      throw sanitizedError(error)
     }
   }
 
-  const worker = new Worker<unknown, ExtractionResult>(name, processor, {
+  const worker = new Worker<unknown, ExtractionJobResult>(name, processor, {
     connection,
     concurrency: options.concurrency ?? 4,
     lockDuration: options.lockDuration ?? 30_000,
@@ -116,6 +142,11 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     ...(options.prefix ? { prefix: options.prefix } : {}),
   })
   worker.on('error', (error) => logger.error('extraction worker error', { error: error.message }))
+  // A job whose session is gone has nothing left to do or show; keeping it would keep the session id.
+  worker.on('failed', (job, error) => {
+    if (job === undefined || error.message !== SESSION_GONE) return
+    job.remove().catch((removeError: unknown) => logger.debug('could not remove a finished job', { jobId: job.id, error: String(removeError) }))
+  })
 
   // The sweep enqueues through its own fail-fast producer connection, like addItems does.
   let producer: ExtractionQueue | undefined
@@ -123,6 +154,7 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     producer ??= await createExtractionQueue({
       connection: isRedisClient(options.connection) ? producerFrom(options.connection) : { url: options.connection.url },
       queueName: name,
+      databaseTag,
       prefix: options.prefix,
       logger,
     })
@@ -148,6 +180,7 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
   let closing: Promise<void> | undefined
   return {
     worker,
+    queueName: name,
     sweep: runSweep,
     close() {
       closing ??= (async () => {
@@ -160,3 +193,5 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     },
   }
 }
+
+const SESSION_GONE = sanitizedFailure(new FactlineError('not_found', ''))
