@@ -8,7 +8,7 @@ import { scopedFacts } from '../facts/scoped-facts.js'
 import { quietLogger } from '../logger.js'
 import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
-import { keepBatchCitations } from './extraction-checks.js'
+import { DEFAULT_EXTRACT_TIMEOUT_MS, keepBatchCitations, withTimeBudget } from './extraction-checks.js'
 import { nearestFactIds } from './extraction-neighbourhood.js'
 import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
 
@@ -95,7 +95,8 @@ export async function draftExtraction(
 
   const signal = context.signal
   const existingFacts = await relevantFacts(db, deps, scope, items, signal)
-  const raw = await extractor.extract({ userId: scope.userId, namespace: scope.namespace, items, existingFacts }, signal)
+  const budget = withTimeBudget(signal, deps.extractTimeoutMs ?? DEFAULT_EXTRACT_TIMEOUT_MS)
+  const raw = await extractor.extract({ userId: scope.userId, namespace: scope.namespace, items, existingFacts }, budget)
   const { candidates, rejected } = keepBatchCitations(raw, new Set(items.map((i) => i.messageId)))
   for (const r of rejected) {
     logger.warn('dropped a candidate fact: invalid, or citing no item of the batch', {

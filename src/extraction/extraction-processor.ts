@@ -22,6 +22,8 @@ export interface ExtractionProcessorDeps {
   existingFactsLimit?: number | undefined
   /** How many nearest active facts each candidate is compared with (besides same-key facts). @defaultValue 5 */
   neighboursPerCandidate?: number | undefined
+  /** Time budget of one extractor call; past it the call is aborted and the batch retried later. @defaultValue 300000 ms */
+  extractTimeoutMs?: number | undefined
 }
 
 /** What one extraction did, for logs and tests. */

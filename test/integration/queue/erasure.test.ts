@@ -7,6 +7,7 @@ import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
 import { createMemory, type Memory } from '../../../src/memory.js'
 import { createExtractionQueue } from '../../../src/queue/extraction-queue.js'
 import { createExtractionWorker } from '../../../src/queue/extraction-worker.js'
+import { forgetUserJobs } from '../../../src/queue/forget-user-jobs.js'
 import { defaultQueueName, resolveQueueIdentity } from '../../../src/queue/queue-name.js'
 import { createQueueScheduler } from '../../../src/queue/queue-scheduler.js'
 import { readWatermarks } from '../../../src/session/extraction-watermark.js'
@@ -118,6 +119,28 @@ describe('forgetUser in queue mode', () => {
     expect(hits(dump, marker)).toEqual([])
     expect(hits(dump, chat)).toEqual([])
     expect(hits(dump, other)).toEqual([])
+  })
+})
+
+describe('forgetUserJobs', () => {
+  it("removes only the named sessions' jobs, even when another session's id extends theirs", async () => {
+    const queue = await createExtractionQueue({ connection: { url: inject('redisUrl') }, queueName: uniqueId('forget'), coalesceMs: 60_000 })
+    try {
+      const base = `s*${randomUUID()}`
+      const jobs = {
+        gone: await queue.enqueue({ sessionId: base, throughMessageId: 3 }),
+        longer: await queue.enqueue({ sessionId: `${base}-7`, throughMessageId: 3 }),
+        starred: await queue.enqueue({ sessionId: `${base}x`, throughMessageId: 3 }),
+      }
+      const result = await forgetUserJobs(queue.queue, [base])
+      expect(result).toMatchObject({ jobs: 1, active: 0 })
+      expect(await queue.queue.getJob(jobs.gone.jobId)).toBeUndefined()
+      expect(await queue.queue.getJob(jobs.longer.jobId)).toBeDefined()
+      expect(await queue.queue.getJob(jobs.starred.jobId)).toBeDefined()
+    } finally {
+      await queue.queue.obliterate({ force: true })
+      await queue.close()
+    }
   })
 })
 
