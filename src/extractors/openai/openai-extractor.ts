@@ -102,8 +102,10 @@ type Rejection = { problem: ExtractionProblem; message: string; content: string 
  *   appear in their text) is dropped.
  *
  * A malformed answer is retried up to `maxAttempts` times; rate limits, server and connection
- * errors are retried up to `maxRetries` times per request, with backoff. Nothing is returned until
- * a whole answer is valid, so a failure never leaves partial facts.
+ * errors are retried up to `maxRetries` times per request, with backoff. An answer that is valid
+ * JSON of the right shape but holds a fact our schema rejects (empty, over 2,000 characters, a
+ * confidence above 1) is retried too; on the last attempt its valid facts are kept and the bad
+ * ones dropped, so one bad fact never stalls a session's extraction.
  *
  * @example
  * const extractor = new OpenAIExtractor({ client: new OpenAI() })
@@ -154,9 +156,11 @@ export class OpenAIExtractor implements Extractor {
       const completion = await this.#complete(messages, signal)
       const answer = readAnswer(completion)
       if (!('problem' in answer)) {
-        const facts = toCandidateFacts(answer, citable, existing)
-        if (!('problem' in facts)) return this.#keepSafe(facts, input)
-        rejection = { ...facts, content: completion.choices[0]?.message.content ?? null }
+        const { facts, invalid } = toCandidateFacts(answer, citable, existing)
+        // On the last attempt a fact our schema rejects (e.g. over 2,000 characters) is dropped
+        // alone: failing the batch again would stall the session's extraction on it for good.
+        if (invalid === undefined || attempt === this.#config.maxAttempts) return this.#keepSafe(facts, input)
+        rejection = { ...invalid, content: completion.choices[0]?.message.content ?? null }
       } else {
         rejection = answer
       }
@@ -263,8 +267,9 @@ function toCandidateFacts(
   answer: ExtractionAnswer,
   citable: ReadonlySet<number>,
   existing: ReadonlySet<string>,
-): CandidateFact[] | Omit<Rejection, 'content'> {
+): { facts: CandidateFact[]; invalid?: Omit<Rejection, 'content'> } {
   const facts: CandidateFact[] = []
+  let invalid: Omit<Rejection, 'content'> | undefined
   for (const [index, fact] of answer.facts.entries()) {
     const sourceMessageIds = [...new Set(fact.source_item_ids)].filter((id) => citable.has(id))
     if (sourceMessageIds.length === 0) continue
@@ -278,17 +283,19 @@ function toCandidateFacts(
       replacesFactId,
     })
     if (!parsed.success) {
+      if (invalid !== undefined) continue
       // Name fields as the model wrote them, so the correction it gets back makes sense to it.
       const issues = parsed.error.issues.map((issue) => ({
         ...issue,
         path: ['facts', index, ...issue.path.map((segment) => ANSWER_FIELD_NAMES[String(segment)] ?? segment)],
       }))
       const problems = issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')
-      return { problem: 'schema_violation', message: `did not match the schema (${problems})`, issues, cause: parsed.error }
+      invalid = { problem: 'schema_violation', message: `did not match the schema (${problems})`, issues, cause: parsed.error }
+      continue
     }
     facts.push(parsed.data)
   }
-  return facts
+  return invalid === undefined ? { facts } : { facts, invalid }
 }
 
 function normaliseKey(key: string): string {
