@@ -21,11 +21,12 @@ import { createScratchDb } from './lib/scratch-db.js'
 import { benchPipeline } from './pipeline.js'
 import { benchPools } from './pools.js'
 import { benchRecall, parseScales } from './recall.js'
+import { benchRedos } from './redos.js'
 import { benchRoundTrips } from './round-trips.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -139,6 +140,9 @@ try {
   if (only.has('pools')) {
     const sessions = list(args['pool-sessions'] ?? (quick ? '1,100' : '1,100,1000'))
     out.push('## 6. Connections per URL\n\n' + (await benchPools(ctx, { sessions, poolSize: Number(args.pool) })))
+  }
+  if (only.has('redos')) {
+    out.push('## 7. Bounded work in the rule extractor (ReDoS)\n\n' + benchRedos(quick ? { baselineSizes: [5 * 1024, 10 * 1024] } : {}))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')

@@ -21,7 +21,7 @@ import { sweep, type SweepResult } from './extraction/sweep.js'
 import type { Extractor } from './extractors/extractor.js'
 import { explainFact, type FactExplanation } from './facts/explain.js'
 import { createFactStore, type FactStore } from './facts/fact-store.js'
-import { forgetUser, type ForgetUserResult } from './facts/forget-user.js'
+import { forgetUser, listUserSessionIds, type ForgetUserResult } from './facts/forget-user.js'
 import { quietLogger } from './logger.js'
 import { createExtractionWorker, type ExtractionWorker } from './queue/extraction-worker.js'
 import { recallFacts, type RecalledFact, type RecallOptions } from './recall/recall.js'
@@ -53,7 +53,10 @@ export interface Memory {
   importTranscript(input: ImportTranscriptInput): Promise<ImportTranscriptResult>
   /** Why the agent believes a fact: its source messages, history and supersession chain. */
   explain(factId: string, scope: ScopeInput): Promise<FactExplanation>
-  /** Deletes everything stored about a user: sessions, messages, facts, sources and events. */
+  /**
+   * Deletes everything stored about a user: sessions, messages, facts, sources and events, and in
+   * queue mode their sessions' extraction jobs, deduplication keys and failure records in Redis.
+   */
   forgetUser(userId: string): Promise<ForgetUserResult>
   /** Recalls once for a run and returns the filter that puts the facts in the instructions. */
   context(request: ContextRequest & { input: string | AgentInputItem[] }): Promise<MemoryContext>
@@ -157,7 +160,13 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       search,
       importTranscript: (input) => importTranscript(handle, scheduler, { ...input, namespace: input.namespace ?? o.namespace }),
       explain: (factId, scope) => explainFact(handle, factId, { userId: scope.userId, namespace: namespaceOf(scope) }),
-      forgetUser: (userId) => forgetUser(handle, userId),
+      async forgetUser(userId) {
+        // Queue mode: the jobs in Redis name the sessions, so read their ids before they are deleted.
+        const sessionIds = scheduler.forgetSessions ? await listUserSessionIds(handle, userId) : []
+        const removed = await forgetUser(handle, userId)
+        await scheduler.forgetSessions?.(sessionIds)
+        return removed
+      },
       context,
       run: createRunWithMemory(context, o.namespace),
       flush: (flushOptions) => scheduler.flush(flushOptions),

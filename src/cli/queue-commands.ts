@@ -4,21 +4,25 @@ import { createJsonLogger } from '../logger.js'
 import { waitForShutdownSignal } from '../config/shutdown-signals.js'
 import { startWorkerFromConfig, sweepFromConfig } from '../config/start-worker.js'
 import { integerFlag } from './cli-args.js'
+import { FactlineError } from '../errors.js'
 
-export const WORKER_HELP = `Usage: factline worker [--concurrency N] [--sweep-interval MS]
+export const WORKER_HELP = `Usage: factline worker [--concurrency N] [--sweep-interval MS] [--queue NAME]
 
 Runs the extraction worker until SIGTERM/SIGINT, then finishes running jobs and exits.
   --concurrency N        jobs at once (default: $FACTLINE_WORKER_CONCURRENCY, else 4)
   --sweep-interval MS    how often to re-enqueue lagging sessions; 0 disables (default: 60000)
+  --queue NAME           queue to take jobs from (default: factline-extraction-<database tag>,
+                         the name the app uses for the same database; set it only if the app does)
 Environment: DATABASE_URL and REDIS_URL (required), OPENAI_API_KEY / OPENAI_BASE_URL (optional:
 without a key the offline rule extractor and hashing embedder are used). Logs are JSON lines on stderr.
 `
 
-export const SWEEP_HELP = `Usage: factline sweep [--user ID] [--json]
+export const SWEEP_HELP = `Usage: factline sweep [--user ID] [--queue NAME] [--json]
 
 Enqueues extraction for every session whose extraction watermark lags its newest message
 (e.g. turns stored while Redis was down). Exits 1 if any session could not be enqueued.
-  --user ID    only this user's sessions
+  --user ID       only this user's sessions
+  --queue NAME    queue to enqueue into (default: factline-extraction-<database tag>)
   --json       print the result as JSON
 Environment: DATABASE_URL and REDIS_URL (required).
 `
@@ -30,6 +34,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     options: {
       concurrency: { type: 'string' },
       'sweep-interval': { type: 'string' },
+      queue: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -44,7 +49,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   const logger = createJsonLogger(config.logLevel)
   const started = await startWorkerFromConfig(
     { ...config, ...(concurrency !== undefined ? { workerConcurrency: concurrency } : {}) },
-    { logger, ...(sweepIntervalMs !== undefined ? { sweepIntervalMs } : {}) },
+    { logger, queueName: queueFlag(values.queue), ...(sweepIntervalMs !== undefined ? { sweepIntervalMs } : {}) },
   )
   const shutdown = waitForShutdownSignal()
   try {
@@ -64,6 +69,7 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
     args: argv,
     options: {
       user: { type: 'string' },
+      queue: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -73,7 +79,7 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
     process.stdout.write(SWEEP_HELP)
     return 0
   }
-  const result = await sweepFromConfig(configFromEnv(), { userId: values.user })
+  const result = await sweepFromConfig(configFromEnv(), { userId: values.user, queueName: queueFlag(values.queue) })
   const failed = result.failed.map((f) => ({ sessionId: f.sessionId, error: f.error.message }))
   if (values.json) process.stdout.write(`${JSON.stringify({ enqueued: result.enqueued, failed })}\n`)
   else {
@@ -81,4 +87,10 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
     for (const f of failed) process.stderr.write(`  ${f.sessionId}: ${f.error}\n`)
   }
   return failed.length > 0 ? 1 : 0
+}
+
+function queueFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (value.trim() === '') throw new FactlineError('invalid_argument', '--queue needs a queue name')
+  return value
 }

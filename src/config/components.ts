@@ -137,7 +137,8 @@ export async function prepareDatabase(handle: FactlineDb, embedder: Embedder, cr
 }
 
 /** Where extraction jobs go: a Redis URL or your ioredis client, or `false` for in process. */
-export type QueueSettings = { url: string; name?: string | undefined } | { connection: Redis; name?: string | undefined } | false
+type QueueTuning = { name?: string | undefined; failedJobRetentionSeconds?: number | undefined }
+export type QueueSettings = ({ url: string } & QueueTuning) | ({ connection: Redis } & QueueTuning) | false
 
 /** Queue settings from options (`false` = in process), else `REDIS_URL`, else in process. */
 export function queueSettingsFrom(option: FactlineConfig['queue'], env: EnvConfig | undefined): QueueSettings {
@@ -163,6 +164,7 @@ export async function createScheduler(
     db: deps.handle.db,
     connection: 'connection' in queue ? queue.connection : { url: queue.url },
     queueName: queue.name,
+    failedJobRetentionSeconds: queue.failedJobRetentionSeconds,
     logger: deps.logger,
   })
 }

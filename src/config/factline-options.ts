@@ -15,6 +15,13 @@ const isObject = (v: unknown) => typeof v === 'object' && v !== null
 const isRedis = (v: unknown): v is Redis => isObject(v) && typeof (v as Redis).duplicate === 'function'
 const isOpenAI = (v: unknown): v is OpenAI => isObject(v) && isObject((v as OpenAI).chat) && isObject((v as OpenAI).embeddings)
 
+const queueFields = {
+  /** Queue name. @defaultValue `factline-extraction-<database tag>`: each database its own queue, so deployments can share a Redis. */
+  name: z.string().min(1).optional(),
+  /** Seconds a job that ran out of attempts is kept in Redis (its failure reason is sanitised). @defaultValue 604800 (7 days) */
+  failedJobRetentionSeconds: z.number().int().positive().optional(),
+}
+
 /** Options of {@link createMemory}. Every section is optional; absent ones come from the environment. */
 export const FactlineOptionsSchema = z.strictObject({
   /** Where data lives (see `DatabaseOptions`). Absent: `DATABASE_URL`, else embedded PGlite in `.factline/pglite`. */
@@ -25,8 +32,8 @@ export const FactlineOptionsSchema = z.strictObject({
    */
   queue: z
     .union([
-      z.strictObject({ url: z.string().min(1), name: z.string().min(1).optional() }),
-      z.strictObject({ connection: z.custom<Redis>(isRedis, 'expected an ioredis client'), name: z.string().min(1).optional() }),
+      z.strictObject({ url: z.string().min(1), ...queueFields }),
+      z.strictObject({ connection: z.custom<Redis>(isRedis, 'expected an ioredis client'), ...queueFields }),
       z.literal(false),
     ])
     .optional(),

@@ -4,6 +4,7 @@ import { sweep, type SweepResult } from '../extraction/sweep.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { createExtractionQueue } from '../queue/extraction-queue.js'
 import { createExtractionWorker, type ExtractionWorker } from '../queue/extraction-worker.js'
+import { resolveQueueIdentity } from '../queue/queue-name.js'
 import { createCloserStack } from './closer-stack.js'
 import { createModels, openAISettingsFrom, openDatabase, prepareDatabase } from './components.js'
 import type { EnvConfig } from './env.js'
@@ -45,7 +46,7 @@ function requireUrls(config: Pick<WorkerConfig, 'databaseUrl' | 'redisUrl'>, wha
  */
 export async function startWorkerFromConfig(
   config: WorkerConfig,
-  options: { logger?: Logger; sweepIntervalMs?: number } = {},
+  options: { logger?: Logger; sweepIntervalMs?: number; queueName?: string | undefined } = {},
 ): Promise<StartedWorker> {
   const { databaseUrl, redisUrl } = requireUrls(config, 'the extraction worker')
   const logger = options.logger ?? quietLogger
@@ -61,10 +62,12 @@ export async function startWorkerFromConfig(
       connection: { url: redisUrl },
       concurrency: config.workerConcurrency,
       sweepIntervalMs: options.sweepIntervalMs,
+      queueName: options.queueName,
       logger,
     })
     closers.push(() => worker.close())
     logger.info('extraction worker started', {
+      queue: worker.queueName,
       concurrency: config.workerConcurrency,
       extractor: models.extractor.id,
       embedder: models.embedder.id,
@@ -79,7 +82,7 @@ export async function startWorkerFromConfig(
 /** One sweep from configuration: what `factline sweep` runs. */
 export async function sweepFromConfig(
   config: Pick<WorkerConfig, 'databaseUrl' | 'redisUrl' | 'startupWaitMs'>,
-  options: { logger?: Logger; userId?: string | undefined } = {},
+  options: { logger?: Logger; userId?: string | undefined; queueName?: string | undefined } = {},
 ): Promise<SweepResult> {
   const { databaseUrl, redisUrl } = requireUrls(config, 'sweep')
   const closers = createCloserStack()
@@ -87,7 +90,8 @@ export async function sweepFromConfig(
     const handle = await openDatabase({ url: databaseUrl }, undefined, { startupWaitMs: config.startupWaitMs, logger: options.logger })
     closers.push(() => handle.close())
     await assertMigrated(handle)
-    const queue = await createExtractionQueue({ connection: { url: redisUrl }, logger: options.logger })
+    const { name, databaseTag } = await resolveQueueIdentity(handle.db, options.queueName)
+    const queue = await createExtractionQueue({ connection: { url: redisUrl }, queueName: name, databaseTag, logger: options.logger })
     closers.push(() => queue.close())
     return await sweep(handle.db, queue, { logger: options.logger, userId: options.userId })
   } finally {

@@ -66,3 +66,15 @@ export function splitByPresentSources<T extends { sourceMessageIds: readonly num
   for (const c of candidates) (c.sourceMessageIds.every((id) => present.has(id)) ? kept : dropped).push(c)
   return { kept, dropped }
 }
+
+/** How long one extractor call may take by default: a hung model call must not hold a job forever. */
+export const DEFAULT_EXTRACT_TIMEOUT_MS = 5 * 60_000
+
+/**
+ * `signal` combined with a deadline `ms` from now; the extractor call is aborted with a
+ * `TimeoutError` when it passes, which fails the batch as a transient error (the job is retried).
+ */
+export function withTimeBudget(signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const timeout = AbortSignal.timeout(ms)
+  return signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+}

@@ -20,6 +20,8 @@ export interface ExtractionProcessorDeps {
   existingFactsLimit?: number | undefined
   /** How many nearest active facts each candidate is compared with (besides same-key facts). @defaultValue 5 */
   neighboursPerCandidate?: number | undefined
+  /** Time budget of one extractor call; past it the call is aborted and the batch retried later. @defaultValue 300000 ms */
+  extractTimeoutMs?: number | undefined
   /** How the batch's messages are indexed as transcript excerpts. @defaultValue user messages, 600-char chunks */
   excerpts?: ExcerptIndexConfig | undefined
 }

@@ -9,7 +9,7 @@ import { DEFAULT_EXCERPT_INDEX, isIndexedRole, splitIntoChunks, type ExcerptInde
 import type { NewExcerpt } from '../recall/excerpts-table.js'
 import { readItemsAfter } from '../session/messages-table.js'
 import { readExtractionMark } from '../session/sessions-table.js'
-import { keepBatchCitations } from './extraction-checks.js'
+import { DEFAULT_EXTRACT_TIMEOUT_MS, keepBatchCitations, withTimeBudget } from './extraction-checks.js'
 import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
 
 const DEFAULT_BATCH = 100
@@ -92,7 +92,8 @@ export async function draftExtraction(
   const excerptConfig = deps.excerpts ?? DEFAULT_EXCERPT_INDEX
   const chunks = excerptConfig.enabled ? excerptChunks(items, saidAt, excerptConfig) : []
   const existingFacts = await relevantFacts(deps, scope, items, signal)
-  const raw = await extractor.extract({ userId: scope.userId, namespace: scope.namespace, items, existingFacts }, signal)
+  const budget = withTimeBudget(signal, deps.extractTimeoutMs ?? DEFAULT_EXTRACT_TIMEOUT_MS)
+  const raw = await extractor.extract({ userId: scope.userId, namespace: scope.namespace, items, existingFacts }, budget)
   const { candidates, rejected } = keepBatchCitations(raw, new Set(items.map((i) => i.messageId)))
   for (const r of rejected) {
     logger.warn('dropped a candidate fact: invalid, or citing no item of the batch', {

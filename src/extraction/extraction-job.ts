@@ -9,5 +9,7 @@ import { z } from 'zod'
 export const ExtractionJobSchema = z.strictObject({
   sessionId: z.string().min(1).max(512),
   throughMessageId: z.number().int().nonnegative(),
+  /** Tag of the database the session lives in (see `queue/queue-name.ts`); a worker of another database refuses the job. */
+  database: z.string().min(1).max(64).optional(),
 })
 export type ExtractionJob = z.output<typeof ExtractionJobSchema>

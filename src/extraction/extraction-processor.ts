@@ -117,7 +117,9 @@ export async function processSessionExtraction(
     if (!draft.more) break
   }
   total.durationMs = Math.round(performance.now() - started)
-  logger.info('extraction done', { jobId: context.jobId, ...total })
+  // Logs name sessions and jobs, never users: erasing a user must not leave them in log files.
+  const { userId: _userId, namespace: _namespace, ...counts } = total
+  logger.info('extraction done', { jobId: context.jobId, ...counts })
   return total
 }
 

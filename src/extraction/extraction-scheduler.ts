@@ -21,6 +21,12 @@ export interface ExtractionScheduler {
    * @throws FactlineError `timeout` after `timeoutMs`; inline, the first extraction error since the last flush.
    */
   flush(options?: { timeoutMs?: number | undefined }): Promise<void>
+  /**
+   * Removes what the scheduler keeps outside PostgreSQL about these sessions (queue mode: their
+   * jobs, deduplication keys and failure records in Redis). `forgetUser` calls it with the user's
+   * session ids. Inline mode keeps nothing and does not implement it.
+   */
+  forgetSessions?(sessionIds: readonly string[]): Promise<void>
   /** Waits for running work, then refuses new work and releases what the scheduler opened. */
   close(): Promise<void>
 }

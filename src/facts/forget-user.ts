@@ -42,3 +42,12 @@ export async function forgetUser(handle: FactlineDb, userId: string): Promise<Fo
     }
   })
 }
+
+/**
+ * The ids of a user's sessions, in every namespace: read before `forgetUser` deletes them, so the
+ * extraction queue can drop their jobs too.
+ */
+export async function listUserSessionIds(handle: FactlineDb, userId: string): Promise<string[]> {
+  const rows = await handle.db.selectFrom('agent_sessions').select('session_id').where('user_id', '=', userId).execute()
+  return rows.map((r) => r.session_id)
+}

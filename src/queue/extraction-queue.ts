@@ -16,8 +16,12 @@ import { isRedisClient, openRedis, type RedisConnectionOption } from './redis-co
 export interface ExtractionQueueOptions {
   /** Your ioredis client (configure it to fail fast: `enableOfflineQueue: false`), or `{ url }`. */
   connection: RedisConnectionOption
-  /** @defaultValue 'factline-extraction' */
+  /** @defaultValue 'factline-extraction' (the app and CLI pass `factline-extraction-<database tag>`; see `resolveQueueIdentity`) */
   queueName?: string | undefined
+  /** Tag of the database the jobs' sessions live in, put in every job so a worker of another database refuses it. */
+  databaseTag?: string | undefined
+  /** How long a job that ran out of attempts is kept for inspection, in seconds. @defaultValue 604800 (7 days) */
+  failedJobRetentionSeconds?: number | undefined
   /** BullMQ key prefix. @defaultValue 'bull' */
   prefix?: string | undefined
   /**
@@ -104,13 +108,15 @@ export async function createExtractionQueue(options: ExtractionQueueOptions): Pr
     attempts: options.attempts ?? 5,
     backoffMs: options.backoffMs ?? 1_000,
     timeoutMs: options.enqueueTimeoutMs ?? 2_000,
+    failedJobRetentionSeconds: options.failedJobRetentionSeconds,
   }
   const enqueue = async (job: ExtractionJob, extra: { retryFailed?: boolean | undefined } = {}) => {
     // Once a connection attempt has failed, refuse at once rather than wait out the timeout on every turn.
     if (connection.status === 'reconnecting' || connection.status === 'end') {
       throw unavailable(job, new Error(`Redis connection is ${connection.status}`))
     }
-    return enqueueExtraction(queue, job, { ...jobOptions, ...extra })
+    const payload = options.databaseTag === undefined ? job : { ...job, database: options.databaseTag }
+    return enqueueExtraction(queue, payload, { ...jobOptions, ...extra })
   }
   return {
     name,
@@ -153,7 +159,12 @@ export interface EnqueueOptions {
   timeoutMs?: number | undefined
   /** Re-run the job if one with this id is kept as failed (what the sweep does). @defaultValue false */
   retryFailed?: boolean | undefined
+  /** Seconds a failed job is kept (at most 1,000 of them). @defaultValue 604800 (7 days) */
+  failedJobRetentionSeconds?: number | undefined
 }
+
+/** How long a failed job is kept by default: long enough to inspect, bounded for erasure. */
+export const DEFAULT_FAILED_JOB_RETENTION_SECONDS = 7 * 24 * 3_600
 
 /**
  * Adds an extraction job with a deterministic id (`extract-<session>-<through>`), deduplicated
@@ -170,9 +181,10 @@ export async function enqueueExtraction(queue: Queue, job: ExtractionJob, option
     deduplication: { id: extractionDedupId(job.sessionId), keepLastIfActive: true },
     attempts: options.attempts ?? 5,
     backoff: { type: 'exponential', delay: options.backoffMs ?? 1_000 },
-    // Completed jobs go soon; failed ones stay a week for inspection.
+    // Completed jobs go soon; failed ones stay (a week by default) for inspection. Neither holds
+    // user text: the payload is ids, the return value counts, the failure reason sanitised.
     removeOnComplete: { age: 3_600, count: 1_000 },
-    removeOnFail: { age: 7 * 24 * 3_600 },
+    removeOnFail: { age: options.failedJobRetentionSeconds ?? DEFAULT_FAILED_JOB_RETENTION_SECONDS, count: 1_000 },
   }
   const work = async () => {
     const added: Job = await queue.add(EXTRACTION_JOB_NAME, job, opts)

@@ -2,15 +2,16 @@ import type { Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { FactlineDb } from '../db/create-db.js'
 import type { Embedder } from '../embed/embedder.js'
-import { errorMessage, isFactlineError, parseOrThrow } from '../errors.js'
+import { errorMessage, FactlineError, isFactlineError, parseOrThrow } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
 import type { ReconcileOptions } from '../facts/reconcile.js'
 import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { ExtractionJobSchema } from '../extraction/extraction-job.js'
-import { EXTRACTION_QUEUE_NAME } from './job-ids.js'
 import { processSessionExtraction, type ExtractionResult } from '../extraction/extraction-processor.js'
 import { createExtractionQueue, type ExtractionJobCounts, type ExtractionQueue } from './extraction-queue.js'
+import { sanitizedError, sanitizedFailure } from './job-failure.js'
+import { resolveQueueIdentity } from './queue-name.js'
 import { isRedisClient, openRedis, type RedisConnectionOption } from './redis-connection.js'
 import { sweep } from '../extraction/sweep.js'
 
@@ -21,7 +22,7 @@ export interface ExtractionWorkerOptions {
   embedder: Embedder
   /** Your ioredis client (with `maxRetriesPerRequest: null`), or `{ url }`. */
   connection: RedisConnectionOption
-  /** @defaultValue 'factline-extraction' */
+  /** @defaultValue `factline-extraction-<database tag>`, the name the app's producer uses for the same database */
   queueName?: string | undefined
   /** BullMQ key prefix. @defaultValue 'bull' */
   prefix?: string | undefined
@@ -43,6 +44,12 @@ export interface ExtractionWorkerOptions {
   logger?: Logger | undefined
 }
 
+/**
+ * A job's return value, kept in Redis for an hour: counts only, no user id, namespace or text,
+ * so what Redis holds about a session is ids and numbers.
+ */
+export type ExtractionJobResult = Omit<ExtractionResult, 'userId' | 'namespace'>
+
 /** A running extraction worker. */
 export interface ExtractionWorker {
   /** The queue this worker takes jobs from. */
@@ -51,7 +58,7 @@ export interface ExtractionWorker {
    * The underlying BullMQ worker, for tests and benchmarks that listen to job events.
    * @internal Not part of the supported API: its type follows BullMQ's major version.
    */
-  readonly worker: Worker<unknown, ExtractionResult>
+  readonly worker: Worker<unknown, ExtractionJobResult>
   /** How many jobs of the queue are in each state (all workers' jobs, not only this one's). */
   counts(): Promise<ExtractionJobCounts>
   /** Runs one sweep now (the periodic one calls this). */
@@ -65,8 +72,11 @@ export interface ExtractionWorker {
 
 /**
  * Starts a BullMQ worker that runs the extraction processor, plus a periodic lag sweep.
- * Bad payloads and unknown sessions fail at once (BullMQ `UnrecoverableError`); anything else is
- * retried with exponential backoff, and a job that runs out of attempts is kept as failed.
+ * Bad payloads, jobs of another database and unknown sessions fail at once (BullMQ
+ * `UnrecoverableError`); anything else is retried with exponential backoff, and a job that runs
+ * out of attempts is kept as failed. A job whose session no longer exists (deleted, or its user
+ * forgotten while the job ran) is removed once failed, so Redis keeps nothing about it. Failure
+ * reasons are sanitised (`job-failure.ts`): they name the error's kind, never its text.
  * @example
  * ```ts
  * const handle = await createDb({ url: process.env.DATABASE_URL! })
@@ -78,7 +88,7 @@ export interface ExtractionWorker {
 export async function createExtractionWorker(options: ExtractionWorkerOptions): Promise<ExtractionWorker> {
   const { Worker, UnrecoverableError } = await import('bullmq')
   const logger = options.logger ?? quietLogger
-  const name = options.queueName ?? EXTRACTION_QUEUE_NAME
+  const { name, databaseTag } = await resolveQueueIdentity(options.db.db, options.queueName)
   const closers: Array<() => Promise<void> | void> = []
   const connection: Redis = isRedisClient(options.connection)
     ? options.connection
@@ -95,31 +105,45 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     excerpts: options.excerpts,
   }
 
-  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<ExtractionResult> => {
+  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<ExtractionJobResult> => {
     let payload
     try {
       payload = parseOrThrow(ExtractionJobSchema, job.data, 'invalid_argument', 'Invalid extraction job payload')
     } catch (error) {
-      logger.error('extraction job rejected', { jobId: job.id, error: errorMessage(error) })
-      throw new UnrecoverableError(errorMessage(error))
+      logger.error('extraction job rejected: invalid payload', { jobId: job.id })
+      throw new UnrecoverableError(sanitizedFailure(error))
+    }
+    if (payload.database !== undefined && payload.database !== databaseTag) {
+      // Another deployment's job on a shared queue name: its own workers and sweep will run it.
+      logger.error('extraction job rejected: it belongs to another database; give each deployment its own queue name', {
+        jobId: job.id,
+        queue: name,
+      })
+      throw new UnrecoverableError(`wrong_database (job for database ${payload.database}, worker of ${databaseTag})`)
     }
     try {
-      return await processSessionExtraction(deps, payload.sessionId, { jobId: job.id, signal })
+      const { userId: _userId, namespace: _namespace, ...result } = await processSessionExtraction(deps, payload.sessionId, {
+        jobId: job.id,
+        signal,
+      })
+      return result
     } catch (error) {
       const permanent = isFactlineError(error, 'not_found')
+      const reason = sanitizedFailure(error)
       logger[permanent ? 'error' : 'warn']('extraction job failed', {
         jobId: job.id,
-        sessionId: payload.sessionId,
         attempt: job.attemptsMade + 1,
         permanent,
-        error: errorMessage(error),
+        error: reason,
       })
-      if (permanent) throw new UnrecoverableError(errorMessage(error))
-      throw error
+      // The full message may quote model output or transcript text: debug logs only.
+      logger.debug('extraction job failure detail', { jobId: job.id, error: errorMessage(error) })
+      if (permanent) throw new UnrecoverableError(reason)
+      throw sanitizedError(error)
     }
   }
 
-  const worker = new Worker<unknown, ExtractionResult>(name, processor, {
+  const worker = new Worker<unknown, ExtractionJobResult>(name, processor, {
     connection,
     concurrency: options.concurrency ?? 4,
     lockDuration: options.lockDuration ?? 30_000,
@@ -128,6 +152,11 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     ...(options.prefix ? { prefix: options.prefix } : {}),
   })
   worker.on('error', (error) => logger.error('extraction worker error', { error: error.message }))
+  // A job whose session is gone has nothing left to do or show; keeping it would keep the session id.
+  worker.on('failed', (job, error) => {
+    if (job === undefined || error.message !== SESSION_GONE) return
+    job.remove().catch((removeError: unknown) => logger.debug('could not remove a finished job', { jobId: job.id, error: String(removeError) }))
+  })
 
   // The sweep and counts() go through their own fail-fast producer connection, like addItems does.
   let producer: Promise<ExtractionQueue> | undefined
@@ -135,6 +164,7 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     producer ??= createExtractionQueue({
       connection: isRedisClient(options.connection) ? producerFrom(options.connection) : { url: options.connection.url },
       queueName: name,
+      databaseTag,
       prefix: options.prefix,
       logger,
     }).catch((error: unknown) => {
@@ -178,3 +208,5 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     },
   }
 }
+
+const SESSION_GONE = sanitizedFailure(new FactlineError('not_found', ''))

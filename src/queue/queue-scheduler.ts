@@ -4,6 +4,8 @@ import { DEFAULT_FLUSH_TIMEOUT_MS, type ExtractionScheduler } from '../extractio
 import { FactlineError } from '../errors.js'
 import { readWatermarks } from '../session/sessions-table.js'
 import { createExtractionQueue, type ExtractionQueue, type ExtractionQueueOptions } from './extraction-queue.js'
+import { forgetUserJobs } from './forget-user-jobs.js'
+import { resolveQueueIdentity } from './queue-name.js'
 
 /** Options for {@link createQueueScheduler}: the producer's options plus the database `flush` reads. */
 export interface QueueSchedulerOptions extends ExtractionQueueOptions {
@@ -24,10 +26,14 @@ export interface QueueScheduler extends ExtractionScheduler {
  * workers by reading the sessions' watermarks: it tracks the newest message of each session
  * written through this scheduler and forgets a session once its watermark has reached it, so a
  * long-lived process keeps only the sessions still waiting for extraction.
+ *
+ * The queue is `factline-extraction-<database tag>` unless `queueName` is set, and every job
+ * carries the tag, so workers of another database never run these jobs.
  */
 export async function createQueueScheduler(options: QueueSchedulerOptions): Promise<QueueScheduler> {
   const { db, pollMs = 50, ...queueOptions } = options
-  const producer = await createExtractionQueue(queueOptions)
+  const identity = await resolveQueueIdentity(db, queueOptions.queueName)
+  const producer = await createExtractionQueue({ ...queueOptions, queueName: identity.name, databaseTag: identity.databaseTag })
   const pending = new Map<string, number>()
 
   const stillLagging = async (): Promise<string[]> => {
@@ -63,6 +69,10 @@ export async function createQueueScheduler(options: QueueSchedulerOptions): Prom
         }
         await new Promise((resolve) => setTimeout(resolve, pollMs))
       }
+    },
+    async forgetSessions(sessionIds) {
+      for (const sessionId of sessionIds) pending.delete(sessionId)
+      await forgetUserJobs(producer.queue, sessionIds)
     },
     close: () => producer.close(),
   }

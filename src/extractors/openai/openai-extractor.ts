@@ -8,12 +8,15 @@ import { errorMessage } from '../../errors.js'
 import { errorStatus, withRetries } from '../../openai/retry.js'
 import {
   ExtractionAnswerSchema,
+  MAX_ITEM_CHARS,
   buildExtractionMessages,
   citableRoles,
   correctionMessages,
   type ExtractionAnswer,
 } from './extraction-prompt.js'
 import { CandidateFactSchema, type CandidateFact, type ExtractionInput, type Extractor } from '../extractor.js'
+import { isInstructionLike } from '../instruction-like.js'
+import { DEFAULT_MIN_GROUNDING, groundingScore } from './grounding.js'
 
 /** The chat model used when none is configured. */
 export const DEFAULT_OPENAI_EXTRACTION_MODEL = 'gpt-4.1-mini'
@@ -51,6 +54,14 @@ const commonOptions = {
   retryMaxDelayMs: z.number().min(0).default(20_000),
   /** @defaultValue 120000 — per-request timeout; a timeout counts as a connection error and is retried. */
   timeoutMs: z.number().int().positive().default(120_000),
+  /**
+   * Share of a fact's content words (names, places, numbers; not the verbs facts are phrased
+   * with) that must appear in the items it cites; a fact below it is dropped as ungrounded, e.g.
+   * one read from tool output but attributed to a user message. 0 turns the check off, e.g. when
+   * facts are written in another language than the transcript.
+   * @defaultValue 0.5
+   */
+  minGrounding: z.number().min(0).max(1).default(DEFAULT_MIN_GROUNDING),
 }
 
 const { withClient: WithClientSchema, withApiKey: WithApiKeySchema, either } = clientOrApiKeySchemas(
@@ -86,11 +97,16 @@ type Rejection = { problem: ExtractionProblem; message: string; content: string 
  *   is dropped, and a fact left with no citation is dropped;
  * - a `replacesFactId` that is not one of `existingFacts` becomes null;
  * - keys are lower-cased with runs of other characters turned into `_` (`Deploy target` →
- *   `deploy_target`).
+ *   `deploy_target`);
+ * - a fact that reads as an instruction to the assistant (`instruction-like.ts`) is dropped;
+ * - a fact not grounded in the items it cites (fewer than `minGrounding` of its content words
+ *   appear in their text) is dropped.
  *
  * A malformed answer is retried up to `maxAttempts` times; rate limits, server and connection
- * errors are retried up to `maxRetries` times per request, with backoff. Nothing is returned until
- * a whole answer is valid, so a failure never leaves partial facts.
+ * errors are retried up to `maxRetries` times per request, with backoff. An answer that is valid
+ * JSON of the right shape but holds a fact our schema rejects (empty, over 2,000 characters, a
+ * confidence above 1) is retried too; on the last attempt its valid facts are kept and the bad
+ * ones dropped, so one bad fact never stalls a session's extraction.
  *
  * @example
  * const extractor = new OpenAIExtractor({ client: new OpenAI() })
@@ -141,9 +157,11 @@ export class OpenAIExtractor implements Extractor {
       const completion = await this.#complete(messages, signal)
       const answer = readAnswer(completion)
       if (!('problem' in answer)) {
-        const facts = toCandidateFacts(answer, citable, existing)
-        if (!('problem' in facts)) return facts
-        rejection = { ...facts, content: completion.choices[0]?.message.content ?? null }
+        const { facts, invalid } = toCandidateFacts(answer, citable, existing)
+        // On the last attempt a fact our schema rejects (e.g. over 2,000 characters) is dropped
+        // alone: failing the batch again would stall the session's extraction on it for good.
+        if (invalid === undefined || attempt === this.#config.maxAttempts) return this.#keepSafe(facts, input)
+        rejection = { ...invalid, content: completion.choices[0]?.message.content ?? null }
       } else {
         rejection = answer
       }
@@ -151,6 +169,17 @@ export class OpenAIExtractor implements Extractor {
       messages = rejection.content === null ? prompt : [...prompt, ...correctionMessages(rejection.content, rejection.message)]
     }
     throw this.#failure(rejection, this.#config.maxAttempts)
+  }
+
+  /** Drops instruction-like facts and facts the cited items do not ground. */
+  #keepSafe(facts: CandidateFact[], input: ExtractionInput): CandidateFact[] {
+    // Grounded in what the model was shown of each item, not in text it never saw.
+    const shown = new Map(input.items.map((item) => [item.messageId, item.text.slice(0, MAX_ITEM_CHARS)]))
+    return facts.filter(
+      (fact) =>
+        !isInstructionLike(fact.content) &&
+        groundingScore(fact.content, fact.sourceMessageIds.map((id) => shown.get(id) ?? '')) >= this.#config.minGrounding,
+    )
   }
 
   async #complete(messages: ChatCompletionMessageParam[], signal: AbortSignal | undefined): Promise<ChatCompletion> {
@@ -239,8 +268,9 @@ function toCandidateFacts(
   answer: ExtractionAnswer,
   citable: ReadonlySet<number>,
   existing: ReadonlySet<string>,
-): CandidateFact[] | Omit<Rejection, 'content'> {
+): { facts: CandidateFact[]; invalid?: Omit<Rejection, 'content'> } {
   const facts: CandidateFact[] = []
+  let invalid: Omit<Rejection, 'content'> | undefined
   for (const [index, fact] of answer.facts.entries()) {
     const sourceMessageIds = [...new Set(fact.source_item_ids)].filter((id) => citable.has(id))
     if (sourceMessageIds.length === 0) continue
@@ -254,17 +284,19 @@ function toCandidateFacts(
       replacesFactId,
     })
     if (!parsed.success) {
+      if (invalid !== undefined) continue
       // Name fields as the model wrote them, so the correction it gets back makes sense to it.
       const issues = parsed.error.issues.map((issue) => ({
         ...issue,
         path: ['facts', index, ...issue.path.map((segment) => ANSWER_FIELD_NAMES[String(segment)] ?? segment)],
       }))
       const problems = issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')
-      return { problem: 'schema_violation', message: `did not match the schema (${problems})`, issues, cause: parsed.error }
+      invalid = { problem: 'schema_violation', message: `did not match the schema (${problems})`, issues, cause: parsed.error }
+      continue
     }
     facts.push(parsed.data)
   }
-  return facts
+  return invalid === undefined ? { facts } : { facts, invalid }
 }
 
 function normaliseKey(key: string): string {

@@ -4,6 +4,7 @@
  * dropped and discourse lead-ins ("oh, and", "actually,") stripped.
  * @internal
  */
+import { addressesSomeone, isInstructionLike } from '../instruction-like.js'
 
 /** A stretch of text a rule may match from its start. */
 export interface Clause {
@@ -25,19 +26,22 @@ export interface PlainSentence {
   clauses: Clause[]
 }
 
-// Text inside these never speaks for the user: someone else's words, or code.
-const QUOTED = [
-  /```[\s\S]*?(?:```|$)/g,
-  /`[^`\n]*`/g,
-  /^\s*>.*$/gm,
-  /"[^"\n]*(?:"|$)/g,
-  /“[^”\n]*(?:”|$)/g,
-  /«[^»\n]*(?:»|$)/g,
-  /‘[^\n]*?’(?!\p{L})/gu,
-  /(?<=^|[\s([])'[^'\n]+'(?=$|[\s.,;:!?)\]])/g,
-]
 /** Stands in for removed quoted text, so a clause that leaned on a quote is dropped whole. */
 const QUOTE_MARK = '\u0001'
+// Text inside these never speaks for the user: someone else's words, or code. Every pass is
+// linear: quotes whose opener differs from their closer are found by a scan (see `removeSpans`),
+// because a regex retried from each of many unclosed openers goes quadratic.
+const QUOTED: ReadonlyArray<(text: string) => string> = [
+  (t) => t.replace(/```[\s\S]*?(?:```|$)/g, ` ${QUOTE_MARK} `),
+  (t) => t.replace(/`[^`\n]*`/g, ` ${QUOTE_MARK} `),
+  // Horizontal whitespace only: `\s*` would run across blank lines from every line start.
+  (t) => t.replace(/^[^\S\n\r\u2028\u2029]*>.*$/gm, ` ${QUOTE_MARK} `),
+  (t) => t.replace(/"[^"\n]*(?:"|$)/g, ` ${QUOTE_MARK} `),
+  (t) => removeSpans(t, '“', '”', true),
+  (t) => removeSpans(t, '«', '»', true),
+  (t) => removeSpans(t, '‘', '’', false, (text, at) => !/\p{L}/u.test(String.fromCodePoint(text.codePointAt(at + 1) ?? 32))),
+  (t) => t.replace(/(?<=^|[\s([])'[^'\n]+'(?=$|[\s.,;:!?)\]])/g, ` ${QUOTE_MARK} `),
+]
 const ABBREVIATION = /\b(Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|vs|etc|e\.g|i\.e|approx|Inc|Ltd|Co|Corp|Mt|No)\./gi
 const PROTECTED_DOT = '\u0002'
 
@@ -102,8 +106,41 @@ function removeQuoted(text: string): string {
     const after = text.charAt(offset + 1)
     return /\p{L}/u.test(before) && /\p{L}/u.test(after) ? "'" : m
   })
-  for (const re of QUOTED) out = out.replace(re, ` ${QUOTE_MARK} `)
+  for (const remove of QUOTED) out = remove(out)
   return out
+}
+
+/**
+ * Replaces each span from `open` to the first `close` on the same line (one `closes` accepts) with
+ * the quote mark; with `toEnd`, an opener on the last line with no closer runs to the end of the
+ * text. Same result as `/“[^”\n]*(?:”|$)/g`, in one pass: when an opener finds no closer before
+ * the line ends, no later opener on that line can, so the scan resumes after the line break.
+ */
+function removeSpans(text: string, open: string, close: string, toEnd: boolean, closes: (text: string, at: number) => boolean = () => true): string {
+  let out = ''
+  let copied = 0
+  let at = text.indexOf(open)
+  while (at !== -1) {
+    let end = -1
+    let j = at + 1
+    for (; j < text.length; j++) {
+      const c = text.charAt(j)
+      if (c === '\n') break
+      if (c === close && closes(text, j)) {
+        end = j + 1
+        break
+      }
+    }
+    if (end === -1 && j >= text.length && toEnd) end = text.length
+    if (end === -1) {
+      at = j >= text.length ? -1 : text.indexOf(open, j)
+      continue
+    }
+    out += `${text.slice(copied, at)} ${QUOTE_MARK} `
+    copied = end
+    at = text.indexOf(open, end)
+  }
+  return out + text.slice(copied)
 }
 
 function splitSentences(text: string): string[] {
@@ -118,11 +155,18 @@ function isDropped(text: string): boolean {
   return text.includes(QUOTE_MARK) || QUESTION_START.test(text) || HYPOTHETICAL_START.test(text) || HYPOTHETICAL_WORD.test(text)
 }
 
+/**
+ * Longest clause the rules read; a longer one is cut at a word break first. Every rule needs its
+ * subject and verb within the first few words and keeps an object of at most a few words, so
+ * nothing a rule can use lies past this, and the cut bounds each rule's regex work.
+ */
+export const MAX_CLAUSE_CHARS = 1_000
+
 /** Splits one sentence into clauses, dropping those that ask, suppose or quote. */
 export function splitClauses(sentence: string, inheritedCorrective = false): Clause[] {
   const clauses: Clause[] = []
   for (const part of sentence.split(CLAUSE_BREAK)) {
-    const { text, corrective } = stripLeadIns(part)
+    const { text, corrective } = stripLeadIns(truncateAtWord(part, MAX_CLAUSE_CHARS))
     if (text === '' || isDropped(text)) continue
     clauses.push({ text, corrective: inheritedCorrective || corrective || CORRECTIVE_WORDS.test(text) })
   }
@@ -130,8 +174,21 @@ export function splitClauses(sentence: string, inheritedCorrective = false): Cla
 }
 
 /**
+ * `text` cut to at most `max` characters: at the last whitespace when it lies in the last tenth of
+ * the cut (no word is split), else right at `max` (a run of punctuation or one long token).
+ */
+export function truncateAtWord(text: string, max: number): string {
+  if (text.length <= max) return text
+  const cut = text.slice(0, max)
+  const space = cut.search(/\s\S*$/)
+  return space >= max - Math.ceil(max / 10) ? cut.slice(0, space) : cut
+}
+
+/**
  * Splits a message into sentences the rules can read. Questions (a `?` anywhere in the sentence,
- * or a leading auxiliary or wh-word) and sentences opening with a conditional are dropped whole.
+ * or a leading auxiliary or wh-word), sentences opening with a conditional, and sentences that
+ * read as an instruction to the assistant (`isInstructionLike`) are dropped whole; so is a
+ * "remember …" sentence that addresses someone ("Remember, you should …").
  */
 export function readSentences(message: string): Array<NoteSentence | PlainSentence> {
   const out: Array<NoteSentence | PlainSentence> = []
@@ -142,9 +199,13 @@ export function readSentences(message: string): Array<NoteSentence | PlainSenten
     const note = NOTE_TRIGGER.exec(text)
     if (note !== null) {
       const inner = text.slice(note[0].length).trim()
-      if (inner !== '' && !inner.includes(QUOTE_MARK)) out.push({ type: 'note', inner, corrective })
+      // "Remember, you should …" is advice to someone else; "remember that the assistant must …" an order.
+      if (inner !== '' && !inner.includes(QUOTE_MARK) && !isInstructionLike(inner) && !addressesSomeone(inner)) {
+        out.push({ type: 'note', inner, corrective })
+      }
       continue
     }
+    if (isInstructionLike(text)) continue
     out.push({ type: 'plain', clauses: splitClauses(text, corrective) })
   }
   return out

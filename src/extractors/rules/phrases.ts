@@ -44,13 +44,20 @@ function stopPattern(stops: readonly string[]): RegExp {
 }
 
 const GENERIC_STOP_RE = stopPattern(GENERIC_STOPS)
+/** Longest object kept (`Likes <object>`): longer is a pasted token, not a thing the user named. */
+export const MAX_OBJECT_CHARS = 200
+// Eight words of any sensible length fit well inside this; what lies past it is cut before the regexes run.
+const MAX_RAW_OBJECT_CHARS = 1_000
 const stopCache = new Map<string, RegExp>()
 
 /**
  * Cuts a captured object at the first stop word (generic ones plus `extraStops`), strips trailing
- * punctuation and emoticons, and rejects it (returns null) when empty or longer than `maxWords`.
+ * punctuation and emoticons, and rejects it (returns null) when empty, longer than `maxWords`, or
+ * longer than {@link MAX_OBJECT_CHARS} characters.
  */
 export function cleanObject(raw: string, extraStops: readonly string[] = [], maxWords = 8): string | null {
+  // A name, place or product never runs this long; a long token would make an oversized fact.
+  if (raw.length > MAX_RAW_OBJECT_CHARS) raw = raw.slice(0, MAX_RAW_OBJECT_CHARS)
   // Parenthetical asides ("Rust (a lot)") qualify the object rather than name it.
   let text = raw.replace(/\s*\([^)]*(?:\)|$)/g, '').replace(GENERIC_STOP_RE, '')
   if (extraStops.length > 0) {
@@ -64,17 +71,61 @@ export function cleanObject(raw: string, extraStops: readonly string[] = [], max
   }
   text = trimPunctuation(text)
   if (text === '') return null
-  if (text.split(/\s+/).length > maxWords) return null
+  if (text.split(/\s+/).length > maxWords || text.length > MAX_OBJECT_CHARS) return null
   return text
 }
 
-/** Trailing punctuation, emoticons and stray brackets off; leading and trailing whitespace off. */
+const TRAILING_CHAR = /^[\s.,;:!?…)\]}'\p{Extended_Pictographic}\u{FE0F}\u{200D}-]$/u
+const LEADING_PUNCTUATION = /^[\s,;:([{'-]+/u
+const SPACE = /\s/
+
+/**
+ * Trailing punctuation, emoticons and stray brackets off; leading and trailing whitespace off.
+ * The trailing trims scan backwards from the end: a regex anchored with `$` is retried from every
+ * position and goes quadratic on a long run of punctuation that does not reach the end.
+ */
 export function trimPunctuation(text: string): string {
-  return text
-    .replace(/\s*(?:[:;]-?[()DPp]|<3)+\s*$/u, '')
-    .replace(/[\s.,;:!?…)\]}'\p{Extended_Pictographic}\u{FE0F}\u{200D}-]+$/u, '')
-    .replace(/^[\s,;:([{'-]+/u, '')
-    .trim()
+  const end = trailingRunStart(text, emoticonsStart(text, text.length))
+  return text.slice(0, end).replace(LEADING_PUNCTUATION, '').trim()
+}
+
+/** Where a trailing run of emoticons (`:)`, `;-P`, `<3`), with the whitespace around it, starts. */
+function emoticonsStart(text: string, end: number): number {
+  let i = end
+  while (i > 0 && SPACE.test(text.charAt(i - 1))) i--
+  let found = false
+  for (;;) {
+    if (i >= 2 && text.charAt(i - 2) === '<' && text.charAt(i - 1) === '3') {
+      i -= 2
+      found = true
+      continue
+    }
+    if (i >= 2 && '()DPp'.includes(text.charAt(i - 1))) {
+      const j = text.charAt(i - 2) === '-' ? i - 2 : i - 1
+      if (j >= 1 && (text.charAt(j - 1) === ':' || text.charAt(j - 1) === ';')) {
+        i = j - 1
+        found = true
+        continue
+      }
+    }
+    break
+  }
+  if (!found) return end
+  while (i > 0 && SPACE.test(text.charAt(i - 1))) i--
+  return i
+}
+
+/** Where the trailing run of punctuation, whitespace and pictographs ending at `end` starts. */
+function trailingRunStart(text: string, end: number): number {
+  let i = end
+  while (i > 0) {
+    const low = text.charCodeAt(i - 1)
+    const pair = low >= 0xdc00 && low <= 0xdfff && i >= 2 && text.charCodeAt(i - 2) >= 0xd800 && text.charCodeAt(i - 2) <= 0xdbff
+    const width = pair ? 2 : 1
+    if (!TRAILING_CHAR.test(text.slice(i - width, i))) break
+    i -= width
+  }
+  return i
 }
 
 /** Upper-cases the first letter, leaving the rest as typed. */

@@ -48,7 +48,7 @@ function nameTokens(raw: string): string | null {
   for (const word of trimPunctuation(raw).split(/\s+/)) {
     const clean = trimPunctuation(word)
     if (/^(?:and|but|by|btw|from|though|not|or|please|thanks|lol|haha|now|too|here|instead)$/i.test(clean)) break
-    if (!/^\p{L}[\p{L}'.-]*$/u.test(clean)) return null
+    if (clean.length > 40 || !/^\p{L}[\p{L}'.-]*$/u.test(clean)) return null
     words.push(clean)
     if (word !== clean && /[,;]$/.test(word)) break
   }

@@ -38,12 +38,21 @@
  * people's facts are skipped because every rule needs the user as subject, which also skips
  * "my wife and I" phrasings the rules don't know. A decision about an unknown product has no key,
  * so two such decisions never supersede each other.
+ *
+ * Bounded work and safety. Each message is read up to `MAX_RULE_ITEM_CHARS` (20,000 characters)
+ * and each clause up to `MAX_CLAUSE_CHARS` (1,000); every pass over the text is linear. A
+ * candidate that fails validation (e.g. an object longer than 2,000 characters) is dropped alone.
+ * A message with prompt-injection framing ("ignore previous instructions", "## SYSTEM:",
+ * "</instructions>") is not read at all, a sentence that reads as an instruction to the assistant
+ * is skipped, and a "remember …" note addressed to someone ("you should …") is not a fact; see
+ * `instruction-like.ts`.
  */
 import { z } from 'zod'
 import { parseOrThrow } from '../../errors.js'
 import { normalizeFactText } from '../../facts/reconcile.js'
 import { CandidateFactSchema, type CandidateFact, type ExistingFact, type ExtractionInput, type ExtractionItem, type Extractor } from '../extractor.js'
-import { readSentences, splitClauses, stripLeadIns, type Clause } from './clauses.js'
+import { addressesSomeone, hasInjectionFraming, isInstructionLike } from '../instruction-like.js'
+import { readSentences, splitClauses, stripLeadIns, truncateAtWord, type Clause } from './clauses.js'
 import { matchClause, matchMeant } from './patterns.js'
 import type { RuleMatch } from './rule.js'
 import { escapeRegExp, mentions, toThirdPerson } from './phrases.js'
@@ -65,6 +74,14 @@ const NOTE_CONFIDENCE = 0.8
 const MEANT_CONFIDENCE = 0.7
 const ASSISTANT_FACTOR = 0.8
 const MAX_NOTE_LENGTH = 500
+// No statement the rules read needs more; a longer one carries a pasted token.
+const MAX_FACT_LENGTH = MAX_NOTE_LENGTH
+/**
+ * Characters of each message the rules read: the first 20,000, cut back to the last sentence end
+ * (or, in one endless sentence, word break) before that. Transcript items may be megabytes; facts
+ * stated past this are not read.
+ */
+export const MAX_RULE_ITEM_CHARS = 20_000
 
 /**
  * The offline default {@link Extractor}: deterministic rules for common first-person statements
@@ -117,9 +134,25 @@ export function extractWithRules(input: ExtractionInput, config: RuleExtractorCo
   for (const item of input.items) {
     const factor = item.role === 'user' ? 1 : item.role === 'assistant' && config.includeAssistant ? ASSISTANT_FACTOR : 0
     if (factor === 0) continue
-    for (const proposal of readItem(item, batch)) batch.add(proposal, item, factor)
+    const bounded = { ...item, text: truncateItemText(item.text) }
+    if (hasInjectionFraming(bounded.text)) continue
+    for (const proposal of readItem(bounded, batch)) batch.add(proposal, item, factor)
   }
-  return parseOrThrow(z.array(CandidateFactSchema), batch.facts(), 'extraction_failed', 'the rule extractor produced an invalid candidate')
+  // One bad candidate is dropped alone: failing the batch would stall the session's watermark on it.
+  const out: CandidateFact[] = []
+  for (const fact of batch.facts()) {
+    const parsed = CandidateFactSchema.safeParse(fact)
+    if (parsed.success && parsed.data.content.length <= MAX_FACT_LENGTH && !isInstructionLike(parsed.data.content)) out.push(parsed.data)
+  }
+  return out
+}
+
+/** The part of a message the rules read: see {@link MAX_RULE_ITEM_CHARS}. */
+export function truncateItemText(text: string): string {
+  if (text.length <= MAX_RULE_ITEM_CHARS) return text
+  const cut = text.slice(0, MAX_RULE_ITEM_CHARS)
+  const end = Math.max(...['.', '!', '?', '…', '\n'].map((c) => cut.lastIndexOf(c)))
+  return end > 0 ? cut.slice(0, end + 1) : truncateAtWord(text, MAX_RULE_ITEM_CHARS)
 }
 
 function readItem(item: ExtractionItem, batch: Batch): Proposal[] {
@@ -158,6 +191,7 @@ function readItem(item: ExtractionItem, batch: Batch): Proposal[] {
 }
 
 function noteMatch(text: string): RuleMatch | null {
+  if (isInstructionLike(text) || addressesSomeone(text)) return null
   const content = toThirdPerson(text)
   if (content.split(/\s+/).length < 2 || content.length > MAX_NOTE_LENGTH) return null
   return { kind: 'note', key: null, content, object: content, confidence: NOTE_CONFIDENCE }

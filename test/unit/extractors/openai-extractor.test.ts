@@ -208,14 +208,14 @@ describe('OpenAIExtractor', () => {
     expect(server.pending('chat/completions')).toBe(0)
   })
 
-  it('treats values our fact schema rejects as a schema violation', async () => {
+  it('retries values our fact schema rejects, then drops those facts alone on the last attempt', async () => {
     server.enqueueChatCompletion({ facts: [answerFact({ confidence: 7 })] })
-    server.enqueueChatCompletion({ facts: [answerFact({ content: '   ' })] })
-    const error = await extractor({ maxAttempts: 2 }).extract(input).catch((e: unknown) => e)
+    server.enqueueChatCompletion({ facts: [answerFact({ content: '   ' }), answerFact({ content: 'Works at Acme', kind: 'work', key: 'employer', source_item_ids: [104] }), answerFact({ content: 'x'.repeat(2_001) })] })
+    const withAcme = { ...input, items: [...items, { messageId: 104, sessionId: 's-1', role: 'user', text: 'I work at Acme.' }] }
+    const facts = await extractor({ maxAttempts: 2 }).extract(withAcme)
 
-    expect(error).toMatchObject({ code: 'extraction_failed', details: { attempts: 2, problem: 'schema_violation' } })
-    expect((error as FactlineError).details.issues).toEqual([expect.objectContaining({ path: ['facts', 0, 'content'] })])
     expect(chatRequests()[1]?.messages[3]?.content).toMatch(/facts\.0\.confidence/)
+    expect(facts.map((f) => f.content)).toEqual(['Works at Acme'])
   })
 
   it('retries a refusal, then fails with problem refusal', async () => {
