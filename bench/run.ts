@@ -18,13 +18,14 @@ import { createDb } from '../src/db/create-db.js'
 import { migrate } from '../src/db/migrate.js'
 import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
+import { benchEmbedder } from './embedder.js'
 import { benchPipeline } from './pipeline.js'
 import { benchRecall, parseScales } from './recall.js'
 import { benchRoundTrips } from './round-trips.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'embedder'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -71,7 +72,8 @@ if (args.help) {
   --steady-turns N        turns per steady-load row (default 200; quick 40)
   --steady-workers N      workers during the steady-load test (default 2)
   --coalesce 0,250        coalescing delays (ms) for the steady-load rows
-  --runs N                runs per arm in the run-start section (default 200; quick 50)
+  --runs N                runs per arm in the run-start section (default 200; quick 50);
+                          timed 1,000-sentence calls per embedder in the embedder section (default 20; quick 5)
 `)
   process.exit(0)
 }
@@ -132,6 +134,9 @@ try {
   }
   if (only.has('roundtrips')) {
     out.push('## 5. Round trips per turn\n\n' + (await benchRoundTrips(ctx)))
+  }
+  if (only.has('embedder')) {
+    out.push('## 6. Offline embedder\n\n' + (await benchEmbedder(ctx, { sentences: 1_000, rounds: num(args.runs, 20, 5), coldRuns: quick ? 3 : 5 })))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')
