@@ -16,6 +16,7 @@ export type FactlineErrorCode =
   | 'queue_unavailable'
   | 'session_conflict'
   | 'timeout'
+  | 'connection_failed'
 
 export type FactlineErrorOptions = { details?: Record<string, unknown>; cause?: unknown }
 

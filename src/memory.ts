@@ -85,7 +85,11 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
   const logger = o.logger ?? quietLogger
   const closers = createCloserStack()
 
-  const handle = await openDatabase(o.database, env, o.tables as TableNameOptions | undefined)
+  const handle = await openDatabase(o.database, env, {
+    tables: o.tables as TableNameOptions | undefined,
+    startupWaitMs: o.startupWaitMs,
+    logger,
+  })
   closers.push(() => handle.close())
   try {
     const { embedder, extractor } = await createModels(handle, openAISettingsFrom(o.openai, env), o)

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { configFromEnv } from '../config/env.js'
-import { createDb } from '../db/create-db.js'
+import { openDatabase } from '../config/components.js'
+import { createJsonLogger } from '../logger.js'
 import { migrate } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
 import { integerFlag, UsageError } from './cli-args.js'
@@ -57,7 +58,10 @@ async function runMigrate(argv: string[]): Promise<number> {
   const url = values['database-url'] ?? env.databaseUrl
   const dataDir = values['data-dir'] ?? env.dataDir
   const embeddingDimensions = integerFlag('--embedding-dimensions', values['embedding-dimensions']) ?? env.embeddingDimensions
-  const handle = await createDb(url ? { url } : dataDir ? { dataDir } : undefined)
+  const handle = await openDatabase(url ? { url } : dataDir ? { dataDir } : undefined, undefined, {
+    startupWaitMs: env.startupWaitMs,
+    logger: createJsonLogger(env.logLevel),
+  })
   try {
     const result = await migrate(handle, embeddingDimensions === undefined ? {} : { embeddingDimensions })
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)

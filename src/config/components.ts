@@ -3,6 +3,7 @@ import { createDb, type DatabaseOptions, type FactlineDb } from '../db/create-db
 import { assertMigrated, dimensionMismatch, migrate, readEmbeddingDimensions } from '../db/migrate.js'
 import { readEmbedderRecord, recordEmbedder, UNRECORDED_EMBEDDER } from '../db/embedder-record.js'
 import type { TableNameOptions } from '../db/table-names.js'
+import { waitForDatabase } from '../db/wait-for-database.js'
 import type { Embedder } from '../embed/embedder.js'
 import { DEFAULT_HASH_DIMENSIONS, HashEmbedder } from '../embed/hash-embedder.js'
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from '../embed/openai-embedder.js'
@@ -32,9 +33,23 @@ export function databaseOptionsFrom(option: DatabaseOptions, env: EnvConfig | un
   return undefined
 }
 
-/** Opens the database a configuration names. */
-export function openDatabase(option: DatabaseOptions, env: EnvConfig | undefined, tables?: TableNameOptions): Promise<FactlineDb> {
-  return createDb(databaseOptionsFrom(option, env), tables)
+/**
+ * Opens the database a configuration names and waits up to `startupWaitMs` for it to answer.
+ * @throws FactlineError `connection_failed` when it does not; the handle is closed then.
+ */
+export async function openDatabase(
+  option: DatabaseOptions,
+  env: EnvConfig | undefined,
+  startup: { tables?: TableNameOptions | undefined; startupWaitMs?: number | undefined; logger?: Logger | undefined } = {},
+): Promise<FactlineDb> {
+  const handle = await createDb(databaseOptionsFrom(option, env), startup.tables)
+  try {
+    await waitForDatabase(handle, { timeoutMs: startup.startupWaitMs, logger: startup.logger })
+    return handle
+  } catch (error) {
+    await handle.close().catch(() => {})
+    throw error
+  }
 }
 
 type OpenAIConnection = { apiKey: string; baseURL?: string } | { client: NonNullable<Extract<FactlineConfig['openai'], { client: unknown }>>['client'] }

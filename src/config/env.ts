@@ -21,6 +21,8 @@ export interface EnvConfig {
   embeddingDimensions: number | undefined
   /** FACTLINE_WORKER_CONCURRENCY @defaultValue 4 */
   workerConcurrency: number
+  /** FACTLINE_STARTUP_WAIT_MS: how long the worker and CLI wait for PostgreSQL at startup. @defaultValue 60000 */
+  startupWaitMs: number
   /** FACTLINE_NAMESPACE @defaultValue 'default' */
   namespace: string | undefined
   /** FACTLINE_LOG_LEVEL @defaultValue 'info' */
@@ -41,6 +43,7 @@ const EnvSchema = z.object({
   FACTLINE_EMBEDDING_MODEL: optionalString,
   FACTLINE_EMBEDDING_DIMENSIONS: optionalInt,
   FACTLINE_WORKER_CONCURRENCY: z.preprocess(blankAsUndefined, z.coerce.number().int().min(1).max(256).default(4)),
+  FACTLINE_STARTUP_WAIT_MS: z.preprocess(blankAsUndefined, z.coerce.number().int().min(0).max(3_600_000).default(60_000)),
   FACTLINE_NAMESPACE: optionalString,
   FACTLINE_LOG_LEVEL: z.preprocess(blankAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
 })
@@ -62,6 +65,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     embeddingModel: e.FACTLINE_EMBEDDING_MODEL,
     embeddingDimensions: e.FACTLINE_EMBEDDING_DIMENSIONS,
     workerConcurrency: e.FACTLINE_WORKER_CONCURRENCY,
+    startupWaitMs: e.FACTLINE_STARTUP_WAIT_MS,
     namespace: e.FACTLINE_NAMESPACE,
     logLevel: e.FACTLINE_LOG_LEVEL,
   }

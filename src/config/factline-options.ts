@@ -82,6 +82,11 @@ export const FactlineOptionsSchema = z.strictObject({
       recentItems: z.number().int().min(0).max(50).default(0),
     })
     .prefault({}),
+  /**
+   * How long startup waits for an unreachable PostgreSQL, retrying with backoff, before failing
+   * with `connection_failed`. @defaultValue 0 (fail at once)
+   */
+  startupWaitMs: z.number().int().min(0).max(3_600_000).default(0),
   /** Environment to fill absent sections from; `false` ignores the environment. @defaultValue process.env */
   env: z.union([z.record(z.string(), z.string().optional()), z.literal(false)]).optional(),
   logger: z.custom<Logger>(isObject).optional(),

@@ -18,6 +18,7 @@ type WorkerConfig = Pick<
   | 'embeddingModel'
   | 'embeddingDimensions'
   | 'workerConcurrency'
+  | 'startupWaitMs'
 >
 
 /** A worker started from configuration, with the database it opened. */
@@ -49,7 +50,7 @@ export async function startWorkerFromConfig(
   const { databaseUrl, redisUrl } = requireUrls(config, 'the extraction worker')
   const logger = options.logger ?? quietLogger
   const closers = createCloserStack()
-  const handle = await openDatabase({ url: databaseUrl }, undefined)
+  const handle = await openDatabase({ url: databaseUrl }, undefined, { startupWaitMs: config.startupWaitMs, logger })
   closers.push(() => handle.close())
   try {
     const models = await createModels(handle, openAISettingsFrom(undefined, config as EnvConfig))
@@ -77,13 +78,13 @@ export async function startWorkerFromConfig(
 
 /** One sweep from configuration: what `factline sweep` runs. */
 export async function sweepFromConfig(
-  config: Pick<WorkerConfig, 'databaseUrl' | 'redisUrl'>,
+  config: Pick<WorkerConfig, 'databaseUrl' | 'redisUrl' | 'startupWaitMs'>,
   options: { logger?: Logger; userId?: string | undefined } = {},
 ): Promise<SweepResult> {
   const { databaseUrl, redisUrl } = requireUrls(config, 'sweep')
   const closers = createCloserStack()
   try {
-    const handle = await openDatabase({ url: databaseUrl }, undefined)
+    const handle = await openDatabase({ url: databaseUrl }, undefined, { startupWaitMs: config.startupWaitMs, logger: options.logger })
     closers.push(() => handle.close())
     await assertMigrated(handle)
     const queue = await createExtractionQueue({ connection: { url: redisUrl }, logger: options.logger })

@@ -3,6 +3,7 @@ import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { z } from 'zod'
 import { parseOrThrow } from '../errors.js'
+import { describeTarget } from './connection-errors.js'
 import type { Database } from './schema.js'
 import { TableNamesPlugin, TableNamesSchema, type TableNameOptions, type TableNames } from './table-names.js'
 
@@ -39,6 +40,8 @@ export interface FactlineDb {
   readonly db: Kysely<Database>
   readonly tables: TableNames
   readonly backend: 'postgres' | 'pglite'
+  /** Host, port, database and role of a URL-opened pool (never the password), for error messages. */
+  readonly target?: Readonly<Record<string, string>> | undefined
   /** Closes what factline opened; leaves what you passed in alone. */
   close(): Promise<void>
 }
@@ -57,6 +60,18 @@ async function openPGlite(dataDir: string): Promise<PGlite> {
 }
 
 /**
+ * A dropped connection (server restart, `pg_terminate_backend`, network cut) makes pg emit 'error'
+ * on the pool for an idle client and on the client itself while it is checked out; with no
+ * listener Node kills the process. pg already discards the broken client and the next query
+ * opens a fresh one; the failure that matters reaches the caller through the query that hit it.
+ */
+function keepAliveOnConnectionErrors(pool: pg.Pool): void {
+  const ignore = () => {}
+  pool.on('error', ignore)
+  pool.on('connect', (client) => client.on('error', ignore))
+}
+
+/**
  * Opens the database behind one interface, whichever backend it is.
  * @throws FactlineError `invalid_config` when the options are malformed.
  */
@@ -70,6 +85,7 @@ export async function createDb(
   const closers: Array<() => Promise<void>> = []
   let db: Kysely<Database>
   let backend: FactlineDb['backend'] = 'postgres'
+  let target: Record<string, string> = {}
 
   if (config && 'kysely' in config) {
     // withPlugin shares the executor; destroying it would end the caller's pool, so we never do.
@@ -79,6 +95,8 @@ export async function createDb(
     // Kysely's destroy() ends the pool it wraps; the pool is the caller's, so there is nothing to close.
   } else if (config && 'url' in config) {
     const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 })
+    keepAliveOnConnectionErrors(pool)
+    target = describeTarget(config.url)
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [plugin] })
     closers.push(() => db.destroy())
   } else {
@@ -98,6 +116,7 @@ export async function createDb(
     db,
     tables,
     backend,
+    target,
     async close() {
       if (closed) return
       closed = true

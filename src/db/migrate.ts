@@ -3,6 +3,7 @@ import { Migrator, type MigrationResult } from 'kysely/migration'
 import { z } from 'zod'
 import { allMigrations } from '../../migrations/all-migrations.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
+import { connectionFailed, isConnectionError } from './connection-errors.js'
 import type { FactlineDb } from './create-db.js'
 import { migrationTableName } from './table-names.js'
 
@@ -43,6 +44,7 @@ export async function migrate(handle: FactlineDb, options: MigrateOptions = {}):
   })
   const { error, results = [] } = await migrator.migrateToLatest()
   if (error) {
+    if (isConnectionError(error)) throw connectionFailed(error, handle.target)
     const failed = results.find((r: MigrationResult) => r.status === 'Error')?.migrationName
     throw new FactlineError(
       'migration_required',
@@ -73,6 +75,7 @@ export async function readEmbeddingDimensions(handle: FactlineDb): Promise<numbe
       .executeTakeFirst()
     if (row) return Number(row.value)
   } catch (error) {
+    if (isConnectionError(error)) throw connectionFailed(error, handle.target)
     throw migrationRequired(handle, error)
   }
   throw migrationRequired(handle)
@@ -89,6 +92,7 @@ export async function assertMigrated(handle: FactlineDb): Promise<void> {
     const rows = await sql<{ name: string }>`select name from ${sql.table(migrationTableName(handle.tables))}`.execute(handle.db)
     applied = rows.rows.map((r) => r.name)
   } catch (error) {
+    if (isConnectionError(error)) throw connectionFailed(error, handle.target)
     throw migrationRequired(handle, error)
   }
   const missing = expected.filter((name) => !applied.includes(name))
