@@ -42,6 +42,7 @@ const POSES: readonly WordNetPos[] = ['n', 'v', 'a']
  * The dictionary forms of a lowercase word, at most one per part of speech, found the way
  * WordNet's morphy finds them: the word itself if listed, else an irregular form, else the first
  * suffix rule whose result is listed ("cats" → cat, "running" → run, "happier" → happy).
+ * @internal
  */
 export function lemmatize(lexicon: WordNetLexicon, word: string): Lemma[] {
   const lemmas: Lemma[] = []
