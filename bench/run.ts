@@ -20,12 +20,13 @@ import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
 import { benchEmbedder } from './embedder.js'
 import { benchPipeline } from './pipeline.js'
+import { benchPools } from './pools.js'
 import { benchRecall, parseScales } from './recall.js'
 import { benchRoundTrips } from './round-trips.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'embedder'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'embedder'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -49,6 +50,7 @@ const { values: args } = parseArgs({
     'steady-workers': { type: 'string', default: '2' },
     coalesce: { type: 'string', default: '0,250' },
     runs: { type: 'string' },
+    'pool-sessions': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -74,6 +76,7 @@ if (args.help) {
   --coalesce 0,250        coalescing delays (ms) for the steady-load rows
   --runs N                runs per arm in the run-start section (default 200; quick 50);
                           timed 1,000-sentence calls per embedder in the embedder section (default 20; quick 5)
+  --pool-sessions 1,100   live sessions from one URL in the pools section (default 1,100,1000; quick 1,100)
 `)
   process.exit(0)
 }
@@ -135,8 +138,12 @@ try {
   if (only.has('roundtrips')) {
     out.push('## 5. Round trips per turn\n\n' + (await benchRoundTrips(ctx)))
   }
+  if (only.has('pools')) {
+    const sessions = list(args['pool-sessions'] ?? (quick ? '1,100' : '1,100,1000'))
+    out.push('## 6. Connections per URL\n\n' + (await benchPools(ctx, { sessions, poolSize: Number(args.pool) })))
+  }
   if (only.has('embedder')) {
-    out.push('## 6. Offline embedder\n\n' + (await benchEmbedder(ctx, { sentences: 1_000, rounds: num(args.runs, 20, 5), coldRuns: quick ? 3 : 5 })))
+    out.push('## 7. Offline embedder\n\n' + (await benchEmbedder(ctx, { sentences: 1_000, rounds: num(args.runs, 20, 5), coldRuns: quick ? 3 : 5 })))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')
