@@ -1,10 +1,11 @@
 import { z } from 'zod'
+import { MAX_EMBEDDING_DIMENSIONS } from '../db/embedding-dimensions.js'
 import { parseOrThrow } from '../errors.js'
 import type { Embedder } from './embedder.js'
 import { LexicalFeatures } from './lexical-features.js'
 import { loadWordNetLexicon, loadWordNetLexiconSync } from './wordnet-lexicon.js'
 
-/** Vector length of the hashing embedder when none is configured. */
+/** Vector length of the hashing embedder when none is configured (see `DEFAULT_EMBEDDING_DIMENSIONS` for why it differs). */
 export const DEFAULT_HASH_DIMENSIONS = 384
 
 /** Options for {@link HashEmbedder}. */
@@ -14,11 +15,11 @@ export const HashEmbedderOptionsSchema = z.strictObject({
    * type stops at 16000).
    * @defaultValue 384
    */
-  dimensions: z.number().int().min(8).max(16000).default(DEFAULT_HASH_DIMENSIONS),
+  dimensions: z.number().int().min(8).max(MAX_EMBEDDING_DIMENSIONS).default(DEFAULT_HASH_DIMENSIONS),
   /**
    * Adds WordNet lexical semantics (lemmas, synonyms, broader terms) so related words meet:
-   * "car" finds "automobile", "pet" finds "cats". `false` gives the earlier `hash-v1` vectors,
-   * bit for bit, for databases embedded with it.
+   * "car" finds "automobile", "favorite food" finds "ginger snaps". `false` gives the earlier
+   * `hash-v1` vectors, bit for bit, for databases embedded with it.
    * @defaultValue true
    */
   semantics: z.boolean().default(true),

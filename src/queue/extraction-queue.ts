@@ -1,6 +1,6 @@
 import type { Job, JobsOptions, Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { FactlineError } from '../errors.js'
+import { errorMessage, FactlineError } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
 import type { ItemsAddedEvent } from '../session/postgres-session.js'
 import {
@@ -173,7 +173,7 @@ function unavailable(job: ExtractionJob, cause: unknown): FactlineError {
   return new FactlineError(
     'queue_unavailable',
     `could not enqueue extraction for session ${JSON.stringify(job.sessionId)}: ` +
-      `${cause instanceof Error ? cause.message : String(cause)}. The items are stored; ` +
+      `${errorMessage(cause)}. The items are stored; ` +
       'run `factline sweep` (workers also sweep periodically) once Redis is reachable.',
     { cause, details: { ...job } },
   )

@@ -2,7 +2,7 @@ import type { Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { FactlineDb } from '../db/create-db.js'
 import type { Embedder } from '../embed/embedder.js'
-import { isFactlineError, parseOrThrow } from '../errors.js'
+import { errorMessage, isFactlineError, parseOrThrow } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
 import type { ReconcileOptions } from '../facts/reconcile.js'
 import { quietLogger, type Logger } from '../logger.js'
@@ -88,8 +88,8 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     try {
       payload = parseOrThrow(ExtractionJobSchema, job.data, 'invalid_argument', 'Invalid extraction job payload')
     } catch (error) {
-      logger.error('extraction job rejected', { jobId: job.id, error: (error as Error).message })
-      throw new UnrecoverableError((error as Error).message)
+      logger.error('extraction job rejected', { jobId: job.id, error: errorMessage(error) })
+      throw new UnrecoverableError(errorMessage(error))
     }
     try {
       return await processSessionExtraction(deps, payload.sessionId, { jobId: job.id, signal })
@@ -100,9 +100,9 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
         sessionId: payload.sessionId,
         attempt: job.attemptsMade + 1,
         permanent,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       })
-      if (permanent) throw new UnrecoverableError((error as Error).message)
+      if (permanent) throw new UnrecoverableError(errorMessage(error))
       throw error
     }
   }
@@ -132,7 +132,7 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
   let timer: NodeJS.Timeout | undefined
   if (interval > 0) {
     timer = setInterval(() => {
-      runSweep().catch((error: unknown) => logger.warn('sweep failed', { error: (error as Error).message }))
+      runSweep().catch((error: unknown) => logger.warn('sweep failed', { error: errorMessage(error) }))
     }, interval)
     timer.unref()
   }

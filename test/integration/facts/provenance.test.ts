@@ -35,7 +35,13 @@ describe.each<Backend>(['postgres', 'pglite'])('provenance-consistent deletion (
     expect(await eventTypes(single.id)).toEqual(['added', 'source_removed', 'retracted'])
     expect(await store.get({ userId, id: double.id })).toMatchObject({ status: 'active' })
     expect(await eventTypes(double.id)).toEqual(['added', 'source_removed'])
-    expect((await explainFact(handle, double.id, { userId })).sources.map((s) => s.messageId)).toEqual([first.messageId])
+    const why = await explainFact(handle, double.id, { userId })
+    expect(why.sources.map((s) => s.messageId)).toEqual([first.messageId])
+    // The trigger writes camelCase keys, like every TypeScript writer (0004).
+    expect(why.events.map((e) => [e.type, e.before, e.after])).toEqual([
+      ['added', null, expect.objectContaining({ sources: [{ sessionId: first.sessionId, messageId: first.messageId }, { sessionId: second.sessionId, messageId: second.messageId }] })],
+      ['source_removed', { sessionId: second.sessionId, messageId: second.messageId }, null],
+    ])
     const recalled = await recallFacts(handle, embedder, { userId, query: 'drinks tea' })
     expect(recalled.map((r) => r.id)).toEqual([double.id])
   })

@@ -1,6 +1,7 @@
 import type { AgentInputItem, CallModelInputFilterArgs } from '@openai/agents'
 import { describe, expect, it } from 'vitest'
-import { buildContextBlock, estimateTokens, withContextBlock } from '../../../src/context/context-block.js'
+import { buildContextBlock, withContextBlock } from '../../../src/context/context-block.js'
+import { estimateTokens } from '../../../src/estimate-tokens.js'
 import { prepareMemoryContext, queryText } from '../../../src/context/memory-context.js'
 
 const fact = (id: string, content: string, day = '2026-03-01') => ({ id, content, validFrom: new Date(`${day}T12:00:00Z`) })
@@ -34,6 +35,25 @@ describe('buildContextBlock', () => {
 
   it('rejects a bad budget with invalid_config', () => {
     expect(() => buildContextBlock([], { maxTokens: 0 })).toThrow(expect.objectContaining({ code: 'invalid_config' }))
+  })
+
+  it('counts tokens with the estimator it is given', () => {
+    const facts = Array.from({ length: 10 }, (_, i) => fact(`f-${i}`, `Fact ${i}`))
+    // Ten "tokens" per line: the heading and its explanation take 20, leaving three lines for facts.
+    const perLine = (text: string) => 10 * text.split('\n').filter((l) => l.length > 0).length
+    const block = buildContextBlock(facts, { maxTokens: 50, estimateTokens: perLine })
+    expect(block.split('\n').filter((l) => l.startsWith('- ['))).toEqual([
+      '- [f-0 · 2026-03-01] Fact 0',
+      '- [f-1 · 2026-03-01] Fact 1',
+      '- [f-2 · 2026-03-01] Fact 2',
+    ])
+  })
+
+  it('rejects an estimator that returns a negative or non-finite number with invalid_argument', () => {
+    for (const estimateTokens of [() => -1, () => Number.NaN]) {
+      expect(() => buildContextBlock([fact('f-1', 'x')], { estimateTokens })).toThrow(expect.objectContaining({ code: 'invalid_argument' }))
+    }
+    expect(() => buildContextBlock([], { estimateTokens: 'chars' as never })).toThrow(expect.objectContaining({ code: 'invalid_config' }))
   })
 })
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseVectorLiteral, toVectorLiteral } from '../../../src/db/vector.js'
-import { fuseRankings, recencyFactor, RRF_K } from '../../../src/recall/fuse-rankings.js'
+import { RRF_K } from '../../../src/recall/recall-query.js'
+import { fuseRankings, recencyFactor } from '../../helpers/fuse-rankings.js'
 
 describe('fuseRankings', () => {
   it('scores 1 for first in both lists and sums reciprocal ranks otherwise', () => {
