@@ -44,4 +44,5 @@ export type { FactExplanation, ExplainedSource, ExplainedEvent } from './facts/e
 export type { ForgetUserResult } from './facts/forget-user.js'
 export type { RecallOptions, RecalledFact } from './recall/recall.js'
 export type { ExtractionWorker } from './queue/extraction-worker.js'
+export type { ExtractionJobCounts } from './queue/extraction-queue.js'
 export type { SweepResult } from './extraction/sweep.js'

@@ -14,7 +14,7 @@ import { quietLogger } from '../logger.js'
 import { judgeDraft, splitByPresentSources, type SessionMark } from './extraction-checks.js'
 import { unknownSession, type DraftCandidate, type ExtractionDraft } from './extraction-draft.js'
 import { loadNeighbourhood } from '../facts/fact-neighbourhood.js'
-import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
+import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
 
 /** What a commit did: wrote the draft, or found it `covered` or `stale` and wrote nothing. */
 export type CommitOutcome =

@@ -8,7 +8,7 @@ import { quietLogger } from '../logger.js'
 import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
 import { keepBatchCitations } from './extraction-checks.js'
-import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
+import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
 
 const DEFAULT_BATCH = 100
 const MAX_CONTEXT_CHARS = 8_000
