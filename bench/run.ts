@@ -18,6 +18,7 @@ import { createDb } from '../src/db/create-db.js'
 import { migrate } from '../src/db/migrate.js'
 import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
+import { benchEmbedder } from './embedder.js'
 import { benchPipeline } from './pipeline.js'
 import { benchPools } from './pools.js'
 import { benchRecall, parseScales } from './recall.js'
@@ -26,7 +27,7 @@ import { benchRoundTrips } from './round-trips.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -74,7 +75,8 @@ if (args.help) {
   --steady-turns N        turns per steady-load row (default 200; quick 40)
   --steady-workers N      workers during the steady-load test (default 2)
   --coalesce 0,250        coalescing delays (ms) for the steady-load rows
-  --runs N                runs per arm in the run-start section (default 200; quick 50)
+  --runs N                runs per arm in the run-start section (default 200; quick 50);
+                          timed 1,000-sentence calls per embedder in the embedder section (default 20; quick 5)
   --pool-sessions 1,100   live sessions from one URL in the pools section (default 1,100,1000; quick 1,100)
 `)
   process.exit(0)
@@ -143,6 +145,9 @@ try {
   }
   if (only.has('redos')) {
     out.push('## 7. Bounded work in the rule extractor (ReDoS)\n\n' + benchRedos(quick ? { baselineSizes: [5 * 1024, 10 * 1024] } : {}))
+  }
+  if (only.has('embedder')) {
+    out.push('## 8. Offline embedder\n\n' + (await benchEmbedder(ctx, { sentences: 1_000, rounds: num(args.runs, 20, 5), coldRuns: quick ? 3 : 5 })))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')

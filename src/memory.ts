@@ -106,7 +106,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
   closers.push(() => handle.close())
   try {
     const { embedder, extractor } = await createModels(handle, openAISettingsFrom(o.openai, env), o)
-    await prepareDatabase(handle, embedder, o.createTables)
+    await prepareDatabase(handle, embedder, o.createTables, logger)
     const facts = await createFactStore({ db: handle, embedder })
     const queue = queueSettingsFrom(o.queue, env)
     const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger, excerpts: o.excerpts })

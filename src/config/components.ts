@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import { createDb, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { assertMigrated, dimensionMismatch, migrate, readEmbeddingDimensions } from '../db/migrate.js'
+import { readEmbedderRecord, recordEmbedder, UNRECORDED_EMBEDDER } from '../db/embedder-record.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { waitForDatabase } from '../db/wait-for-database.js'
 import type { Embedder } from '../embed/embedder.js'
@@ -12,7 +13,7 @@ import { createInlineScheduler } from '../extraction/inline-scheduler.js'
 import type { Extractor } from '../extractors/extractor.js'
 import { OpenAIExtractor, type OpenAIExtractorOptions } from '../extractors/openai/openai-extractor.js'
 import { RuleExtractor } from '../extractors/rules/rule-extractor.js'
-import type { Logger } from '../logger.js'
+import { quietLogger, type Logger } from '../logger.js'
 import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { createQueueScheduler } from '../queue/queue-scheduler.js'
 import type { EnvConfig } from './env.js'
@@ -87,10 +88,20 @@ async function storedDimensions(handle: FactlineDb): Promise<number | undefined>
 }
 
 /**
+ * The offline embedder for a database: the scheme its vectors were made with. A database that
+ * recorded `hash-v1`, or has facts from before embedders were recorded, keeps `hash-v1` so new
+ * vectors stay comparable with stored ones; a new database gets WordNet semantics.
+ */
+export function offlineEmbedderFor(recorded: string | undefined, dimensions: number): HashEmbedder {
+  const legacy = recorded === UNRECORDED_EMBEDDER || recorded?.startsWith('hash-v1-') === true
+  return new HashEmbedder({ dimensions, semantics: !legacy })
+}
+
+/**
  * The extractor and embedder: yours when given, else OpenAI's when configured, else the offline
- * rule extractor and hashing embedder. An embedder we build adopts the database's stored
- * dimension unless one is configured (the hashing embedder works at any dimension; OpenAI's
- * text-embedding-3 models shorten their vectors to it).
+ * rule extractor and hashing embedder ({@link offlineEmbedderFor}). An embedder we build adopts
+ * the database's stored dimension unless one is configured (the hashing embedder works at any
+ * dimension; OpenAI's text-embedding-3 models shorten their vectors to it).
  */
 export async function createModels(
   handle: FactlineDb,
@@ -108,7 +119,7 @@ export async function createModels(
       ...(dimensions !== undefined ? { dimensions } : {}),
     } as OpenAIEmbedderOptions)
   }
-  embedder ??= new HashEmbedder({ dimensions: stored ?? DEFAULT_HASH_DIMENSIONS })
+  embedder ??= offlineEmbedderFor(await readEmbedderRecord(handle), stored ?? DEFAULT_HASH_DIMENSIONS)
   const extractor =
     given.extractor ??
     (settings
@@ -123,17 +134,26 @@ export async function createModels(
 /**
  * Makes the database ready for `embedder`: runs the migrations when `createTables` is on,
  * otherwise only checks that they were applied. Either way the embedder's dimension must be the
- * one the database stores.
+ * one the database stores. Then records the embedder's id as the maker of the stored vectors if
+ * none is recorded yet, and warns when another one is: its vectors and the new ones do not
+ * compare (re-embed the facts, or configure the recorded embedder).
  * @throws FactlineError `migration_required`, `dimension_mismatch`.
  */
-export async function prepareDatabase(handle: FactlineDb, embedder: Embedder, createTables: boolean): Promise<void> {
+export async function prepareDatabase(handle: FactlineDb, embedder: Embedder, createTables: boolean, logger: Logger = quietLogger): Promise<void> {
   if (createTables) {
     await migrate(handle, { embeddingDimensions: embedder.dimensions })
-    return
+  } else {
+    await assertMigrated(handle)
+    const stored = await readEmbeddingDimensions(handle)
+    if (stored !== embedder.dimensions) throw dimensionMismatch(embedder.dimensions, stored)
   }
-  await assertMigrated(handle)
-  const stored = await readEmbeddingDimensions(handle)
-  if (stored !== embedder.dimensions) throw dimensionMismatch(embedder.dimensions, stored)
+  const recorded = await recordEmbedder(handle, embedder.id)
+  if (recorded !== embedder.id) {
+    logger.warn('the stored facts were embedded by another embedder; recall and deduplication compare unlike vectors until they are re-embedded', {
+      recorded,
+      embedder: embedder.id,
+    })
+  }
 }
 
 /** Where extraction jobs go: a Redis URL or your ioredis client, or `false` for in process. */

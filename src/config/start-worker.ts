@@ -55,7 +55,7 @@ export async function startWorkerFromConfig(
   closers.push(() => handle.close())
   try {
     const models = await createModels(handle, openAISettingsFrom(undefined, config as EnvConfig))
-    await prepareDatabase(handle, models.embedder, false)
+    await prepareDatabase(handle, models.embedder, false, logger)
     const worker = await createExtractionWorker({
       db: handle,
       ...models,

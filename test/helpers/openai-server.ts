@@ -188,7 +188,7 @@ function defaultReply(route: OpenAIRoute, request: RecordedRequest): RecordedRes
     const body = (request.body ?? {}) as { input?: unknown; dimensions?: unknown; model?: unknown }
     const inputs = Array.isArray(body.input) ? body.input : [body.input]
     const dimensions = typeof body.dimensions === 'number' ? body.dimensions : 1536
-    const embedder = new HashEmbedder({ dimensions })
+    const embedder = new HashEmbedder({ dimensions, semantics: false })
     const model = typeof body.model === 'string' ? body.model : undefined
     return { body: embeddingsBody(inputs.map((input) => embedder.embedOne(String(input))), model) }
   }

@@ -13,7 +13,7 @@ describe('createMemory options', () => {
     expect(memory.mode).toBe('inline')
     expect(memory.db.backend).toBe('pglite')
     expect(memory.extractor.id).toBe('rules-v1')
-    expect(memory.embedder.id).toBe('hash-v1-384')
+    expect(memory.embedder.id).toBe('hash-v2-wordnet-384')
     await memory.close()
   })
 

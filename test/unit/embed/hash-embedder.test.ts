@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_HASH_DIMENSIONS, HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { Embedder } from '../../../src/embed/embedder.js'
@@ -7,19 +8,27 @@ function norm(v: readonly number[]): number {
   return Math.sqrt(v.reduce((sum, x) => sum + x * x, 0))
 }
 
-const embedder = new HashEmbedder()
+const embedder = new HashEmbedder({ semantics: false })
 
 async function similarity(a: string, b: string): Promise<number> {
   const [va, vb] = await embedder.embed([a, b])
   return cosineSimilarity(va ?? [], vb ?? [])
 }
 
-describe('HashEmbedder', () => {
+describe('HashEmbedder with semantics: false (hash-v1)', () => {
   it('defaults to 384 dimensions and names its scheme and size in id', () => {
     expect(DEFAULT_HASH_DIMENSIONS).toBe(384)
     expect(embedder.dimensions).toBe(384)
     expect(embedder.id).toBe('hash-v1-384')
-    expect(new HashEmbedder({ dimensions: 64 }).id).toBe('hash-v1-64')
+    expect(new HashEmbedder({ dimensions: 64, semantics: false }).id).toBe('hash-v1-64')
+  })
+
+  it('gives the same vectors, bit for bit, as hash-v1 always did', async () => {
+    // Digest of the vectors the embedder produced before WordNet semantics existed: databases
+    // embedded with hash-v1 keep matching their stored vectors.
+    const vectors = await embedder.embed(['Prefers TypeScript over Python', 'I live in Berlin', 'deploying databases', ''])
+    const digest = createHash('sha256').update(new Float64Array(vectors.flat())).digest('hex')
+    expect(digest).toBe('afb9d10903765c6f08d9d496fc2fa2b859e81e937249218cec6baf51e29647bf')
   })
 
   it('satisfies the Embedder port', () => {
@@ -30,7 +39,7 @@ describe('HashEmbedder', () => {
   it('returns the same vector for the same text, across instances', async () => {
     const text = 'The deploy target is Hetzner eu-central'
     const [a] = await embedder.embed([text])
-    const [b] = await new HashEmbedder().embed([text])
+    const [b] = await new HashEmbedder({ semantics: false }).embed([text])
     expect(a).toEqual(b)
   })
 
@@ -48,7 +57,7 @@ describe('HashEmbedder', () => {
   })
 
   it.each([8, 16, 384, 1536])('produces unit-length vectors of %i dimensions', async (dimensions) => {
-    const e = new HashEmbedder({ dimensions })
+    const e = new HashEmbedder({ dimensions, semantics: false })
     const vectors = await e.embed(['Prefers TypeScript over Python', 'a', 'über naïve café 東京 🚀', 'x'.repeat(5000)])
     for (const v of vectors) {
       expect(v).toHaveLength(dimensions)
