@@ -67,7 +67,7 @@ export async function draftExtraction(
   // the session is committed too: reading outside a transaction cannot skip an item.
   const rows = await db
     .selectFrom('agent_messages')
-    .select(['id', sql<string>`message_data::text`.as('data')])
+    .select(['id', 'created_at', sql<string>`message_data::text`.as('data')])
     .where('session_id', '=', sessionId)
     .where(sql.ref<number>('agent_messages.id'), '>', watermark)
     .orderBy('id')
@@ -89,7 +89,7 @@ export async function draftExtraction(
 
   const scope: FactScope = { userId: session.user_id, namespace: session.namespace }
   const items: ExtractionItem[] = batchRows
-    .map((r) => ({ messageId: Number(r.id), sessionId, ...itemText(decodeItem(r.data)) }))
+    .map((r) => ({ messageId: Number(r.id), sessionId, createdAt: new Date(r.created_at), ...itemText(decodeItem(r.data)) }))
     .filter((i) => i.text.trim().length > 0)
   if (items.length === 0) return draft
 
