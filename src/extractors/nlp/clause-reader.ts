@@ -60,18 +60,18 @@ export function readClauses(text: string): Clause[] {
   for (const sentence of readTokens(cleanMessage(text))) {
     if (sentence.some((t) => HYPOTHETICAL.has(t.lower))) continue
     const question = sentence.some((t) => t.text.includes('?'))
-    const parts = splitSentence(sentence.filter((t) => !(t.pos === 'PUNCT' && /^[.!?]+$/.test(t.text))))
+    const parts = splitSentence(sentence.filter((t) => !(t.pos === 'PUNCT' && /^[.!?]+$/.test(t.text))), question)
     parts.forEach((part, i) => {
       if (part.tokens.length === 0 || part.tokens.length > MAX_CLAUSE_TOKENS) return
-      clauses.push({ ...part, question: question && i === parts.length - 1 })
+      clauses.push({ ...part, question: question && i === parts.length - 1 && !part.beforeQuestion })
     })
   }
   return clauses
 }
 
-type Part = Omit<Clause, 'question'>
+type Part = Omit<Clause, 'question'> & { beforeQuestion?: boolean }
 
-function splitSentence(tokens: readonly Token[]): Part[] {
+function splitSentence(tokens: readonly Token[], question: boolean): Part[] {
   // Punctuation first; a piece without a verb is a list item or a lead-in, not a clause.
   const pieces: Token[][] = [[]]
   for (const token of tokens) {
@@ -92,6 +92,13 @@ function splitSentence(tokens: readonly Token[]): Part[] {
     }
   }
   if (pending.length > 0) merged.push(pending)
+  // "I'm vegetarian, any recipe ideas?": the verbless tail is the question, the statement stands.
+  const last = pieces.filter((p) => p.length > 0).at(-1)
+  if (question && merged.length > 0 && last !== undefined && !last.some((t) => t.pos === 'VERB' || t.pos === 'AUX')) {
+    const head = merged[merged.length - 1]!
+    merged[merged.length - 1] = head.slice(0, head.length - last.length)
+    return merged.flatMap(splitAtConjunctions).map((p) => ({ ...p, beforeQuestion: true }))
+  }
   return merged.flatMap(splitAtConjunctions)
 }
 

@@ -34,6 +34,10 @@ export function resolveRelativeDates(text: string, at: Date | undefined, tense: 
   // Several weekdays in one clause are a schedule ("Monday, Tuesday and Thursday"), not dates.
   const weekdays = WEEKDAYS.filter((d) => text.toLowerCase().includes(d)).length
   return text.replace(RELATIVE, (phrase: string, ...groups: unknown[]) => {
+    const offset = groups[groups.length - 2] as number
+    const whole = groups[groups.length - 1] as string
+    // "by Friday" → "by 2026-11-27", not "by on 2026-11-27".
+    const bare = /\b(?:by|before|until|till|since|from|after)\s+$/i.test(whole.slice(0, offset))
     const g = groups.slice(0, 11).map((v) => (typeof v === 'string' ? v.toLowerCase() : undefined))
     const lower = phrase.toLowerCase()
     if (g[0] !== undefined && weekdays > 1) return phrase
@@ -42,7 +46,7 @@ export function resolveRelativeDates(text: string, at: Date | undefined, tense: 
       const weekday = new Date(today).getUTCDay()
       const future = lower.startsWith('next') || lower.includes('coming') || (tense === 'future' && !lower.startsWith('last') && !lower.includes('past'))
       const delta = future ? (target - weekday + 7) % 7 || 7 : -((weekday - target + 7) % 7 || 7)
-      return `on ${iso(today + delta * DAY_MS)}`
+      return bare ? iso(today + delta * DAY_MS) : `on ${iso(today + delta * DAY_MS)}`
     }
     if (g[1] !== undefined) {
       const delta = { yesterday: -1, today: 0, tonight: 0, tomorrow: 1 }[g[1]] ?? 0

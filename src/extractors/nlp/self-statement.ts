@@ -37,7 +37,7 @@ const LEAD_WORDS = new Set([
   'so', 'and', 'but', 'well', 'also', 'actually', 'honestly', 'oh', 'yeah', 'yes', 'yep', 'no', 'nope', 'ok', 'okay', 'anyway',
   'anyways', 'btw', 'plus', 'then', 'now', 'lol', 'haha', 'hey', 'hi', 'hello', 'sure', 'um', 'uh', 'hmm', 'wow', 'basically',
   'luckily', 'unfortunately', 'fortunately', 'sadly', 'finally', 'recently', 'lately', 'currently', 'apparently', 'besides',
-  'meanwhile', 'still', 'otherwise', 'ps', 'p.s.', 'correction', 'update', 'oops',
+  'meanwhile', 'still', 'otherwise', 'ps', 'p.s.', 'correction', 'update', 'oops', 'funny', 'enough', 'by', 'way', 'the',
   'ah', 'aha', 'alright', 'right', 'nowadays', 'personally', 'frankly', 'truthfully', 'seriously', 'ugh', 'yay', 'omg', 'man',
   'guess', 'what', 'fyi', 'tbh', 'lately', 'these', 'days', 'also,', 'just', 'today', 'yesterday', 'tonight', 'tomorrow',
 ])
@@ -95,6 +95,10 @@ const DEMONYMS = new Set([
   'iranian', 'vietnamese', 'thai', 'filipino', 'argentinian', 'colombian', 'peruvian', 'chilean', 'cuban', 'jamaican', 'swiss',
   'austrian', 'belgian', 'czech', 'hungarian', 'romanian', 'catholic', 'jewish', 'muslim', 'christian', 'hindu', 'buddhist',
 ])
+// What the user is about to do this minute: small talk, not a fact.
+const TRANSIENT = /^(?:is|was) (?:going|off|heading) (?:to bed|to sleep|to crawl back into bed|off|out|home)\b|^(?:is|was) (?:going to )?(?:take a nap|grab (?:a|some) (?:coffee|lunch|food))\b/i
+// Verbs the web model often tags as plural nouns after "my brother": "lives", "hurts".
+const THIRD_PERSON_VERBS = new Set(['is', 'was', 'lives', 'works', 'loves', 'hates', 'likes', 'plays', 'has', 'hurts', 'says', 'thinks', 'wants', 'needs', 'teaches', 'studies', 'runs', 'owns', 'makes', 'goes', 'comes', 'cooks', 'drives'])
 const EMOJI = /\p{Extended_Pictographic}/u
 const VAGUE_HEADS = new Set(['thing', 'things', 'stuff', 'one', 'ones', 'bit', 'lot', 'way'])
 
@@ -146,10 +150,11 @@ function readSelfStatement(clause: Clause, at: Date | undefined): SelfStatement 
     rest = tokens.slice(1)
   } else if (first.lower === 'my') {
     let end = 1
-    while (end < tokens.length && end <= 5 && ['NOUN', 'PROPN', 'ADJ'].includes(tokens[end]!.pos) && tokens[end]!.lower !== 'is') end++
+    while (end < tokens.length && end <= 5 && ['NOUN', 'PROPN', 'ADJ'].includes(tokens[end]!.pos) && !THIRD_PERSON_VERBS.has(tokens[end]!.lower)) end++
     if (end === 1 || end >= tokens.length) return null
     const verb = tokens[end]!
-    if (verb.pos !== 'VERB' && verb.pos !== 'AUX') return null
+    if (THIRD_PERSON_VERBS.has(verb.lower) && verb.pos === 'NOUN') tokens[end] = { ...verb, pos: 'VERB', lemma: verb.lower.replace(/ies$/, 'y').replace(/(?:ch|sh|o)es$/, (m) => m.slice(0, -2)).replace(/s$/, '') }
+    if (verb.pos !== 'VERB' && verb.pos !== 'AUX' && tokens[end]!.pos !== 'VERB') return null
     subject = 'possession'
     possessed = tokens.slice(1, end).map((t) => t.text).join(' ').toLowerCase()
     rest = tokens.slice(end)
@@ -158,7 +163,7 @@ function readSelfStatement(clause: Clause, at: Date | undefined): SelfStatement 
 
   // Adverbs before the verb stay with it: "I finally moved", "I never eat".
   let v = 0
-  while (v < rest.length && (rest[v]!.pos === 'ADV' || rest[v]!.pos === 'PART') && v < 3) v++
+  while (v < rest.length && (rest[v]!.pos === 'ADV' || rest[v]!.pos === 'PART' || (rest[v]!.lower === 'no' && rest[v + 1]?.lower === 'longer')) && v < 3) v++
   const verbToken = rest[v]
   if (verbToken === undefined || (verbToken.pos !== 'AUX' && verbToken.pos !== 'VERB')) return null
   if (MODALS.has(verbToken.lower)) return null
@@ -186,10 +191,11 @@ function readSelfStatement(clause: Clause, at: Date | undefined): SelfStatement 
   if (SKIP_VERBS.has(lemma) && !(CONCRETE_WITH_OBJECT.has(lemma) && hasObject && mainVerb.pos === 'VERB')) {
     if (!(lemma === 'will' || lemma === 'can' || lemma === 'do')) return null
   }
-  if (lemma === 'be' || mainVerb.pos === 'AUX') {
+  if (lemma === 'be') {
     const head = complementTokens.find((t) => t.pos !== 'ADV' && t.pos !== 'PART')
     if (head === undefined) return null
-    if (SKIP_COMPLEMENTS.has(head.lower) && !(head.lower === 'in' || head.lower === 'on' || head.lower === 'from' || head.lower === 'a' || head.lower === 'an' || head.lower === 'the' || head.lower === 'new')) return null
+    const afraidOf = head.lower === 'afraid' && complementTokens[complementTokens.indexOf(head) + 1]?.lower === 'of'
+    if (SKIP_COMPLEMENTS.has(head.lower) && !afraidOf && !(head.lower === 'in' || head.lower === 'on' || head.lower === 'from' || head.lower === 'a' || head.lower === 'an' || head.lower === 'the' || head.lower === 'new')) return null
     if ((head.lower === 'a' || head.lower === 'an' || head.lower === 'the' || head.lower === 'new') && SKIP_COMPLEMENTS.has(complementTokens[complementTokens.indexOf(head) + 1]?.lower ?? '')) return null
     if (head.lower === 'going' || head.lower === 'trying' || head.lower === 'looking' || head.lower === 'thinking' || head.lower === 'wondering') return null
   }
@@ -204,14 +210,16 @@ function readSelfStatement(clause: Clause, at: Date | undefined): SelfStatement 
       const next = body[i + 1]
       const previous = body[i - 1]
       const timeRef = next !== undefined && TIME_WORDS.has(next.lower)
-      const relative = t.lower === 'that' && (t.pos === 'SCONJ' || (previous !== undefined && ['NOUN', 'PROPN', 'VERB', 'ADJ'].includes(previous.pos) && next !== undefined && next.pos !== 'PUNCT'))
+      // "the program that I applied for", "found out that I passed": not a pointer back.
+      const relative = t.lower === 'that' && next !== undefined && next.pos !== 'PUNCT' &&
+        ((previous !== undefined && ['NOUN', 'PROPN', 'ADJ'].includes(previous.pos)) || next.pos === 'PRON' || (t.pos === 'SCONJ' && next.pos !== 'NOUN' && next.pos !== 'ADJ'))
       if (!timeRef && !relative) return null
     }
   }
-  const meaningful = complementTokens.filter((t) => CONTENT_POS.has(t.pos) && !VAGUE_ONLY.has(t.lower))
+  const meaningful = complementTokens.filter((t) => (CONTENT_POS.has(t.pos) || (t.pos === 'SYM' && /\w/.test(t.text))) && !VAGUE_ONLY.has(t.lower))
   const verbCarries = mainVerb.pos === 'VERB' && !SKIP_VERBS.has(lemma)
+  // "I can't swim", "I've never smoked": the verb carries the fact.
   if (meaningful.length === 0 && !(verbCarries && complementTokens.length === 0 && negated)) return null
-  if (meaningful.length === 0) return null
 
   // "I'm Priya", "I'm Marcus, CTO of Ledgerly": a capitalised name after "I am", maybe with an apposition.
   if (subject === 'self' && verbToken.lemma === 'be' && g === v + 1) {
@@ -229,8 +237,9 @@ function readSelfStatement(clause: Clause, at: Date | undefined): SelfStatement 
     }
   }
   if (subject === 'we' && verbToken.lemma === 'be' && mainVerb === verbToken) return null
-  if (lemma === 'have' && complementTokens[0]?.lower === 'to') return null
+  if (verbToken.lemma === 'have' && rest[v + 1]?.lower === 'to') return null
   if (lemma === 'find' && complementTokens[0]?.lower === 'out') return null
+  if (VAGUE_HEADS.has(complementTokens.at(-1)?.lower ?? '')) return null
   const lastNoun = [...complementTokens].reverse().find((t) => t.pos === 'NOUN' || t.pos === 'PROPN')
   if (lastNoun !== undefined && VAGUE_HEADS.has(lastNoun.lower) && complementTokens.filter((t) => t.pos === 'NOUN' || t.pos === 'PROPN').length === 1) return null
   const tense: Tense = future ? 'future' : verbToken.lower !== verbToken.lemma && !['am', 'is', 'are', 'has', "'m", "'re", "'ve", 'ca', 'wo', 'have'].includes(verbToken.lower) ? 'past' : 'present'
@@ -241,11 +250,12 @@ function readSelfStatement(clause: Clause, at: Date | undefined): SelfStatement 
   const trimmed = trimJunk(text)
   if (trimmed === null) return null
   text = trimmed
-  if (datePhrase.length > 0) text = `${text} ${datePhrase.map((t, i) => (i === 0 ? t.lower === 'on' || t.lower === 'in' ? t.lower : t.text : t.text)).join(' ')}`
+  if (datePhrase.length > 0) text = `${text.replace(/[.,;:!?]+$/, '')} ${datePhrase.map((t, i) => (i === 0 ? t.lower === 'on' || t.lower === 'in' ? t.lower : t.text : t.text)).join(' ')}`
   text = resolveRelativeDates(text, at, tense)
   text = text.replace(/\s+/g, ' ').replace(/\s+([,.;:!?])/g, '$1').replace(/^\s+|[\s,.;:!—–-]+$/g, '')
   if (text.length === 0 || text.length > MAX_CONTENT_CHARS || text.split(' ').length < 2) return null
   if (/[(\[{]/.test(text) && !/[)\]}]/.test(text)) return null
+  if (TRANSIENT.test(text)) return null
   const content = text.charAt(0).toUpperCase() + text.slice(1)
   return {
     subject,
