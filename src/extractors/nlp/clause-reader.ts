@@ -30,6 +30,8 @@ const INLINE_CODE = /`[^`\n]{0,500}`/g
 const QUOTED = /"[^"\n]{0,500}"|“[^”\n]{0,500}”/g
 const BLOCK_QUOTE = /^[ \t]*>.*$/gm
 const URL = /\bhttps?:\/\/\S+/g
+const REPEATED_SYMBOL = /([^\p{L}\p{N}\s])\1{2,}/gu
+const LONG_WORD = /\S{50,}/g
 const CONTRACTIONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bi'm\b/gi, 'I am'], [/\bim\b(?=\s+(?:a|an|the|so|not|from|in|at|on|really|still|now|just|allergic|vegan|vegetarian|\w+ing)\b)/gi, 'I am'],
   [/\bi've\b/gi, 'I have'], [/\bive\b/gi, 'I have'], [/\bi'll\b/gi, 'I will'], [/\bi'd\b/gi, 'I would'],
@@ -50,6 +52,8 @@ export function cleanMessage(text: string): string {
   let out = text.slice(0, MAX_MESSAGE_CHARS).replace(/[‘’]/g, "'")
   out = out.replace(CODE_BLOCK, ` ${REMOVED}. `).replace(INLINE_CODE, REMOVED).replace(BLOCK_QUOTE, ` ${REMOVED}. `)
   out = out.replace(QUOTED, REMOVED).replace(URL, REMOVED)
+  // Runs of one symbol and endless "words" cost the tokenizer most and say nothing.
+  out = out.replace(REPEATED_SYMBOL, '$1').replace(LONG_WORD, REMOVED)
   for (const [pattern, replacement] of CONTRACTIONS) out = out.replace(pattern, replacement)
   return out
 }

@@ -55,7 +55,8 @@ export function slotOf(s: SelfStatement): FactSlot {
     if (s.negated) return { kind: 'location', key: null, replaces: false }
     return { kind: 'location', key: 'home_location', replaces: s.corrective }
   }
-  if ((s.verb === 'move' || s.verb === 'relocate') && /^(?:to|back to)\s/.test(complement) && s.tense !== 'future' && decisionDomain(s.complement) === null) {
+  // "I moved to Oslo" ends the old home; "I'm moving to Oslo next month" does not yet.
+  if ((s.verb === 'move' || s.verb === 'relocate') && /^(?:to|back to)\s/.test(complement) && s.tense === 'past' && decisionDomain(s.complement) === null) {
     return { kind: 'location', key: 'home_location', replaces: true }
   }
   if (s.verb === 'be' && /^from\s/.test(complement)) return { kind: 'location', key: 'origin', replaces: false }
@@ -68,7 +69,8 @@ export function slotOf(s: SelfStatement): FactSlot {
   if (s.verb === 'be' && /^allergic\s+to\s/.test(complement)) return { kind: 'health', key: keyFor('allergy', head.replace(/^allergic\s+to\s+/, '')), replaces: false }
   if (s.verb === 'be' && DIETS.has(complement.split(/\s+/).find((w) => w !== 'strictly' && w !== 'fully' && w !== 'mostly') ?? '')) return { kind: 'health', key: 'diet', replaces: true }
   if (OPINION_VERBS.has(s.verb) && s.tense !== 'future') {
-    const thing = complement.replace(/^(?:to\s+)/, '').split(/\s+(?:over|than|because|but|and|when|since|especially)\s|,/)[0] ?? ''
+    const thing = (complement.replace(/^(?:to\s+)/, '').split(/\s+(?:over|than|because|but|and|when|since|especially)\s|,/)[0] ?? '')
+      .replace(/\s+(?:anymore|any more|now|too|either|again|at all|a lot|so much|very much)$/, '')
     if (s.verb === 'prefer') {
       const m = /^(.{1,40}?)\s+(?:over|to|than)\s+(.{1,40})$/.exec(complement)
       if (m?.[1] !== undefined && m[2] !== undefined) {
