@@ -2,7 +2,7 @@
  * Offline extractors on the eval dataset: how many user turns yield at least one fact (rules-v1
  * vs nlp-v1), precision on the labelled sample in the test fixtures, and the time for a 1 MB
  * message. Run: `node --import tsx bench/extractor-coverage.ts` (add `--dump` to print every
- * fact the NLP extractor produced, for labelling).
+ * fact the NLP extractor produced, for labelling, or `--dump --rules` for the rule extractor's).
  */
 import { readFile } from 'node:fs/promises'
 import { loadDataset } from '../eval/dataset.js'
@@ -15,6 +15,8 @@ const LABELS = new URL('../test/unit/extractors/fixtures/nlp-extractor-precision
 
 interface Label {
   extractor: string
+  /** `eval`: a fact produced from the eval dataset; `table`: from the unit test table's utterances. */
+  source: 'eval' | 'table'
   utterance: string
   fact: string
   correct: boolean
@@ -51,11 +53,11 @@ for (const extractor of [new RuleExtractor(), new NlpExtractor()]) {
     facts += found.length
     for (const f of found) {
       produced.add(`${turn.text}\u0000${f.content}`)
-      if (dump && extractor.id === 'nlp-v1') console.log(JSON.stringify({ utterance: turn.text, fact: f.content }))
+      if (dump && (process.argv.includes('--rules') ? extractor.id === 'rules-v1' : extractor.id === 'nlp-v1')) console.log(JSON.stringify({ utterance: turn.text, fact: f.content }))
     }
   }
   const elapsed = performance.now() - started
-  const sample = labels.filter((l) => l.extractor === extractor.id && produced.has(`${l.utterance}\u0000${l.fact}`))
+  const sample = labels.filter((l) => l.extractor === extractor.id && l.source === 'eval' && produced.has(`${l.utterance}\u0000${l.fact}`))
   const correct = sample.filter((l) => l.correct).length
   rows.push([
     extractor.id,
@@ -71,6 +73,8 @@ for (const extractor of [new RuleExtractor(), new NlpExtractor()]) {
 if (!dump) {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '))
+  const table = labels.filter((l) => l.extractor === 'nlp-v1' && l.source === 'table')
+  console.log(`nlp-v1 precision on the test-table sample: ${((table.filter((l) => l.correct).length / table.length) * 100).toFixed(1)}% of ${table.length} labelled facts`)
   const big = 'I live in Berlin and I love hiking. '.repeat(30_000).slice(0, 1_000_000)
   const nlp = new NlpExtractor()
   const started = performance.now()

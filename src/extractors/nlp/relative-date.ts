@@ -14,7 +14,7 @@ const NUMBERS: Readonly<Record<string, number>> = { a: 1, an: 1, one: 1, two: 2,
 const RELATIVE = new RegExp(
   [
     // Not "every Tuesday" or "Tuesday evenings": those recur.
-    '(?<!every\\s|each\\s)\\b(?:on\\s+|this\\s+past\\s+|this\\s+coming\\s+|this\\s+|last\\s+|next\\s+|coming\\s+)?(sunday|monday|tuesday|wednesday|thursday|friday|saturday)\\b(?!\\s+(?:mornings|afternoons|evenings|nights)\\b)',
+    '(?<!every\\s|each\\s)\\b(?:on\\s+|this\\s+past\\s+|this\\s+coming\\s+|this\\s+|last\\s+|next\\s+|coming\\s+)?(sunday|monday|tuesday|wednesday|thursday|friday|saturday)\\b(?!\\s+(?:mornings|afternoons|evenings|nights|lunch|lunches|dinner|dinners|brunch|roast|school|league|market|paper|service)\\b)',
     '\\b(yesterday|today|tonight|tomorrow)\\b',
     '\\b(?:this\\s+(morning|afternoon|evening)|(last)\\s+night)\\b',
     '\\b(last|next|this)\\s+(week|month|year)\\b',

@@ -67,7 +67,7 @@ const SKIP_COMPLEMENTS = new Set([
   'thinking', 'trying', 'asking', 'looking', 'happy', 'sad', 'tired', 'bored', 'not', 'so', 'just', 'also', 'still', 'all',
   'going', 'gonna', 'about', 'worried', 'hoping', 'planning', 'considering', 'debating', 'torn', 'unsure', 'new', 'in',
   'on', 'with', 'pretty', 'really', 'very', 'too', 'hungry', 'excited', 'nervous', 'interested', 'open', 'stuck', 'the',
-  'a', 'an', 'one', 'like', 'thrilled', 'impressed', 'amazed', 'surprised', 'relieved', 'honored', 'honoured', 'down',
+  'a', 'an', 'one', 'like', 'lucky', 'thrilled', 'impressed', 'amazed', 'surprised', 'relieved', 'honored', 'honoured', 'down',
 ])
 const DANGLING = new Set([
   'it', 'its', "it's", 'itself', 'they', 'them', 'their', 'theirs', 'themselves', 'he', 'him', 'his', 'himself', 'she',
@@ -99,6 +99,8 @@ const DEMONYMS = new Set([
 const TRANSIENT = /^(?:is|was) (?:going|off|heading) (?:to bed|to sleep|to crawl back into bed|off|out|home)\b|^(?:is|was) (?:going to )?(?:take a nap|grab (?:a|some) (?:coffee|lunch|food))\b/i
 // Verbs the web model often tags as plural nouns after "my brother": "lives", "hurts".
 const THIRD_PERSON_VERBS = new Set(['is', 'was', 'lives', 'works', 'loves', 'hates', 'likes', 'plays', 'has', 'hurts', 'says', 'thinks', 'wants', 'needs', 'teaches', 'studies', 'runs', 'owns', 'makes', 'goes', 'comes', 'cooks', 'drives'])
+// "My week is full", "my head hurts": how things are going today.
+const MOOD_POSSESSIONS = new Set(['week', 'day', 'time', 'life', 'head', 'brain', 'mind', 'weekend', 'morning', 'evening', 'night', 'bad'])
 const EMOJI = /\p{Extended_Pictographic}/u
 const VAGUE_HEADS = new Set(['thing', 'things', 'stuff', 'one', 'ones', 'bit', 'lot', 'way'])
 
@@ -158,7 +160,7 @@ function readSelfStatement(clause: Clause, at: Date | undefined): SelfStatement 
     subject = 'possession'
     possessed = tokens.slice(1, end).map((t) => t.text).join(' ').toLowerCase()
     rest = tokens.slice(end)
-    if (tokens.slice(1, end).some((t) => DANGLING.has(t.lower))) return null
+    if (tokens.slice(1, end).some((t) => DANGLING.has(t.lower)) || MOOD_POSSESSIONS.has(possessed)) return null
   } else return null
 
   // Adverbs before the verb stay with it: "I finally moved", "I never eat".
