@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
 import { FactlineError } from '../../../src/errors.js'
 import type { ExistingFact, ExtractionItem } from '../../../src/extractors/extractor.js'
 import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
@@ -486,4 +487,31 @@ describe('NlpExtractor batches', () => {
     controller.abort()
     await expect(new NlpExtractor().extract({ userId: 'u', namespace: 'n', items: [userItem('I live in Berlin.')], existingFacts: [] }, controller.signal)).rejects.toThrow()
   })
+})
+
+describe('NlpExtractor labelled precision sample', () => {
+  interface Label {
+    extractor: string
+    source: 'eval' | 'table'
+    utterance: string
+    fact: string
+    correct: boolean
+    reason: string
+  }
+  const labels = JSON.parse(readFileSync(new URL('./fixtures/nlp-extractor-precision.json', import.meta.url), 'utf8')) as Label[]
+
+  it('holds at least 200 labelled nlp-v1 facts, at least 90% correct on the eval dataset', () => {
+    const nlp = labels.filter((l) => l.extractor === 'nlp-v1')
+    expect(nlp.length).toBeGreaterThanOrEqual(200)
+    for (const l of labels) expect(l.reason.length).toBeGreaterThan(0)
+    const fromEval = nlp.filter((l) => l.source === 'eval')
+    expect(fromEval.filter((l) => l.correct).length / fromEval.length).toBeGreaterThanOrEqual(0.9)
+  })
+
+  it('labels facts the extractor still produces from the test-table utterances', async () => {
+    const table = labels.filter((l) => l.extractor === 'nlp-v1' && l.source === 'table')
+    const byUtterance = new Map<string, string[]>()
+    for (const l of table) byUtterance.set(l.utterance, [...(byUtterance.get(l.utterance) ?? []), l.fact])
+    for (const [utterance, facts] of byUtterance) expect(await contents(utterance)).toEqual(facts)
+  }, 60_000)
 })
