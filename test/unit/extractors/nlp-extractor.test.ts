@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
 import { FactlineError } from '../../../src/errors.js'
 import type { ExistingFact, ExtractionItem } from '../../../src/extractors/extractor.js'
 import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
