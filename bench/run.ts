@@ -19,12 +19,13 @@ import { migrate } from '../src/db/migrate.js'
 import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
 import { benchPipeline } from './pipeline.js'
+import { benchPools } from './pools.js'
 import { benchRecall, parseScales } from './recall.js'
 import { benchRoundTrips } from './round-trips.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -48,6 +49,7 @@ const { values: args } = parseArgs({
     'steady-workers': { type: 'string', default: '2' },
     coalesce: { type: 'string', default: '0,250' },
     runs: { type: 'string' },
+    'pool-sessions': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -72,6 +74,7 @@ if (args.help) {
   --steady-workers N      workers during the steady-load test (default 2)
   --coalesce 0,250        coalescing delays (ms) for the steady-load rows
   --runs N                runs per arm in the run-start section (default 200; quick 50)
+  --pool-sessions 1,100   live sessions from one URL in the pools section (default 1,100,1000; quick 1,100)
 `)
   process.exit(0)
 }
@@ -132,6 +135,10 @@ try {
   }
   if (only.has('roundtrips')) {
     out.push('## 5. Round trips per turn\n\n' + (await benchRoundTrips(ctx)))
+  }
+  if (only.has('pools')) {
+    const sessions = list(args['pool-sessions'] ?? (quick ? '1,100' : '1,100,1000'))
+    out.push('## 6. Connections per URL\n\n' + (await benchPools(ctx, { sessions, poolSize: Number(args.pool) })))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')

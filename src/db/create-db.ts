@@ -4,6 +4,7 @@ import pg from 'pg'
 import { z } from 'zod'
 import { parseOrThrow } from '../errors.js'
 import { describeTarget } from './connection-errors.js'
+import { leasePool } from './shared-pools.js'
 import type { Database } from './schema.js'
 import { TableNamesPlugin, TableNamesSchema, type TableNameOptions, type TableNames } from './table-names.js'
 
@@ -17,7 +18,9 @@ const isPGlite = (v: unknown): v is PGlite =>
 
 /**
  * Where the data lives. Exactly one of:
- * - `{ url }`: PostgreSQL connection string; factline opens (and closes) a pg Pool.
+ * - `{ url, poolSize? }`: PostgreSQL connection string. Everything in this process opened from the
+ *   same URL shares one pg Pool of at most `poolSize` connections (default 10, set by the first
+ *   opener), closed when the last user closes; idle connections never keep the process alive.
  * - `{ pool }`: your pg Pool; you close it.
  * - `{ kysely }`: your `Kysely<Database>`; you destroy it.
  * - `{ pglite }`: your PGlite instance (load the `vector` extension); you close it.
@@ -94,11 +97,11 @@ export async function createDb(
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: config.pool }), plugins: [plugin] })
     // Kysely's destroy() ends the pool it wraps; the pool is the caller's, so there is nothing to close.
   } else if (config && 'url' in config) {
-    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 })
-    keepAliveOnConnectionErrors(pool)
+    // Shared per URL: kysely's destroy() would end a pool others still use, so we only release our lease.
+    const lease = leasePool(config.url, config.poolSize, keepAliveOnConnectionErrors)
     target = describeTarget(config.url)
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [plugin] })
-    closers.push(() => db.destroy())
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: lease.pool }), plugins: [plugin] })
+    closers.push(() => lease.release())
   } else {
     backend = 'pglite'
     let pglite: PGlite

@@ -131,7 +131,12 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     }
   }
 
-  /** Opens a session on its own pool for `url`. Call `close()` when done. */
+  /**
+   * Opens a session on the process-wide pool for `url`, shared with every other session and memory
+   * opened from the same URL (at most `poolSize` connections, default 10). `close()` releases this
+   * session's lease and ends the pool with its last user; a short script may skip it: idle
+   * connections never keep the process alive.
+   */
   static fromUrl(
     sessionId: string,
     options: Omit<PostgresSessionOptions, 'sessionId' | 'database' | 'db'> & { url: string },
