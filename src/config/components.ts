@@ -11,7 +11,7 @@ import type { ExtractionScheduler } from '../extraction/extraction-scheduler.js'
 import { createInlineScheduler } from '../extraction/inline-scheduler.js'
 import type { Extractor } from '../extractors/extractor.js'
 import { OpenAIExtractor, type OpenAIExtractorOptions } from '../extractors/openai/openai-extractor.js'
-import { RuleExtractor } from '../extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../extractors/nlp/nlp-extractor.js'
 import type { Logger } from '../logger.js'
 import { createQueueScheduler } from '../queue/queue-scheduler.js'
 import type { EnvConfig } from './env.js'
@@ -115,7 +115,7 @@ export async function createModels(
           ...settings.connection,
           ...(settings.extractionModel ? { model: settings.extractionModel } : {}),
         } as OpenAIExtractorOptions)
-      : new RuleExtractor())
+      : new NlpExtractor())
   return { embedder, extractor }
 }
 
