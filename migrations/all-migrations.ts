@@ -2,6 +2,7 @@ import type { Migration } from 'kysely/migration'
 import { createTables } from './0001_create_tables.js'
 import { createSessionOperations } from './0002_session_operations.js'
 import { dropUnusedEmbeddingIndex } from './0003_drop_unused_embedding_index.js'
+import { camelCaseEventPayloads } from './0004_camel_case_event_payloads.js'
 import type { MigrationSettings } from './migration-settings.js'
 
 /**
@@ -13,5 +14,6 @@ export function allMigrations(settings: MigrationSettings): Record<string, Migra
     '0001_create_tables': createTables(settings),
     '0002_session_operations': createSessionOperations(settings),
     '0003_drop_unused_embedding_index': dropUnusedEmbeddingIndex(settings),
+    '0004_camel_case_event_payloads': camelCaseEventPayloads(settings),
   }
 }

@@ -1,20 +1,15 @@
-export { createMemory, type Memory, type MemoryScope, type MemoryRunOptions } from './memory.js'
+export { createMemory, type Memory, type MemoryRunOptions } from './memory.js'
+export { DEFAULT_NAMESPACE, type Scope, type ScopeInput } from './scope.js'
 export type { FactlineOptions } from './config/factline-options.js'
 export { FactlineError, isFactlineError, type FactlineErrorCode, type FactlineErrorOptions } from './errors.js'
 export { quietLogger, createJsonLogger, type Logger } from './logger.js'
 export { createDb, DEFAULT_DATA_DIR, type DatabaseOptions, type FactlineDb } from './db/create-db.js'
-export {
-  migrate,
-  assertMigrated,
-  DEFAULT_EMBEDDING_DIMENSIONS,
-  type MigrateOptions,
-  type MigrateResult,
-} from './db/migrate.js'
+export { migrate, assertMigrated, type MigrateOptions, type MigrateResult } from './db/migrate.js'
+export { DEFAULT_EMBEDDING_DIMENSIONS } from './db/embedding-dimensions.js'
 export type { Database, FactStatus, FactEventType } from './db/schema.js'
 export type { TableNameOptions, TableNames } from './db/table-names.js'
 export {
   PostgresSession,
-  DEFAULT_NAMESPACE,
   type PostgresSessionOptions,
   type ItemsAddedEvent,
 } from './session/postgres-session.js'
@@ -26,7 +21,8 @@ export {
   type HistoryBudget,
   type HistoryWindowOptions,
 } from './session/history-window.js'
-export { buildContextBlock, estimateTokens, type ContextBlockOptions, type ContextFact } from './context/context-block.js'
+export { buildContextBlock, type ContextBlockOptions, type ContextFact } from './context/context-block.js'
+export { estimateTokens, type TokenEstimator } from './estimate-tokens.js'
 export type { MemoryContext } from './context/memory-context.js'
 export { HashEmbedder, DEFAULT_HASH_DIMENSIONS, type HashEmbedderOptions } from './embed/hash-embedder.js'
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './embed/openai-embedder.js'
@@ -41,10 +37,12 @@ export type {
 } from './extractors/extractor.js'
 export { RuleExtractor, type RuleExtractorOptions } from './extractors/rules/rule-extractor.js'
 export { OpenAIExtractor, type OpenAIExtractorOptions } from './extractors/openai/openai-extractor.js'
-export type { FactStore, AddFactInput, UpdateFactInput, ListFactsInput } from './facts/fact-store.js'
-export type { Fact, FactScope, FactSourceRef, FactEventMeta } from './facts/fact.js'
+export type { FactStore } from './facts/fact-store.js'
+export type { AddFactInput, UpdateFactInput, ListFactsInput } from './facts/fact-input.js'
+export type { Fact, FactSourceRef, FactEventMeta } from './facts/fact.js'
 export type { FactExplanation, ExplainedSource, ExplainedEvent } from './facts/explain.js'
 export type { ForgetUserResult } from './facts/forget-user.js'
 export type { RecallOptions, RecalledFact } from './recall/recall.js'
 export type { ExtractionWorker } from './queue/extraction-worker.js'
+export type { ExtractionJobCounts } from './queue/extraction-queue.js'
 export type { SweepResult } from './extraction/sweep.js'

@@ -1,6 +1,6 @@
 import type { AgentInputItem } from '@openai/agents'
 import { prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
-import { createRunWithMemory, type ContextRequest, type MemoryScope, type RunWithMemory } from './context/run-with-memory.js'
+import { createRunWithMemory, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
 import { createCloserStack } from './config/closer-stack.js'
 import {
   createModels,
@@ -24,9 +24,10 @@ import { forgetUser, type ForgetUserResult } from './facts/forget-user.js'
 import { quietLogger } from './logger.js'
 import { createExtractionWorker, type ExtractionWorker } from './queue/extraction-worker.js'
 import { recallFacts, type RecalledFact, type RecallOptions } from './recall/recall.js'
+import type { ScopeInput } from './scope.js'
 import { PostgresSession } from './session/postgres-session.js'
 
-export type { MemoryScope, MemoryRunOptions } from './context/run-with-memory.js'
+export type { MemoryRunOptions } from './context/run-with-memory.js'
 
 /** The object `createMemory` returns: sessions, recall, provenance, extraction control. */
 export interface Memory {
@@ -38,11 +39,11 @@ export interface Memory {
   /** Direct access to the fact store (add, list, update, supersede, retract, forget). */
   readonly facts: FactStore
   /** A transcript session for one user's conversation; its turns feed fact extraction. */
-  session(sessionId: string, scope: MemoryScope & { historyLimit?: number }): PostgresSession
+  session(sessionId: string, scope: ScopeInput & { historyLimit?: number }): PostgresSession
   /** Facts most relevant to `query` for one user and namespace, best first, with their sources. */
   recall(options: RecallOptions): Promise<RecalledFact[]>
   /** Why the agent believes a fact: its source messages, history and supersession chain. */
-  explain(factId: string, scope: MemoryScope): Promise<FactExplanation>
+  explain(factId: string, scope: ScopeInput): Promise<FactExplanation>
   /** Deletes everything stored about a user: sessions, messages, facts, sources and events. */
   forgetUser(userId: string): Promise<ForgetUserResult>
   /** Recalls once for a run and returns the filter that puts the facts in the instructions. */
@@ -99,7 +100,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger })
     closers.push(() => scheduler.close())
 
-    const namespaceOf = (scope: Partial<MemoryScope>) => scope.namespace ?? o.namespace
+    const namespaceOf = (scope: Partial<ScopeInput>) => scope.namespace ?? o.namespace
     const recall = (request: RecallOptions) =>
       recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
     const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) =>

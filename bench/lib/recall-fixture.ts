@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
-import { cosineDistance, parseVectorLiteral, setIterativeScan, vectorText } from '../../src/db/vector.js'
-import { nearestScopedFacts } from '../../src/recall/nearest-facts.js'
+import { cosineDistance, parseVectorLiteral, vectorText } from '../../src/db/vector.js'
+import { nearestScopedFacts } from './nearest-scoped-facts.js'
 import { cosineSimilarity } from '../../src/facts/reconcile.js'
 
 export const NAMESPACE = 'default'
@@ -32,6 +32,25 @@ export function hnswPlan(name: string, mode: 'off' | 'strict_order' | 'relaxed_o
         await forceHnsw(trx)
         return plainQuery(trx, userId, query, k, true)
       }),
+  }
+}
+
+/** How pgvector 0.8's iterative HNSW scan may continue past `hnsw.ef_search` when a filter drops rows. */
+type IterativeScanMode = 'off' | 'strict_order' | 'relaxed_order'
+
+/**
+ * Sets `hnsw.iterative_scan` (and optionally `hnsw.max_scan_tuples`) for the rest of the current
+ * transaction only (`SET LOCAL`), so a pooled connection never leaks the setting.
+ * Call it inside `db.transaction()`.
+ */
+async function setIterativeScan(
+  trx: Kysely<Database>,
+  mode: IterativeScanMode,
+  maxScanTuples?: number,
+): Promise<void> {
+  await sql`select set_config('hnsw.iterative_scan', ${mode}, true)`.execute(trx)
+  if (maxScanTuples !== undefined) {
+    await sql`select set_config('hnsw.max_scan_tuples', ${String(maxScanTuples)}, true)`.execute(trx)
   }
 }
 

@@ -3,7 +3,7 @@ import { configFromEnv } from '../config/env.js'
 import { openDatabase } from '../config/components.js'
 import { createJsonLogger } from '../logger.js'
 import { migrate } from '../db/migrate.js'
-import { FactlineError } from '../errors.js'
+import { errorMessage, FactlineError } from '../errors.js'
 import { integerFlag, UsageError } from './cli-args.js'
 import { FACTS_HELP, runFactsCommand, runSessionsCommand, SESSIONS_HELP } from './data-commands.js'
 import { runDemo } from './demo.js'
@@ -104,11 +104,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       const help = command === 'sessions' ? SESSIONS_HELP : command === 'facts' ? FACTS_HELP : HELP
-      process.stderr.write(`factline ${command ?? ''}: ${(error as Error).message}\n\n${help}`)
+      process.stderr.write(`factline ${command ?? ''}: ${errorMessage(error)}\n\n${help}`)
       return EXIT.usage
     }
     const code = error instanceof FactlineError ? ` [${error.code}]` : ''
-    process.stderr.write(`factline${code}: ${(error as Error).message}\n`)
+    process.stderr.write(`factline${code}: ${errorMessage(error)}\n`)
     return EXIT.failure
   }
 }

@@ -6,7 +6,9 @@ import { assertMigrated } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
 import { explainFact } from '../facts/explain.js'
 import { forgetInTx } from '../facts/fact-writes.js'
-import { isUuid, listFacts } from '../facts/fact-repository.js'
+import { isUuid } from '../assert-id.js'
+import { DEFAULT_NAMESPACE } from '../scope.js'
+import { listFacts } from '../facts/fact-repository.js'
 import { forgetUser } from '../facts/forget-user.js'
 import type { FactStatus } from '../db/schema.js'
 import { decodeItem } from '../session/item-codec.js'
@@ -139,7 +141,7 @@ const STATUSES = ['active', 'superseded', 'retracted', 'forgotten', 'all'] as co
 /** `factline facts list|explain|forget`. */
 export async function runFactsCommand(argv: string[], out: Out): Promise<number> {
   const { sub, values, positionals } = parseSubcommand(argv, {
-    namespace: { type: 'string', default: 'default' },
+    namespace: { type: 'string', default: DEFAULT_NAMESPACE },
     status: { type: 'string', default: 'active' },
     reason: { type: 'string' },
   } as const)

@@ -8,7 +8,7 @@ import type { Embedder } from '../embed/embedder.js'
 import { parseOrThrow } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
 import type { Logger } from '../logger.js'
-import { DEFAULT_NAMESPACE } from '../session/postgres-session.js'
+import { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH } from '../scope.js'
 
 const isObject = (v: unknown) => typeof v === 'object' && v !== null
 const isRedis = (v: unknown): v is Redis => isObject(v) && typeof (v as Redis).duplicate === 'function'
@@ -57,7 +57,7 @@ export const FactlineOptionsSchema = z.strictObject({
   /** Your own extractor; overrides the one `openai` would choose. */
   extractor: z.custom<Extractor>((v) => isObject(v) && typeof (v as Extractor).extract === 'function').optional(),
   /** Namespace used when a call names none. @defaultValue 'default' */
-  namespace: z.string().min(1).max(256).default(DEFAULT_NAMESPACE),
+  namespace: z.string().min(1).max(MAX_NAMESPACE_LENGTH).default(DEFAULT_NAMESPACE),
   /** Physical table names, when the defaults do not suit. */
   tables: z.record(z.string(), z.string()).optional(),
   /**

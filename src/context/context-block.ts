@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { countTokens, estimateTokens, TokenEstimatorSchema } from '../estimate-tokens.js'
 import { parseOrThrow } from '../errors.js'
 
 /** The slice of a recalled fact the context block shows. */
@@ -10,20 +11,16 @@ export interface ContextFact {
 
 export const ContextBlockOptionsSchema = z.strictObject({
   /**
-   * Most tokens the block may add to the instructions. Tokens are estimated as one per four
-   * characters (OpenAI's rule of thumb for English), so the real count can differ by ±25%.
+   * Most tokens the block may add to the instructions, as `estimateTokens` counts them.
    * @defaultValue 400
    */
   maxTokens: z.number().int().min(20).max(20_000).default(400),
   /** Heading of the block. @defaultValue 'What you know about this user' */
   heading: z.string().min(1).max(200).default('What you know about this user'),
+  /** Counts a text's tokens, e.g. with a real tokenizer. @defaultValue one per four characters */
+  estimateTokens: TokenEstimatorSchema.default(() => estimateTokens),
 })
 export type ContextBlockOptions = z.input<typeof ContextBlockOptionsSchema>
-
-/** Rough token count: about four characters per token. Good enough for budgeting, not billing. */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4)
-}
 
 /**
  * Formats recalled facts (best first) as an instructions block: each fact with its id and date,
@@ -41,7 +38,7 @@ export function buildContextBlock(facts: readonly ContextFact[], options: Contex
   let shown = 0
   for (const fact of facts) {
     const line = `- [${fact.id} · ${fact.validFrom.toISOString().slice(0, 10)}] ${oneLine(fact.content)}\n`
-    if (estimateTokens(block + line) > o.maxTokens) break
+    if (countTokens(o.estimateTokens, block + line, 'the context block') > o.maxTokens) break
     block += line
     shown++
   }

@@ -10,26 +10,20 @@ import {
   type StreamRunOptions,
 } from '@openai/agents'
 import { FactlineError } from '../errors.js'
+import type { ScopeInput } from '../scope.js'
 import { PostgresSession } from '../session/postgres-session.js'
 import type { ContextFact } from './context-block.js'
 import type { MemoryContext } from './memory-context.js'
-
-/** Who a run or a call is about. */
-export interface MemoryScope {
-  userId: string
-  /** @defaultValue the memory's namespace */
-  namespace?: string | undefined
-}
 
 /** Options for `memory.run`: the SDK's run options plus who the run is for (taken from the session when it is one of ours). */
 export type MemoryRunOptions<TContext, TAgent extends Agent<any, any>> = (
   | NonStreamRunOptions<TContext, TAgent>
   | StreamRunOptions<TContext, TAgent>
 ) &
-  Partial<MemoryScope>
+  Partial<ScopeInput>
 
 /** A run's context request: who, what they said, and the filter to chain. */
-export interface ContextRequest extends MemoryScope {
+export interface ContextRequest extends ScopeInput {
   input: string | AgentInputItem[]
   session?: PostgresSession
   /** A filter of your own, run before the memory one. */
@@ -41,12 +35,12 @@ export interface RunWithMemory {
   <TAgent extends Agent<any, any>, TContext = undefined>(
     agent: TAgent,
     input: string | AgentInputItem[] | RunState<TContext, TAgent>,
-    options: NonStreamRunOptions<TContext, TAgent> & Partial<MemoryScope>,
+    options: NonStreamRunOptions<TContext, TAgent> & Partial<ScopeInput>,
   ): Promise<RunResult<TContext, TAgent>>
   <TAgent extends Agent<any, any>, TContext = undefined>(
     agent: TAgent,
     input: string | AgentInputItem[] | RunState<TContext, TAgent>,
-    options: StreamRunOptions<TContext, TAgent> & Partial<MemoryScope>,
+    options: StreamRunOptions<TContext, TAgent> & Partial<ScopeInput>,
   ): Promise<StreamedRunResult<TContext, TAgent>>
 }
 

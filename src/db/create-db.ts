@@ -6,7 +6,7 @@ import { parseOrThrow } from '../errors.js'
 import { describeTarget } from './connection-errors.js'
 import { leasePool } from './shared-pools.js'
 import type { Database } from './schema.js'
-import { TableNamesPlugin, TableNamesSchema, type TableNameOptions, type TableNames } from './table-names.js'
+import { resolveTableNames, TableNamesPlugin, type TableNameOptions, type TableNames } from './table-names.js'
 
 /** Where the embedded database keeps its files when nothing is configured. */
 export const DEFAULT_DATA_DIR = '.factline/pglite'
@@ -83,7 +83,7 @@ export async function createDb(
   tableOptions: TableNameOptions = {},
 ): Promise<FactlineDb> {
   const config = parseOrThrow(DatabaseOptionsSchema, options, 'invalid_config', 'Invalid database options')
-  const tables = parseOrThrow(TableNamesSchema, tableOptions, 'invalid_config', 'Invalid table names')
+  const tables = resolveTableNames(tableOptions)
   const plugin = new TableNamesPlugin(tables)
   const closers: Array<() => Promise<void>> = []
   let db: Kysely<Database>

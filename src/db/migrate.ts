@@ -2,13 +2,11 @@ import { sql } from 'kysely'
 import { Migrator, type MigrationResult } from 'kysely/migration'
 import { z } from 'zod'
 import { allMigrations } from '../../migrations/all-migrations.js'
-import { FactlineError, parseOrThrow } from '../errors.js'
+import { errorMessage, FactlineError, parseOrThrow } from '../errors.js'
 import { connectionFailed, isConnectionError } from './connection-errors.js'
 import type { FactlineDb } from './create-db.js'
+import { DEFAULT_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_DIMENSIONS } from './embedding-dimensions.js'
 import { migrationTableName } from './table-names.js'
-
-/** The dimension most OpenAI embedding models produce (text-embedding-3-small). */
-export const DEFAULT_EMBEDDING_DIMENSIONS = 1536
 
 export const MigrateOptionsSchema = z.strictObject({
   /**
@@ -16,7 +14,7 @@ export const MigrateOptionsSchema = z.strictObject({
    * meta table. Later runs with another value fail with `dimension_mismatch`.
    * @defaultValue 1536
    */
-  embeddingDimensions: z.number().int().min(1).max(16000).default(DEFAULT_EMBEDDING_DIMENSIONS),
+  embeddingDimensions: z.number().int().min(1).max(MAX_EMBEDDING_DIMENSIONS).default(DEFAULT_EMBEDDING_DIMENSIONS),
 })
 export type MigrateOptions = z.input<typeof MigrateOptionsSchema>
 
@@ -48,7 +46,7 @@ export async function migrate(handle: FactlineDb, options: MigrateOptions = {}):
     const failed = results.find((r: MigrationResult) => r.status === 'Error')?.migrationName
     throw new FactlineError(
       'migration_required',
-      `Migration ${failed ?? '(setup)'} failed: ${error instanceof Error ? error.message : String(error)}`,
+      `Migration ${failed ?? '(setup)'} failed: ${errorMessage(error)}`,
       { cause: error },
     )
   }

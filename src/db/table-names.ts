@@ -48,6 +48,10 @@ export const TableNamesSchema = z
 export type TableNameOptions = z.input<typeof TableNamesSchema>
 export type TableNames = z.output<typeof TableNamesSchema>
 
+/**
+ * Fills in every physical table name from the options (a prefix, or names one by one).
+ * @throws FactlineError `invalid_config` for a malformed name.
+ */
 export function resolveTableNames(input: TableNameOptions = {}): TableNames {
   return parseOrThrow(TableNamesSchema, input, 'invalid_config', 'Invalid table names')
 }

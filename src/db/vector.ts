@@ -1,5 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely'
-import type { Database } from './schema.js'
+import { sql, type RawBuilder } from 'kysely'
 
 /**
  * The pgvector text form of a vector (`[0.1,0.2,…]`), as stored in `facts.embedding`.
@@ -23,31 +22,7 @@ export function cosineDistance(column: string, query: readonly number[]): RawBui
   return sql<number>`(${sql.ref(column)} <=> ${toVectorLiteral(query)}::vector)`
 }
 
-/** `1 - (column <=> query)`: cosine similarity in [-1, 1]. */
-export function cosineSimilarity(column: string, query: readonly number[]): RawBuilder<number> {
-  return sql<number>`(1 - (${sql.ref(column)} <=> ${toVectorLiteral(query)}::vector))`
-}
-
 /** The embedding column read as pgvector text, for code that needs the numbers back. */
 export function vectorText(column: string): RawBuilder<string | null> {
   return sql<string | null>`${sql.ref(column)}::text`
-}
-
-/** How pgvector 0.8's iterative HNSW scan may continue past `hnsw.ef_search` when a filter drops rows. */
-export type IterativeScanMode = 'off' | 'strict_order' | 'relaxed_order'
-
-/**
- * Sets `hnsw.iterative_scan` (and optionally `hnsw.max_scan_tuples`) for the rest of the current
- * transaction only (`SET LOCAL`), so a pooled connection never leaks the setting.
- * Call it inside `db.transaction()`.
- */
-export async function setIterativeScan(
-  trx: Kysely<Database>,
-  mode: IterativeScanMode,
-  maxScanTuples?: number,
-): Promise<void> {
-  await sql`select set_config('hnsw.iterative_scan', ${mode}, true)`.execute(trx)
-  if (maxScanTuples !== undefined) {
-    await sql`select set_config('hnsw.max_scan_tuples', ${String(maxScanTuples)}, true)`.execute(trx)
-  }
 }

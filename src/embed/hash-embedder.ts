@@ -1,8 +1,9 @@
 import { z } from 'zod'
+import { MAX_EMBEDDING_DIMENSIONS } from '../db/embedding-dimensions.js'
 import { parseOrThrow } from '../errors.js'
 import type { Embedder } from './embedder.js'
 
-/** Vector length of the hashing embedder when none is configured. */
+/** Vector length of the hashing embedder when none is configured (see `DEFAULT_EMBEDDING_DIMENSIONS` for why it differs). */
 export const DEFAULT_HASH_DIMENSIONS = 384
 
 /** Options for {@link HashEmbedder}. */
@@ -12,7 +13,7 @@ export const HashEmbedderOptionsSchema = z.strictObject({
    * type stops at 16000).
    * @defaultValue 384
    */
-  dimensions: z.number().int().min(8).max(16000).default(DEFAULT_HASH_DIMENSIONS),
+  dimensions: z.number().int().min(8).max(MAX_EMBEDDING_DIMENSIONS).default(DEFAULT_HASH_DIMENSIONS),
 })
 export type HashEmbedderOptions = z.input<typeof HashEmbedderOptionsSchema>
 

@@ -1,14 +1,13 @@
 import type OpenAI from 'openai'
 import { z } from 'zod'
-import { FactlineError, parseOrThrow } from '../errors.js'
+import { DEFAULT_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_DIMENSIONS } from '../db/embedding-dimensions.js'
+import { errorMessage, FactlineError, parseOrThrow } from '../errors.js'
 import { clientOrApiKeySchemas, createOpenAIClient } from '../openai/client.js'
-import { errorMessage, errorStatus, withRetries } from '../openai/retry.js'
+import { errorStatus, withRetries } from '../openai/retry.js'
 import type { Embedder } from './embedder.js'
 
 /** The OpenAI embedding model used when none is configured. */
 export const DEFAULT_OPENAI_EMBEDDING_MODEL = 'text-embedding-3-small'
-/** The vector length asked for when none is configured; text-embedding-3-small's native size. */
-export const DEFAULT_OPENAI_EMBEDDING_DIMENSIONS = 1536
 
 const commonOptions = {
   /** @defaultValue `'text-embedding-3-small'` */
@@ -17,7 +16,7 @@ const commonOptions = {
    * Length of every vector; must match the database's embedding column.
    * @defaultValue 1536
    */
-  dimensions: z.number().int().min(1).max(16000).default(DEFAULT_OPENAI_EMBEDDING_DIMENSIONS),
+  dimensions: z.number().int().min(1).max(MAX_EMBEDDING_DIMENSIONS).default(DEFAULT_EMBEDDING_DIMENSIONS),
   /**
    * Whether to send `dimensions` to the API, which shortens text-embedding-3 vectors. Older
    * models and many OpenAI-compatible servers reject the parameter.

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely'
 import type { Database } from '../db/schema.js'
-import type { FactEventMeta, FactScope } from '../facts/fact.js'
+import type { FactEventMeta } from '../facts/fact.js'
+import type { Scope } from '../scope.js'
 import {
   addSourcesInTx,
   insertFactsWithSources,
@@ -12,8 +13,8 @@ import { countDecisions, reconcileFacts } from '../facts/reconcile.js'
 import { quietLogger } from '../logger.js'
 import { judgeDraft, splitByPresentSources, type SessionMark } from './extraction-checks.js'
 import { unknownSession, type DraftCandidate, type ExtractionDraft } from './extraction-draft.js'
-import { loadNeighbourhood } from './extraction-neighbourhood.js'
-import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
+import { loadNeighbourhood } from '../facts/fact-neighbourhood.js'
+import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
 
 /** What a commit did: wrote the draft, or found it `covered` or `stale` and wrote nothing. */
 export type CommitOutcome =
@@ -90,7 +91,7 @@ export async function commitExtraction(
     }
     counts.dropped += dropped.length
     if (kept.length > 0) {
-      const scope: FactScope = { userId: draft.userId, namespace: draft.namespace }
+      const scope: Scope = { userId: draft.userId, namespace: draft.namespace }
       Object.assign(counts, await writeFacts(trx, deps, scope, sessionId, kept, context))
     }
   }
@@ -112,7 +113,7 @@ export async function commitExtraction(
 async function writeFacts(
   trx: Transaction<Database>,
   deps: ExtractionProcessorDeps,
-  scope: FactScope,
+  scope: Scope,
   sessionId: string,
   candidates: readonly DraftCandidate[],
   context: ExtractionContext,

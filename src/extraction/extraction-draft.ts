@@ -1,16 +1,14 @@
-import { sql, type Kysely } from 'kysely'
-import type { Database } from '../db/schema.js'
-import { cosineDistance } from '../db/vector.js'
+import { sql } from 'kysely'
+import { embedText, embedTexts } from '../embed/embed-texts.js'
 import { FactlineError } from '../errors.js'
 import type { CandidateFact, ExistingFact, ExtractionItem } from '../extractors/extractor.js'
-import type { FactScope } from '../facts/fact.js'
-import { scopedFacts } from '../facts/scoped-facts.js'
+import { loadRelevantFacts } from '../facts/fact-neighbourhood.js'
+import type { Scope } from '../scope.js'
 import { quietLogger } from '../logger.js'
 import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
 import { keepBatchCitations } from './extraction-checks.js'
-import { nearestFactIds } from './extraction-neighbourhood.js'
-import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-processor.js'
+import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
 
 const DEFAULT_BATCH = 100
 const MAX_CONTEXT_CHARS = 8_000
@@ -87,14 +85,14 @@ export async function draftExtraction(
   }
   if (session.user_id === null) return draft
 
-  const scope: FactScope = { userId: session.user_id, namespace: session.namespace }
+  const scope: Scope = { userId: session.user_id, namespace: session.namespace }
   const items: ExtractionItem[] = batchRows
     .map((r) => ({ messageId: Number(r.id), sessionId, createdAt: new Date(r.created_at), ...itemText(decodeItem(r.data)) }))
     .filter((i) => i.text.trim().length > 0)
   if (items.length === 0) return draft
 
   const signal = context.signal
-  const existingFacts = await relevantFacts(db, deps, scope, items, signal)
+  const existingFacts = await relevantFacts(deps, scope, items, signal)
   const raw = await extractor.extract({ userId: scope.userId, namespace: scope.namespace, items, existingFacts }, signal)
   const { candidates, rejected } = keepBatchCitations(raw, new Set(items.map((i) => i.messageId)))
   for (const r of rejected) {
@@ -106,63 +104,24 @@ export async function draftExtraction(
   }
   draft.dropped = rejected.length
   if (candidates.length === 0) return draft
-  const vectors = await embedder.embed(candidates.map((c) => c.content), signal)
-  draft.candidates = candidates.map((c, i) => ({ ...c, embedding: vectors[i] ?? [] }))
+  const vectors = await embedTexts(embedder, candidates.map((c) => c.content), signal)
+  draft.candidates = candidates.map((c, i) => ({ ...c, embedding: vectors[i]! }))
   return draft
 }
 
-/**
- * The facts shown to the extractor: every active keyed fact (slots it may correct, newest first)
- * plus the facts nearest to what the batch says, up to `existingFactsLimit`. Read without locks:
- * this is only context for the model, and reconciliation re-reads the facts under the lock.
- */
+/** The facts shown to the extractor, found near what the batch says (see `loadRelevantFacts`). */
 async function relevantFacts(
-  db: Kysely<Database>,
   deps: ExtractionProcessorDeps,
-  scope: FactScope,
+  scope: Scope,
   items: ExtractionItem[],
   signal: AbortSignal | undefined,
 ): Promise<ExistingFact[]> {
-  const limit = deps.existingFactsLimit ?? 30
   const text = items
     .map((i) => i.text)
     .join('\n')
     .slice(0, MAX_CONTEXT_CHARS)
-  const [query] = await deps.embedder.embed([text], signal)
-  // One statement for both lists: the union of the newest keyed facts and the nearest ones, each
-  // row carrying what both orders need, so each list is cut again here exactly as its own query
-  // would have (a superset's top `limit` is the list's own top `limit`).
-  const near = query ? nearestFactIds(db, scope, [query], limit) : undefined
-  const keyed = scopedFacts(db, scope)
-    .select('facts.id')
-    .where('facts.status', '=', 'active')
-    .where('facts.key', 'is not', null)
-    .orderBy('facts.updated_at', 'desc')
-    .limit(limit)
-  const rows = await scopedFacts(db, scope)
-    .select(['facts.id', 'facts.content', 'facts.kind', 'facts.key', 'facts.updated_at'])
-    .select((query ? cosineDistance('facts.embedding', query) : sql<number | null>`null`).as('distance'))
-    .where('facts.status', '=', 'active')
-    .where((eb) => eb.or([eb('facts.id', 'in', keyed), ...(near ? [eb('facts.id', 'in', near)] : [])]))
-    .execute()
-  const newest = rows
-    .filter((r) => r.key !== null)
-    .sort((a, b) => new Date(b.updated_at).getTime() - new Date(a.updated_at).getTime())
-    .slice(0, limit)
-  const nearest = near
-    ? rows
-        .filter((r) => r.distance !== null)
-        .sort((a, b) => Number(a.distance) - Number(b.distance) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        .slice(0, limit)
-    : []
-  const seen = new Set<string>()
-  const out: ExistingFact[] = []
-  for (const r of [...newest, ...nearest]) {
-    if (seen.has(r.id) || out.length >= limit) continue
-    seen.add(r.id)
-    out.push({ id: r.id, content: r.content, kind: r.kind, key: r.key })
-  }
-  return out
+  const query = await embedText(deps.embedder, text, signal)
+  return loadRelevantFacts(deps.db, scope, query, deps.existingFactsLimit ?? 30)
 }
 
 export function unknownSession(sessionId: string): FactlineError {

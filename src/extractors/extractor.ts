@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { FactKeySchema, FactKindSchema, MAX_FACT_CONTENT_LENGTH } from '../facts/fact-input.js'
 
 /** A transcript item handed to an extractor, with the ids a fact must cite as its source. */
 export interface ExtractionItem {
@@ -28,15 +29,12 @@ export interface ExtractionInput {
   existingFacts: ExistingFact[]
 }
 
-/** A normalised slot such as `deploy_target`: lowercase snake_case, so two phrasings collide. */
-export const FactKeySchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'lowercase snake_case, at most 64 characters')
-
 /** A fact an extractor proposes; reconciliation decides whether it adds, updates or supersedes. */
 export const CandidateFactSchema = z.strictObject({
   /** One self-contained statement about the user, third person: "Prefers TypeScript over Python". */
-  content: z.string().trim().min(1).max(2000),
+  content: z.string().trim().min(1).max(MAX_FACT_CONTENT_LENGTH),
   /** Broad category, e.g. `name`, `location`, `preference`, `decision`, `deadline`. */
-  kind: z.string().min(1).max(64).nullable().default(null),
+  kind: FactKindSchema.nullable().default(null),
   /** Slot for contradiction detection: two active facts with one key cannot both be true. */
   key: FactKeySchema.nullable().default(null),
   /** Ids of the transcript items (from the input) this fact was drawn from. */

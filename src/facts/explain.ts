@@ -4,9 +4,10 @@ import type { FactlineDb } from '../db/create-db.js'
 import type { FactEventType } from '../db/schema.js'
 import { parseOrThrow } from '../errors.js'
 import { itemText } from '../session/item-text.js'
-import { FACT_COLUMNS, rowToFact, type Fact, type FactScope } from './fact.js'
-import { assertScope, ScopeSchema } from './fact-input.js'
-import { getFact, isUuid } from './fact-repository.js'
+import { assertScope, ScopeSchema, type Scope } from '../scope.js'
+import { FACT_COLUMNS, rowToFact, type Fact } from './fact.js'
+import { isUuid } from '../assert-id.js'
+import { getFact, listFactEvents } from './fact-repository.js'
 import { factNotFound } from './fact-writes.js'
 import { scopedFacts } from './scoped-facts.js'
 
@@ -68,7 +69,7 @@ export async function explainFact(
   factId: string,
   options: { userId: string; namespace?: string },
 ): Promise<FactExplanation> {
-  const scope: FactScope = parseOrThrow(ExplainOptionsSchema, options, 'invalid_argument', 'Invalid explain options')
+  const scope: Scope = parseOrThrow(ExplainOptionsSchema, options, 'invalid_argument', 'Invalid explain options')
   assertScope(scope)
   const { db } = handle
   const fact = await getFact(db, scope, factId)
@@ -87,14 +88,7 @@ export async function explainFact(
       .where('fact_sources.fact_id', '=', fact.id)
       .orderBy('fact_sources.message_id')
       .execute(),
-    db
-      .selectFrom('fact_events')
-      .selectAll()
-      .where('fact_events.fact_id', '=', fact.id)
-      .where('fact_events.user_id', '=', scope.userId)
-      .where('fact_events.namespace', '=', scope.namespace)
-      .orderBy('fact_events.id')
-      .execute(),
+    listFactEvents(db, scope, fact.id),
   ])
 
   const sources = sourceRows.map((r) => {
@@ -117,7 +111,7 @@ export async function explainFact(
   return { fact, sources, events, replaced: await predecessors(handle, scope, fact), replacedBy: await successors(handle, scope, fact) }
 }
 
-async function predecessors(handle: FactlineDb, scope: FactScope, fact: Fact): Promise<Fact[]> {
+async function predecessors(handle: FactlineDb, scope: Scope, fact: Fact): Promise<Fact[]> {
   const found: Fact[] = []
   const seen = new Set([fact.id])
   let frontier = [fact.id]
@@ -139,7 +133,7 @@ async function predecessors(handle: FactlineDb, scope: FactScope, fact: Fact): P
   return found
 }
 
-async function successors(handle: FactlineDb, scope: FactScope, fact: Fact): Promise<Fact[]> {
+async function successors(handle: FactlineDb, scope: Scope, fact: Fact): Promise<Fact[]> {
   const found: Fact[] = []
   const seen = new Set([fact.id])
   let next = fact.supersededBy

@@ -1,21 +1,20 @@
 import { z } from 'zod'
 import { FactlineError, parseOrThrow } from '../errors.js'
-import { FACT_STATUSES, type FactScope } from './fact.js'
+import { assertScope, ScopeSchema, type Scope } from '../scope.js'
 
 /** Longest fact content accepted, in characters. Facts are single statements, not documents. */
 export const MAX_FACT_CONTENT_LENGTH = 2000
 
-/** Namespace used when a call names none (the same default as `PostgresSession`). */
-export const DEFAULT_FACT_NAMESPACE = 'default'
+/**
+ * A normalised slot such as `deploy_target`: lowercase snake_case, so two phrasings collide. The
+ * column is plain `text`; this is the one rule for keys, shared by the fact store and extractors.
+ */
+export const FactKeySchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'lowercase snake_case, at most 64 characters')
 
-const id = (max: number) => z.string().max(max)
+/** A broad category such as `preference` or `location`. */
+export const FactKindSchema = z.string().min(1).max(64)
 
-export const ScopeSchema = z.object({
-  /** Owner of the facts; any non-blank string up to 512 characters. */
-  userId: id(512),
-  /** @defaultValue 'default' */
-  namespace: id(256).default(DEFAULT_FACT_NAMESPACE),
-})
+export const FactStatusSchema = z.enum(['active', 'superseded', 'retracted', 'forgotten'])
 
 export const SourceSchema = z.strictObject({
   sessionId: z.string().min(1).max(512),
@@ -25,72 +24,93 @@ export const SourceSchema = z.strictObject({
 
 export const EventMetaSchema = z
   .strictObject({
+    /** The extraction job, when a worker made the change. */
     jobId: z.string().max(512).optional(),
+    /** The extractor, e.g. `rules-v1` or `openai`. */
     extractor: z.string().max(256).optional(),
+    /** The model behind the extractor, e.g. `gpt-4.1-mini`. */
     model: z.string().max(256).optional(),
   })
   .optional()
 
-const kind = z.string().min(1).max(64).nullable().optional()
-const key = z.string().min(1).max(128).nullable().optional()
+const kind = FactKindSchema.nullable().optional()
+const key = FactKeySchema.nullable().optional()
+/** 0–1. @defaultValue 1 */
 const confidence = z.number().min(0).max(1).optional()
+/** Why the change was made; kept on the event. */
 const reason = z.string().max(1000).optional()
+/** At least one `{ sessionId, messageId }` of a session owned by `userId`. */
+const sources = z.array(SourceSchema).max(1000)
+
+const FactFieldsSchema = z.strictObject({ content: z.string(), kind, key, confidence, sources })
 
 export const NewFactInputSchema = z.strictObject({
   ...ScopeSchema.shape,
-  content: z.string(),
-  kind,
-  key,
-  confidence,
-  sources: z.array(SourceSchema).max(1000),
+  ...FactFieldsSchema.shape,
+  meta: EventMetaSchema,
+  reason,
+})
+
+export const FactIdInputSchema = z.strictObject({
+  ...ScopeSchema.shape,
+  id: z.string(),
+})
+
+export const FactRefInputSchema = z.strictObject({
+  ...FactIdInputSchema.shape,
   meta: EventMetaSchema,
   reason,
 })
 
 export const UpdateFactInputSchema = z.strictObject({
-  ...ScopeSchema.shape,
-  id: z.string(),
+  ...FactRefInputSchema.shape,
   content: z.string().optional(),
   kind,
   key,
   confidence,
-  meta: EventMetaSchema,
-  reason,
-})
-
-export const FactRefInputSchema = z.strictObject({
-  ...ScopeSchema.shape,
-  id: z.string(),
-  meta: EventMetaSchema,
-  reason,
 })
 
 export const AddSourcesInputSchema = z.strictObject({
   ...FactRefInputSchema.shape,
-  sources: z.array(SourceSchema).max(1000),
+  sources,
+})
+
+export const SupersedeInputSchema = z.strictObject({
+  ...FactRefInputSchema.shape,
+  /** The replacement, stored in the same scope. */
+  fact: FactFieldsSchema,
 })
 
 export const ListFactsInputSchema = z.strictObject({
   ...ScopeSchema.shape,
   kind: z.string().optional(),
-  status: z.union([z.enum(FACT_STATUSES as [string, ...string[]]), z.array(z.enum(FACT_STATUSES as [string, ...string[]])).min(1)]).optional(),
+  /** One status or several. @defaultValue 'active' */
+  status: z.union([FactStatusSchema, z.array(FactStatusSchema).min(1)]).optional(),
+  /** Only facts created at or after this time. */
   since: z.date().optional(),
-  /** @defaultValue 100 */
+  /** @defaultValue 100 (at most 1000) */
   limit: z.number().int().min(1).max(1000).default(100),
 })
 
+/** A new fact and the transcript items it was drawn from. */
+export type AddFactInput = z.input<typeof NewFactInputSchema>
+/** One fact of a scope, by id. */
+export type FactIdInput = z.input<typeof FactIdInputSchema>
+/** One fact of a scope, with who changes it and why. */
+export type FactRefInput = z.input<typeof FactRefInputSchema>
+export type UpdateFactInput = z.input<typeof UpdateFactInputSchema>
+export type AddSourcesInput = z.input<typeof AddSourcesInputSchema>
+export type SupersedeInput = z.input<typeof SupersedeInputSchema>
+export type ListFactsInput = z.input<typeof ListFactsInputSchema>
+
 /** Parses a public input, then applies the checks zod cannot phrase as our codes (blank ids, content size). */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const value = parseOrThrow(schema, input, 'invalid_argument', what) as z.output<S> & FactScope & { content?: string }
+  const value = parseOrThrow(schema, input, 'invalid_argument', what) as z.output<S> &
+    Scope & { content?: string; fact?: { content: string } }
   assertScope(value)
   if (value.content !== undefined) assertContent(value.content)
+  if (value.fact !== undefined) assertContent(value.fact.content)
   return value
-}
-
-/** @throws FactlineError `empty_id` when the user id or namespace is blank. */
-export function assertScope(scope: FactScope): void {
-  if (scope.userId.trim().length === 0) throw new FactlineError('empty_id', 'userId must not be empty or blank')
-  if (scope.namespace.trim().length === 0) throw new FactlineError('empty_id', 'namespace must not be empty or blank')
 }
 
 /** @throws FactlineError `invalid_argument` for blank content, `content_too_large` past the limit. */

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { sql, type Kysely, type QueryCreator } from 'kysely'
 import type { Database, FactEventType, FactStatus } from '../db/schema.js'
 import { toVectorLiteral } from '../db/vector.js'
-import { FACT_COLUMNS, rowToFact, type Fact, type FactEventMeta, type FactScope, type FactSourceRef } from './fact.js'
+import { isUuid } from '../assert-id.js'
+import type { Scope } from '../scope.js'
+import { FACT_COLUMNS, rowToFact, type Fact, type FactEventMeta, type FactSourceRef } from './fact.js'
 import { scopedFacts } from './scoped-facts.js'
 
 /** Columns a new fact is written with; everything else takes its default. */
@@ -53,7 +55,7 @@ export interface FactEventInput {
  * rather than by the column default, so each returned row is matched to its input by id instead
  * of relying on the order of `RETURNING`.
  */
-export async function insertFacts(db: Kysely<Database>, scope: FactScope, facts: readonly NewFact[]): Promise<Fact[]> {
+export async function insertFacts(db: Kysely<Database>, scope: Scope, facts: readonly NewFact[]): Promise<Fact[]> {
   if (facts.length === 0) return []
   const ids = facts.map(() => randomUUID())
   const rows = await db
@@ -81,7 +83,7 @@ export async function insertFacts(db: Kysely<Database>, scope: FactScope, facts:
 /** The fact, or `undefined` when it does not exist in this scope. `forUpdate` locks the row. */
 export async function getFact(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   id: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<Fact | undefined> {
@@ -93,7 +95,7 @@ export async function getFact(
 }
 
 /** The scope's facts, newest first. */
-export async function listFacts(db: Kysely<Database>, scope: FactScope, filter: ListFactsFilter = {}): Promise<Fact[]> {
+export async function listFacts(db: Kysely<Database>, scope: Scope, filter: ListFactsFilter = {}): Promise<Fact[]> {
   const statuses: readonly FactStatus[] =
     filter.status === undefined ? ['active'] : typeof filter.status === 'string' ? [filter.status] : filter.status
   let q = scopedFacts(db, scope).select(FACT_COLUMNS).where('facts.status', 'in', [...statuses])
@@ -110,7 +112,7 @@ export async function listFacts(db: Kysely<Database>, scope: FactScope, filter: 
 /** Applies `patch` to one fact of the scope and returns it, or `undefined` when there is no such fact. */
 export async function updateFactRow(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   id: string,
   patch: FactPatch,
 ): Promise<Fact | undefined> {
@@ -152,27 +154,6 @@ export async function insertFactSources(
   return rows.map((r) => ({ sessionId: r.session_id, messageId: Number(r.message_id) }))
 }
 
-/** The fact's current sources, oldest link first. The fact id must come from a scoped read. */
-export async function listFactSources(
-  db: Kysely<Database>,
-  factIds: readonly string[],
-): Promise<Array<FactSourceRef & { factId: string; createdAt: Date }>> {
-  if (factIds.length === 0) return []
-  const rows = await db
-    .selectFrom('fact_sources')
-    .innerJoin('agent_messages', 'agent_messages.id', 'fact_sources.message_id')
-    .select(['fact_sources.fact_id', 'fact_sources.session_id', 'fact_sources.message_id', 'agent_messages.created_at'])
-    .where('fact_sources.fact_id', 'in', [...factIds])
-    .orderBy('fact_sources.message_id')
-    .execute()
-  return rows.map((r) => ({
-    factId: r.fact_id,
-    sessionId: r.session_id,
-    messageId: Number(r.message_id),
-    createdAt: new Date(r.created_at),
-  }))
-}
-
 /** One `fact_sources` row: a fact drawn from a transcript item. */
 export interface FactSourceLink extends FactSourceRef {
   factId: string
@@ -185,7 +166,7 @@ export interface FactSourceLink extends FactSourceRef {
  */
 export async function insertFactLinksAndEvents(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   links: readonly FactSourceLink[],
   events: readonly FactEventInput[],
 ): Promise<void> {
@@ -211,12 +192,38 @@ export async function insertFactLinksAndEvents(
     .execute()
 }
 
+/** Removes `content` and `key` from every earlier event of the fact, for a forgotten fact. */
+export async function stripEventContent(db: Kysely<Database>, scope: Scope, factId: string): Promise<void> {
+  await db
+    .updateTable('fact_events')
+    .set({
+      before: sql`${sql.ref('before')} - array['content', 'key']`,
+      after: sql`${sql.ref('after')} - array['content', 'key']`,
+    })
+    .where('fact_events.fact_id', '=', factId)
+    .where('fact_events.user_id', '=', scope.userId)
+    .where('fact_events.namespace', '=', scope.namespace)
+    .execute()
+}
+
+/** The fact's history rows, oldest first. */
+export async function listFactEvents(db: Kysely<Database>, scope: Scope, factId: string) {
+  return db
+    .selectFrom('fact_events')
+    .selectAll()
+    .where('fact_events.fact_id', '=', factId)
+    .where('fact_events.user_id', '=', scope.userId)
+    .where('fact_events.namespace', '=', scope.namespace)
+    .orderBy('fact_events.id')
+    .execute()
+}
+
 /** Appends one history row; the fact's scope is copied onto it so history can be read per user. */
-export async function insertFactEvent(db: Kysely<Database>, scope: FactScope, event: FactEventInput): Promise<void> {
+export async function insertFactEvent(db: Kysely<Database>, scope: Scope, event: FactEventInput): Promise<void> {
   await db.insertInto('fact_events').values(factEventRow(scope, event)).execute()
 }
 
-function factEventRow(scope: FactScope, event: FactEventInput) {
+function factEventRow(scope: Scope, event: FactEventInput) {
   return {
     fact_id: event.factId,
     user_id: scope.userId,
@@ -229,11 +236,4 @@ function factEventRow(scope: FactScope, event: FactEventInput) {
     extractor: event.meta?.extractor ?? null,
     model: event.meta?.model ?? null,
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-/** Fact ids are uuids; anything else cannot name a fact, and PostgreSQL would reject the cast. */
-export function isUuid(value: string): boolean {
-  return UUID.test(value)
 }

@@ -1,17 +1,26 @@
 import type { Kysely } from 'kysely'
 import type { FactlineDb } from '../db/create-db.js'
 import { dimensionMismatch, readEmbeddingDimensions } from '../db/migrate.js'
-import type { Database, FactStatus } from '../db/schema.js'
+import type { Database } from '../db/schema.js'
+import { embedText } from '../embed/embed-texts.js'
 import type { Embedder } from '../embed/embedder.js'
-import { FactlineError } from '../errors.js'
-import type { Fact, FactEventMeta, FactSourceRef } from './fact.js'
+import type { Fact, FactSourceRef } from './fact.js'
 import {
   AddSourcesInputSchema,
+  FactIdInputSchema,
   FactRefInputSchema,
   ListFactsInputSchema,
   NewFactInputSchema,
   parseInput,
+  SupersedeInputSchema,
   UpdateFactInputSchema,
+  type AddFactInput,
+  type AddSourcesInput,
+  type FactIdInput,
+  type FactRefInput,
+  type ListFactsInput,
+  type SupersedeInput,
+  type UpdateFactInput,
 } from './fact-input.js'
 import { getFact, listFacts } from './fact-repository.js'
 import {
@@ -24,51 +33,6 @@ import {
   updateFactInTx,
 } from './fact-writes.js'
 
-interface ScopeInput {
-  userId: string
-  /** @defaultValue 'default' */
-  namespace?: string
-}
-
-interface ChangeInput extends ScopeInput {
-  meta?: FactEventMeta
-  /** Why the change was made; kept on the event. */
-  reason?: string
-}
-
-/** A new fact and the transcript items it was drawn from. */
-export interface AddFactInput extends ChangeInput {
-  content: string
-  kind?: string | null
-  key?: string | null
-  /** 0–1. @defaultValue 1 */
-  confidence?: number
-  /** At least one `{ sessionId, messageId }` of a session owned by `userId`. */
-  sources: FactSourceRef[]
-}
-
-export interface UpdateFactInput extends ChangeInput {
-  id: string
-  content?: string
-  kind?: string | null
-  key?: string | null
-  confidence?: number
-}
-
-export interface FactRefInput extends ChangeInput {
-  id: string
-}
-
-export interface ListFactsInput extends ScopeInput {
-  kind?: string
-  /** One status or several. @defaultValue 'active' */
-  status?: FactStatus | FactStatus[]
-  /** Only facts created at or after this time. */
-  since?: Date
-  /** @defaultValue 100 (at most 1000) */
-  limit?: number
-}
-
 /** Reads and writes one database's facts; every call is confined to a `(userId, namespace)`. */
 export interface FactStore {
   /**
@@ -78,7 +42,7 @@ export interface FactStore {
    */
   add(input: AddFactInput): Promise<Fact>
   /** @throws FactlineError `not_found`, also for another user's fact. */
-  get(input: ScopeInput & { id: string }): Promise<Fact>
+  get(input: FactIdInput): Promise<Fact>
   /** The scope's facts, newest first. */
   list(input: ListFactsInput): Promise<Fact[]>
   /**
@@ -87,15 +51,12 @@ export interface FactStore {
    */
   update(input: UpdateFactInput): Promise<Fact>
   /** Links more transcript items to a fact. @throws FactlineError `not_found`, `unknown_user`. */
-  addSources(input: FactRefInput & { sources: FactSourceRef[] }): Promise<{ fact: Fact; added: FactSourceRef[] }>
+  addSources(input: AddSourcesInput): Promise<{ fact: Fact; added: FactSourceRef[] }>
   /**
    * Replaces the active fact `id` with a new one, in one transaction.
    * @throws FactlineError `not_found`, `invalid_argument`, and as `add`.
    */
-  supersede(input: FactRefInput & { fact: Omit<AddFactInput, 'userId' | 'namespace' | 'meta' | 'reason'> }): Promise<{
-    previous: Fact
-    current: Fact
-  }>
+  supersede(input: SupersedeInput): Promise<{ previous: Fact; current: Fact }>
   /** Marks a fact as no longer true; content and sources are kept. @throws FactlineError `not_found`. */
   retract(input: FactRefInput): Promise<Fact>
   /**
@@ -136,7 +97,7 @@ export async function createFactStore({ db: handle, embedder }: FactStoreDeps): 
     },
 
     async get(input) {
-      const v = parseInput(FactRefInputSchema, input, 'Invalid fact reference')
+      const v = parseInput(FactIdInputSchema, input, 'Invalid fact reference')
       const fact = await getFact(db, v, v.id)
       if (!fact) throw factNotFound(v.id, v)
       return fact
@@ -144,7 +105,7 @@ export async function createFactStore({ db: handle, embedder }: FactStoreDeps): 
 
     async list(input) {
       const v = parseInput(ListFactsInputSchema, input, 'Invalid list options')
-      return listFacts(db, v, { ...v, status: v.status as FactStatus | FactStatus[] | undefined })
+      return listFacts(db, v, v)
     },
 
     async update(input) {
@@ -159,17 +120,9 @@ export async function createFactStore({ db: handle, embedder }: FactStoreDeps): 
     },
 
     async supersede(input) {
-      const { fact, ...ref } = input
-      const v = parseInput(FactRefInputSchema, ref, 'Invalid fact reference')
-      const replacement = parseInput(
-        NewFactInputSchema,
-        { ...fact, userId: v.userId, namespace: v.namespace },
-        'Invalid replacement fact',
-      )
-      const embedding = await embed(replacement.content)
-      return db.transaction().execute((trx) =>
-        supersedeInTx(trx, v, v.id, { ...replacement, embedding }, { meta: v.meta, reason: v.reason }),
-      )
+      const { fact, meta, reason, ...v } = parseInput(SupersedeInputSchema, input, 'Invalid supersede')
+      const embedding = await embed(fact.content)
+      return db.transaction().execute((trx) => supersedeInTx(trx, v, v.id, { ...fact, embedding }, { meta, reason }))
     },
 
     async retract(input) {
@@ -182,24 +135,4 @@ export async function createFactStore({ db: handle, embedder }: FactStoreDeps): 
       return db.transaction().execute((trx) => forgetInTx(trx, v, v.id, { meta, reason }))
     },
   }
-}
-
-/**
- * Embeds one text and checks the vector's length, so a misbehaving embedder fails loudly here
- * rather than in the database.
- * @throws FactlineError `embedding_failed`, `dimension_mismatch`.
- */
-export async function embedText(embedder: Embedder, text: string, signal?: AbortSignal): Promise<number[]> {
-  let vectors: number[][]
-  try {
-    vectors = await embedder.embed([text], signal)
-  } catch (error) {
-    throw new FactlineError('embedding_failed', `embedder ${embedder.id} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    })
-  }
-  const vector = vectors[0]
-  if (!vector) throw new FactlineError('embedding_failed', `embedder ${embedder.id} returned no vector`)
-  if (vector.length !== embedder.dimensions) throw dimensionMismatch(vector.length, embedder.dimensions)
-  return vector
 }

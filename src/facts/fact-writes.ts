@@ -1,13 +1,15 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { FactlineError } from '../errors.js'
-import type { Fact, FactEventMeta, FactScope, FactSourceRef } from './fact.js'
+import type { Scope } from '../scope.js'
+import type { Fact, FactEventMeta, FactSourceRef } from './fact.js'
 import {
   getFact,
   insertFactEvent,
   insertFactLinksAndEvents,
   insertFacts,
   insertFactSources,
+  stripEventContent,
   updateFactRow,
   type FactSourceLink,
   type NewFact,
@@ -91,7 +93,7 @@ export async function assertSourcesOwnedBy(
  */
 export async function insertFactWithSources(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   input: NewFactWithSources,
   context: WriteContext = {},
 ): Promise<Fact> {
@@ -112,7 +114,7 @@ export interface NewFactEntry extends NewFactWithSources {
  */
 export async function insertFactsWithSources(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   entries: readonly NewFactEntry[],
   meta?: FactEventMeta | undefined,
 ): Promise<Fact[]> {
@@ -151,7 +153,7 @@ function uniqueSources(sources: readonly FactSourceRef[]): FactSourceRef[] {
 }
 
 /** Locks the fact for the rest of the transaction. @throws FactlineError `not_found`. */
-export async function lockFact(db: Kysely<Database>, scope: FactScope, id: string): Promise<Fact> {
+export async function lockFact(db: Kysely<Database>, scope: Scope, id: string): Promise<Fact> {
   const fact = await getFact(db, scope, id, { forUpdate: true })
   if (!fact) throw factNotFound(id, scope)
   return fact
@@ -173,7 +175,7 @@ export interface FactChanges {
  */
 export async function updateFactInTx(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   id: string,
   changes: FactChanges,
   context: WriteContext = {},
@@ -211,7 +213,7 @@ export async function updateFactInTx(
  */
 export async function addSourcesInTx(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   id: string,
   sources: readonly FactSourceRef[],
   context: WriteContext = {},
@@ -239,7 +241,7 @@ export async function addSourcesInTx(
  */
 export async function supersedeInTx(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   oldId: string,
   replacement: NewFactWithSources,
   context: WriteContext = {},
@@ -273,7 +275,7 @@ export async function supersedeInTx(
  */
 export async function retractInTx(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   id: string,
   context: WriteContext = {},
 ): Promise<Fact> {
@@ -303,7 +305,7 @@ export async function retractInTx(
  */
 export async function forgetInTx(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   id: string,
   context: WriteContext = {},
 ): Promise<Fact> {
@@ -316,16 +318,7 @@ export async function forgetInTx(
     embedding: null,
     validTo: before.validTo ?? new Date(),
   })) as Fact
-  await db
-    .updateTable('fact_events')
-    .set({
-      before: sql`${sql.ref('before')} - array['content', 'key']`,
-      after: sql`${sql.ref('after')} - array['content', 'key']`,
-    })
-    .where('fact_events.fact_id', '=', id)
-    .where('fact_events.user_id', '=', scope.userId)
-    .where('fact_events.namespace', '=', scope.namespace)
-    .execute()
+  await stripEventContent(db, scope, id)
   await insertFactEvent(db, scope, {
     factId: id,
     type: 'forgotten',
@@ -337,7 +330,7 @@ export async function forgetInTx(
   return after
 }
 
-export function factNotFound(id: string, scope: FactScope): FactlineError {
+export function factNotFound(id: string, scope: Scope): FactlineError {
   return new FactlineError(
     'not_found',
     `fact ${JSON.stringify(id)} was not found for user ${JSON.stringify(scope.userId)} in namespace ${JSON.stringify(scope.namespace)}`,

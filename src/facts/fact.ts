@@ -1,15 +1,8 @@
+import type { z } from 'zod'
 import type { FactRow, FactStatus } from '../db/schema.js'
+import type { EventMetaSchema, SourceSchema } from './fact-input.js'
 
 export type { FactStatus } from '../db/schema.js'
-
-/** Every status a fact can have. */
-export const FACT_STATUSES: readonly FactStatus[] = ['active', 'superseded', 'retracted', 'forgotten']
-
-/** The `(userId, namespace)` pair every fact read and write is confined to. */
-export interface FactScope {
-  userId: string
-  namespace: string
-}
 
 /** A durable statement about a user, with its validity interval and lifecycle status. */
 export interface Fact {
@@ -35,20 +28,10 @@ export interface Fact {
 }
 
 /** A transcript item a fact was drawn from. */
-export interface FactSourceRef {
-  sessionId: string
-  messageId: number
-}
+export type FactSourceRef = z.output<typeof SourceSchema>
 
 /** Who made a change: stored on the `fact_events` row it appends. */
-export interface FactEventMeta {
-  /** The extraction job, when a worker made the change. */
-  jobId?: string | undefined
-  /** The extractor, e.g. `rules-v1` or `openai`. */
-  extractor?: string | undefined
-  /** The model behind the extractor, e.g. `gpt-4.1-mini`. */
-  model?: string | undefined
-}
+export type FactEventMeta = NonNullable<z.output<typeof EventMetaSchema>>
 
 /** Maps a `facts` row (snake_case) to the domain object (camelCase). */
 export function rowToFact(row: Omit<FactRow, 'embedding' | 'search'>): Fact {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { FactlineDb } from '../db/create-db.js'
-import { FactlineError } from '../errors.js'
+import { assertId } from '../assert-id.js'
+import { MAX_USER_ID_LENGTH } from '../scope.js'
 
 /** How many rows `forgetUser` removed. */
 export interface ForgetUserResult {
@@ -14,16 +15,14 @@ export interface ForgetUserResult {
  * Erases everything stored about a user, across all namespaces, in one transaction: their
  * sessions with every message, their facts with their sources, and all fact events. This is the
  * one fact query that is deliberately not confined to a namespace.
- * @throws FactlineError `empty_id` when `userId` is blank.
+ * @throws FactlineError `empty_id` when `userId` is blank, `invalid_argument` when it is not a string.
  * @example
  * ```ts
  * const removed = await forgetUser(handle, 'u1') // { sessions: 2, messages: 40, facts: 7, events: 19 }
  * ```
  */
 export async function forgetUser(handle: FactlineDb, userId: string): Promise<ForgetUserResult> {
-  if (typeof userId !== 'string' || userId.trim().length === 0) {
-    throw new FactlineError('empty_id', 'userId must be a non-empty string')
-  }
+  assertId('userId', userId, MAX_USER_ID_LENGTH)
   return handle.db.transaction().execute(async (trx) => {
     const count = sql<string>`count(*)`.as('n')
     const messages = await trx

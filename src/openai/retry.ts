@@ -38,10 +38,6 @@ export function errorStatus(error: unknown): number | undefined {
   return error instanceof OpenAI.APIError ? error.status : undefined
 }
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
-
 function isRetryable(error: unknown): boolean {
   // Timeouts are connection errors in the openai client.
   if (error instanceof OpenAI.APIConnectionError) return true

@@ -1,6 +1,6 @@
 import type { Job, JobsOptions, Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { FactlineError } from '../errors.js'
+import { errorMessage, FactlineError } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
 import type { ItemsAddedEvent } from '../session/postgres-session.js'
 import {
@@ -43,11 +43,29 @@ export interface EnqueueResult {
   coalesced: boolean
 }
 
+/** How many jobs of the extraction queue are in each state. */
+export interface ExtractionJobCounts {
+  /** Ready to run, waiting for a free worker. */
+  waiting: number
+  /** Waiting out the coalescing delay or a retry backoff. */
+  delayed: number
+  active: number
+  /** Completed jobs still kept (an hour, at most 1000). */
+  completed: number
+  /** Jobs that ran out of attempts, kept a week; `factline sweep` enqueues their sessions again. */
+  failed: number
+}
+
 /** A producer for extraction jobs. */
 export interface ExtractionQueue {
   readonly name: string
-  /** The underlying BullMQ queue, for inspection (failed jobs, counts). */
+  /**
+   * The underlying BullMQ queue, for tests and benchmarks that inspect single jobs.
+   * @internal Not part of the supported API: its type follows BullMQ's major version.
+   */
   readonly queue: Queue
+  /** How many jobs are in each state. */
+  counts(): Promise<ExtractionJobCounts>
   /**
    * Enqueues extraction for a session through `throughMessageId`.
    * @throws FactlineError `queue_unavailable` when Redis cannot be reached in time.
@@ -97,6 +115,7 @@ export async function createExtractionQueue(options: ExtractionQueueOptions): Pr
   return {
     name,
     queue,
+    counts: () => countJobs(queue),
     enqueue,
     async onItemsAdded(event) {
       if (event.userId === null) return
@@ -107,6 +126,18 @@ export async function createExtractionQueue(options: ExtractionQueueOptions): Pr
       await queue.close()
       if (owned) connection.disconnect()
     },
+  }
+}
+
+/** Reads the job counts of an extraction queue in one round trip. */
+export async function countJobs(queue: Queue): Promise<ExtractionJobCounts> {
+  const counts = await queue.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'completed', 'failed')
+  return {
+    waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
+    delayed: counts.delayed ?? 0,
+    active: counts.active ?? 0,
+    completed: counts.completed ?? 0,
+    failed: counts.failed ?? 0,
   }
 }
 
@@ -173,7 +204,7 @@ function unavailable(job: ExtractionJob, cause: unknown): FactlineError {
   return new FactlineError(
     'queue_unavailable',
     `could not enqueue extraction for session ${JSON.stringify(job.sessionId)}: ` +
-      `${cause instanceof Error ? cause.message : String(cause)}. The items are stored; ` +
+      `${errorMessage(cause)}. The items are stored; ` +
       'run `factline sweep` (workers also sweep periodically) once Redis is reachable.',
     { cause, details: { ...job } },
   )

@@ -2,14 +2,14 @@ import type { Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { FactlineDb } from '../db/create-db.js'
 import type { Embedder } from '../embed/embedder.js'
-import { isFactlineError, parseOrThrow } from '../errors.js'
+import { errorMessage, isFactlineError, parseOrThrow } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
 import type { ReconcileOptions } from '../facts/reconcile.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { ExtractionJobSchema } from '../extraction/extraction-job.js'
 import { EXTRACTION_QUEUE_NAME } from './job-ids.js'
 import { processSessionExtraction, type ExtractionResult } from '../extraction/extraction-processor.js'
-import { createExtractionQueue, type ExtractionQueue } from './extraction-queue.js'
+import { createExtractionQueue, type ExtractionJobCounts, type ExtractionQueue } from './extraction-queue.js'
 import { isRedisClient, openRedis, type RedisConnectionOption } from './redis-connection.js'
 import { sweep } from '../extraction/sweep.js'
 
@@ -42,7 +42,15 @@ export interface ExtractionWorkerOptions {
 
 /** A running extraction worker. */
 export interface ExtractionWorker {
+  /** The queue this worker takes jobs from. */
+  readonly queueName: string
+  /**
+   * The underlying BullMQ worker, for tests and benchmarks that listen to job events.
+   * @internal Not part of the supported API: its type follows BullMQ's major version.
+   */
   readonly worker: Worker<unknown, ExtractionResult>
+  /** How many jobs of the queue are in each state (all workers' jobs, not only this one's). */
+  counts(): Promise<ExtractionJobCounts>
   /** Runs one sweep now (the periodic one calls this). */
   sweep(): ReturnType<typeof sweep>
   /**
@@ -88,8 +96,8 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     try {
       payload = parseOrThrow(ExtractionJobSchema, job.data, 'invalid_argument', 'Invalid extraction job payload')
     } catch (error) {
-      logger.error('extraction job rejected', { jobId: job.id, error: (error as Error).message })
-      throw new UnrecoverableError((error as Error).message)
+      logger.error('extraction job rejected', { jobId: job.id, error: errorMessage(error) })
+      throw new UnrecoverableError(errorMessage(error))
     }
     try {
       return await processSessionExtraction(deps, payload.sessionId, { jobId: job.id, signal })
@@ -100,9 +108,9 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
         sessionId: payload.sessionId,
         attempt: job.attemptsMade + 1,
         permanent,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       })
-      if (permanent) throw new UnrecoverableError((error as Error).message)
+      if (permanent) throw new UnrecoverableError(errorMessage(error))
       throw error
     }
   }
@@ -117,22 +125,26 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
   })
   worker.on('error', (error) => logger.error('extraction worker error', { error: error.message }))
 
-  // The sweep enqueues through its own fail-fast producer connection, like addItems does.
-  let producer: ExtractionQueue | undefined
-  const runSweep = async () => {
-    producer ??= await createExtractionQueue({
+  // The sweep and counts() go through their own fail-fast producer connection, like addItems does.
+  let producer: Promise<ExtractionQueue> | undefined
+  const openProducer = () => {
+    producer ??= createExtractionQueue({
       connection: isRedisClient(options.connection) ? producerFrom(options.connection) : { url: options.connection.url },
       queueName: name,
       prefix: options.prefix,
       logger,
+    }).catch((error: unknown) => {
+      producer = undefined // the next sweep tries again
+      throw error
     })
-    return sweep(options.db.db, producer, { logger })
+    return producer
   }
+  const runSweep = async () => sweep(options.db.db, await openProducer(), { logger })
   const interval = options.sweepIntervalMs ?? 60_000
   let timer: NodeJS.Timeout | undefined
   if (interval > 0) {
     timer = setInterval(() => {
-      runSweep().catch((error: unknown) => logger.warn('sweep failed', { error: (error as Error).message }))
+      runSweep().catch((error: unknown) => logger.warn('sweep failed', { error: errorMessage(error) }))
     }, interval)
     timer.unref()
   }
@@ -147,13 +159,15 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
 
   let closing: Promise<void> | undefined
   return {
+    queueName: name,
     worker,
+    counts: async () => (await openProducer()).counts(),
     sweep: runSweep,
     close() {
       closing ??= (async () => {
         if (timer) clearInterval(timer)
         await worker.close()
-        await producer?.close()
+        await (await producer?.catch(() => undefined))?.close()
         for (const close of closers.reverse()) await close()
       })()
       return closing

@@ -1,10 +1,18 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely'
-import type { Database } from '../db/schema.js'
+import type { Database, FactStatus } from '../db/schema.js'
 import { cosineDistance } from '../db/vector.js'
-import { FACT_COLUMNS, type FactScope } from '../facts/fact.js'
+import { FACT_COLUMNS } from '../facts/fact.js'
 import { scopedFacts } from '../facts/scoped-facts.js'
-import { RRF_K } from './fuse-rankings.js'
-import type { CandidateFilter } from './nearest-facts.js'
+import type { Scope } from '../scope.js'
+
+/** Constant of reciprocal rank fusion; 60 is the value from Cormack et al. (2009) and common practice. */
+export const RRF_K = 60
+
+/** Which of a scope's facts a candidate search considers. */
+export interface CandidateFilter {
+  statuses: readonly FactStatus[]
+  kinds?: readonly string[] | undefined
+}
 
 /** Everything one recall statement depends on, already validated. @internal */
 export interface RecallQueryParams {
@@ -49,7 +57,12 @@ function recencyFactorSql(column: string, p: RecallQueryParams): RawBuilder<numb
  * The whole of `recallFacts` as one statement, so a recall costs one round trip on one connection:
  *
  * - `scoped`: the scope's rows with the requested statuses and kinds, `MATERIALIZED` so both
- *   rankings run exactly over the user's own rows (see `nearestScopedFacts` for why).
+ *   rankings run exactly over the user's own rows: PostgreSQL fetches them through the btree on
+ *   `(user_id, namespace, status)` and only then orders them by distance. An HNSW scan with a
+ *   `user_id` filter instead visits the `hnsw.ef_search` (40) globally nearest vectors and filters
+ *   afterwards, so a user whose facts are a small share of the table gets fewer than `k` rows,
+ *   often none (bench/recall-plan.ts). One user's facts number in the thousands at most, so the
+ *   exact scan is cheap and its result does not depend on other users' data.
  * - `nearest` → `vec`: the `candidates` nearest by cosine distance, numbered from 1, then cut at the
  *   `minScore` floor. Distance only grows down the list, so the cut drops a tail and no rank moves.
  *   A fact under the floor that also matches by text keeps only its text rank (similarity null).
@@ -61,10 +74,10 @@ function recencyFactorSql(column: string, p: RecallQueryParams): RawBuilder<numb
  * - the fact columns of just those `k` rows (through `scopedFacts` again, by primary key), and
  *   their sources aggregated by a lateral `json_agg`.
  *
- * `fuseRankings` × `recencyFactor` is the reference this must equal (test/integration/recall).
+ * `fuseRankings` × `recencyFactor` (test/helpers) is the reference this must equal (test/integration/recall).
  * @internal
  */
-export function recallQuery(db: Kysely<Database>, scope: FactScope, p: RecallQueryParams) {
+export function recallQuery(db: Kysely<Database>, scope: Scope, p: RecallQueryParams) {
   const words = anyWordQuery(p.text)
   return db
     .with(

@@ -2,9 +2,9 @@ import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
 import type { FactStatus } from '../db/schema.js'
 import type { Embedder } from '../embed/embedder.js'
-import { rowToFact, type FactScope } from '../facts/fact.js'
-import { assertScope, ScopeSchema } from '../facts/fact-input.js'
-import { embedText } from '../facts/fact-store.js'
+import { rowToFact } from '../facts/fact.js'
+import { assertScope, ScopeSchema, type Scope } from '../scope.js'
+import { embedText } from '../embed/embed-texts.js'
 import { parseOrThrow } from '../errors.js'
 import { recallQuery, type SourceJson } from './recall-query.js'
 
@@ -78,7 +78,7 @@ export async function recallFacts(handle: FactlineDb, embedder: Embedder, option
   const o = parseOrThrow(RecallOptionsSchema, options, 'invalid_argument', 'Invalid recall options')
   assertScope(o)
   if (o.query.trim().length === 0) return []
-  const scope: FactScope = { userId: o.userId, namespace: o.namespace }
+  const scope: Scope = { userId: o.userId, namespace: o.namespace }
   const vector = await embedText(embedder, o.query)
   const rows = await recallQuery(handle.db, scope, {
     text: o.query,

@@ -1,9 +1,7 @@
 import type { AgentInputItem, SessionInputCallback } from '@openai/agents'
 import { z } from 'zod'
-import { FactlineError, parseOrThrow } from '../errors.js'
-
-/** Characters per token assumed by `estimateTokensByLength`, a rough average for English text and JSON. */
-export const CHARS_PER_TOKEN = 4
+import { countTokens, estimateTokens } from '../estimate-tokens.js'
+import { parseOrThrow } from '../errors.js'
 
 /**
  * The default token estimate: the length of the item's JSON divided by 4, rounded up.
@@ -11,7 +9,7 @@ export const CHARS_PER_TOKEN = 4
  * pass `estimateTokens` (e.g. a real tokenizer) when the budget has to be tight.
  */
 export function estimateTokensByLength(item: AgentInputItem): number {
-  return Math.ceil(JSON.stringify(item).length / CHARS_PER_TOKEN)
+  return estimateTokens(JSON.stringify(item))
 }
 
 const HistoryBudgetObject = z.strictObject({
@@ -111,7 +109,7 @@ function trimParsed(items: readonly AgentInputItem[], b: ParsedBudget): AgentInp
     for (let i = blockStart; i < end; i++) {
       if (orphans.has(i)) continue
       blockItems++
-      if (maxTokens !== Infinity) blockTokens += checkedEstimate(estimate, items[i]!, i)
+      if (maxTokens !== Infinity) blockTokens += countTokens(estimate, items[i]!, `history item ${i}`, { index: i })
     }
     if (usedItems + blockItems > maxItems || usedTokens + blockTokens > maxTokens) break
     usedItems += blockItems
@@ -120,18 +118,6 @@ function trimParsed(items: readonly AgentInputItem[], b: ParsedBudget): AgentInp
     end = blockStart
   }
   return items.slice(start).filter((_, offset) => !orphans.has(start + offset))
-}
-
-function checkedEstimate(estimate: (item: AgentInputItem) => number, item: AgentInputItem, index: number): number {
-  const tokens = estimate(item)
-  if (typeof tokens !== 'number' || !Number.isFinite(tokens) || tokens < 0) {
-    throw new FactlineError(
-      'invalid_argument',
-      `estimateTokens returned ${String(tokens)} for history item ${index}; it must return a non-negative finite number`,
-      { details: { index } },
-    )
-  }
-  return tokens
 }
 
 const RESULT_TYPE_BY_CALL_TYPE: Readonly<Record<string, string>> = {

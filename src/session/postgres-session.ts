@@ -14,6 +14,7 @@ import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
+import { DEFAULT_NAMESPACE } from '../scope.js'
 import {
   applyParsedTransaction,
   parseHistoryMutations,
@@ -23,9 +24,6 @@ import {
 import { decodeItem, DEFAULT_MAX_ITEM_BYTES, encodeItems } from './item-codec.js'
 import { trimHistory } from './history-window.js'
 import { addItemsStatement, upsertSession, type InsertedRange, type SessionOwner } from './session-statements.js'
-
-/** Namespace used when none is given. */
-export const DEFAULT_NAMESPACE = 'default'
 
 /** What a session tells its owner after a batch commits (the fact layer enqueues extraction here). */
 export interface ItemsAddedEvent {

@@ -20,3 +20,6 @@ export async function openPGlite(): Promise<FactlineDb> {
 export function openBackend(backend: Backend): Promise<FactlineDb> {
   return backend === 'postgres' ? openPostgres() : openPGlite()
 }
+
+/** Both backends, for suites that must behave the same on each: `describe.each(BACKENDS)`. */
+export const BACKENDS: readonly Backend[] = ['postgres', 'pglite']

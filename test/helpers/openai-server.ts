@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
 import { HashEmbedder } from '../../src/embed/hash-embedder.js'
 
 /** Endpoints the server answers, as paths after `/v1/`. */
@@ -234,5 +235,41 @@ function parseJson(raw: string): unknown {
     return JSON.parse(raw)
   } catch {
     return raw
+  }
+}
+
+/**
+ * Starts the server for the enclosing suite (beforeAll, closed in afterAll) and empties its
+ * `requests` before each test. The server returned forwards to the one started in beforeAll.
+ */
+export function useOpenAIServer(): OpenAIServer {
+  let started: OpenAIServer | undefined
+  beforeAll(async () => {
+    started = await startOpenAIServer()
+  })
+  afterAll(async () => {
+    await started?.close()
+  })
+  beforeEach(() => {
+    if (started) started.requests.length = 0
+  })
+  const live = () => {
+    if (started === undefined) throw new Error('useOpenAIServer() is read before its beforeAll ran: read it inside a test or hook')
+    return started
+  }
+  return {
+    get baseURL() {
+      return live().baseURL
+    },
+    get requests() {
+      return live().requests
+    },
+    requestsTo: (route) => live().requestsTo(route),
+    enqueue: (route, ...replies) => live().enqueue(route, ...replies),
+    enqueueError: (route, status, options) => live().enqueueError(route, status, options),
+    enqueueChatCompletion: (content, options) => live().enqueueChatCompletion(content, options),
+    enqueueEmbeddings: (vectors, model) => live().enqueueEmbeddings(vectors, model),
+    pending: (route) => live().pending(route),
+    close: () => live().close(),
   }
 }

@@ -4,7 +4,8 @@ import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resource
 import { z } from 'zod'
 import { FactlineError, parseOrThrow } from '../../errors.js'
 import { clientOrApiKeySchemas, createOpenAIClient } from '../../openai/client.js'
-import { errorMessage, errorStatus, withRetries } from '../../openai/retry.js'
+import { errorMessage } from '../../errors.js'
+import { errorStatus, withRetries } from '../../openai/retry.js'
 import {
   ExtractionAnswerSchema,
   buildExtractionMessages,

@@ -93,11 +93,6 @@ export function mentions(text: string, phrase: string): boolean {
   return new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(phrase.trim())}(?![\\p{L}\\p{N}])`, 'iu').test(text)
 }
 
-/** Case-insensitive comparison form of a fact's content. */
-export function normalizeContent(text: string): string {
-  return trimPunctuation(text).toLowerCase().replace(/\s+/g, ' ')
-}
-
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)'
 const WEEKDAY = '(?:mon|tue|tues|wed|wednes|thu|thur|thurs|fri|sat|satur|sun)(?:days?)?'
 const DATE_RE = new RegExp(

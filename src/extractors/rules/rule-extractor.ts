@@ -41,11 +41,12 @@
  */
 import { z } from 'zod'
 import { parseOrThrow } from '../../errors.js'
+import { normalizeFactText } from '../../facts/reconcile.js'
 import { CandidateFactSchema, type CandidateFact, type ExistingFact, type ExtractionInput, type ExtractionItem, type Extractor } from '../extractor.js'
 import { readSentences, splitClauses, stripLeadIns, type Clause } from './clauses.js'
 import { matchClause, matchMeant } from './patterns.js'
 import type { RuleMatch } from './rule.js'
-import { escapeRegExp, mentions, normalizeContent, toThirdPerson } from './phrases.js'
+import { escapeRegExp, mentions, toThirdPerson } from './phrases.js'
 
 /** Options for {@link RuleExtractor}. */
 export const RuleExtractorOptionsSchema = z.strictObject({
@@ -186,7 +187,7 @@ class Batch {
     if (target !== undefined) {
       const old = instead ?? target.object
       const content = replaceWord(target.fact.content, old, value)
-      if (content === null || normalizeContent(content) === normalizeContent(target.fact.content)) return null
+      if (content === null || normalizeFactText(content) === normalizeFactText(target.fact.content)) return null
       return { match: { kind: target.fact.kind ?? 'note', key: target.fact.key, content, object: value, confidence: MEANT_CONFIDENCE }, corrective: true }
     }
     if (instead === null) return null
@@ -241,34 +242,34 @@ class Batch {
 
   #findReplaced(match: RuleMatch, key: string | null, corrective: boolean): string | null {
     const open = this.#existing.filter((f) => !this.#replaced.has(f.id))
-    const content = normalizeContent(match.content)
+    const content = normalizeFactText(match.content)
     if (key !== null) {
       const same = open.find((f) => f.key === key)
       if (same !== undefined) {
-        if (normalizeContent(same.content) === content) return null
+        if (normalizeFactText(same.content) === content) return null
         if (match.retracts === true && !mentions(same.content, match.object)) return null
         return same.id
       }
     }
     if (match.retracts === true) {
       const prefix = match.slotPrefix
-      const fact = open.find((f) => prefix !== undefined && normalizeContent(f.content).startsWith(prefix) && mentions(f.content, match.object))
+      const fact = open.find((f) => prefix !== undefined && normalizeFactText(f.content).startsWith(prefix) && mentions(f.content, match.object))
       return fact?.id ?? null
     }
     if (key !== null && corrective && match.kind === 'preference') {
       // An earlier keyless opinion about the same thing: "Loves Rust" before "No longer likes Rust".
       const fact = open.find((f) => f.key === null && f.kind === 'preference' && mentions(f.content, match.object))
-      if (fact !== undefined && normalizeContent(fact.content) !== content) return fact.id
+      if (fact !== undefined && normalizeFactText(fact.content) !== content) return fact.id
     }
     const prefix = match.slotPrefix
     if (prefix === undefined || (!corrective && key === null)) return null
-    const fact = open.find((f) => (f.key === null || f.key === key) && normalizeContent(f.content).startsWith(prefix))
-    return fact === undefined || normalizeContent(fact.content) === content ? null : fact.id
+    const fact = open.find((f) => (f.key === null || f.key === key) && normalizeFactText(f.content).startsWith(prefix))
+    return fact === undefined || normalizeFactText(fact.content) === content ? null : fact.id
   }
 }
 
 function identityOf(kind: string | null, key: string | null, content: string): string {
-  return `${kind ?? ''}\u0000${key ?? ''}\u0000${normalizeContent(content)}`
+  return `${kind ?? ''}\u0000${key ?? ''}\u0000${normalizeFactText(content)}`
 }
 
 function replaceWord(text: string, word: string, replacement: string): string | null {

@@ -40,7 +40,7 @@ describe('migrate', () => {
     const handle = await createDb({ url: await scratchDatabase() })
     const result = await migrate(handle, { embeddingDimensions: 64 })
     expect(result).toEqual({
-      applied: ['0001_create_tables', '0002_session_operations', '0003_drop_unused_embedding_index'],
+      applied: ['0001_create_tables', '0002_session_operations', '0003_drop_unused_embedding_index', '0004_camel_case_event_payloads'],
       embeddingDimensions: 64,
     })
     const tables = await sql<{ table_name: string }>`
@@ -69,7 +69,7 @@ describe('migrate', () => {
     const url = await scratchDatabase()
     const handles = await Promise.all(Array.from({ length: 4 }, () => createDb({ url })))
     const results = await Promise.all(handles.map((h) => migrate(h, { embeddingDimensions: 32 })))
-    expect(results.filter((r) => r.applied.length === 3)).toHaveLength(1)
+    expect(results.filter((r) => r.applied.length === 4)).toHaveLength(1)
     expect(results.every((r) => r.embeddingDimensions === 32)).toBe(true)
     await Promise.all(handles.map((h) => h.close()))
   })
@@ -131,22 +131,5 @@ describe('migrate', () => {
     await expect(createDb({ url: 'postgres://x@127.0.0.1/x' }, { messages: 'bad name; drop table x' })).rejects.toMatchObject({
       code: 'invalid_config',
     })
-  })
-})
-
-describe('createDb', () => {
-  it('rejects ambiguous or unknown options with invalid_config', async () => {
-    await expect(createDb({ url: 'postgres://x', dataDir: '/tmp/x' } as never)).rejects.toMatchObject({ code: 'invalid_config' })
-    await expect(createDb({ uri: 'postgres://x' } as never)).rejects.toMatchObject({ code: 'invalid_config' })
-  })
-
-  it('never closes a pool it was given', async () => {
-    const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 })
-    const handle = await createDb({ pool })
-    await sql`select 1`.execute(handle.db)
-    await handle.close()
-    const again = await pool.query('select 1 as one')
-    expect(again.rows).toEqual([{ one: 1 }])
-    await pool.end()
   })
 })

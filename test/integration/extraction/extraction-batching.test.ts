@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createDb, type FactlineDb } from '../../../src/db/create-db.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { CandidateFactInput, ExtractionInput, Extractor } from '../../../src/extractors/extractor.js'
-import type { FactScope } from '../../../src/facts/fact.js'
-import { listFacts, listFactSources } from '../../../src/facts/fact-repository.js'
+import type { Scope } from '../../../src/scope.js'
+import { listFacts } from '../../../src/facts/fact-repository.js'
+import { listFactSources } from '../../helpers/fact-sources.js'
 import { processSessionExtraction } from '../../../src/extraction/extraction-processor.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openBackend, type Backend } from '../../helpers/databases.js'
@@ -25,13 +26,13 @@ class ScriptedExtractor implements Extractor {
 
 const embedder = new HashEmbedder()
 
-async function storeTurn(handle: FactlineDb, scope: FactScope, text: string, sessionId = uniqueId('session')) {
+async function storeTurn(handle: FactlineDb, scope: Scope, text: string, sessionId = uniqueId('session')) {
   const session = new PostgresSession({ sessionId, userId: scope.userId, namespace: scope.namespace, db: handle })
   await session.addItems([{ role: 'user', content: text }])
   return sessionId
 }
 
-async function events(handle: FactlineDb, scope: FactScope) {
+async function events(handle: FactlineDb, scope: Scope) {
   return handle.db
     .selectFrom('fact_events')
     .select(['fact_id', 'event_type', 'job_id', 'extractor', 'model'])
@@ -51,7 +52,7 @@ describe.each<Backend>(['postgres', 'pglite'])('batched extraction commit on %s'
   })
 
   it('applies adds, supersedes (also of a fact added in the same batch), noops and events together', async () => {
-    const scope: FactScope = { userId: uniqueId('user'), namespace: uniqueId('ns') }
+    const scope: Scope = { userId: uniqueId('user'), namespace: uniqueId('ns') }
     const first = await storeTurn(handle, scope, 'I live in Berlin and I like tea.')
     await processSessionExtraction(
       {
@@ -118,7 +119,7 @@ describe.each<Backend>(['postgres', 'pglite'])('batched extraction commit on %s'
   })
 
   it('writes every new fact of one batch with its added event', async () => {
-    const scope: FactScope = { userId: uniqueId('user'), namespace: uniqueId('ns') }
+    const scope: Scope = { userId: uniqueId('user'), namespace: uniqueId('ns') }
     const sessionId = await storeTurn(handle, scope, 'I like tea and coffee.')
     const deps = {
       db: handle.db,
@@ -153,7 +154,7 @@ describe('batched extraction commit: statements', () => {
   })
 
   async function extractionStatements(facts: number): Promise<string[]> {
-    const scope: FactScope = { userId: uniqueId('user'), namespace: 'default' }
+    const scope: Scope = { userId: uniqueId('user'), namespace: 'default' }
     const sessionId = await storeTurn(handle, scope, 'Several things about me.')
     const extractor = new ScriptedExtractor(
       Array.from({ length: facts }, (_, i) => ({ content: `Fact number ${i} ${randomUUID()}` })),

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
-import type { FactScope } from '../../../src/facts/fact.js'
-import { listFacts, listFactSources } from '../../../src/facts/fact-repository.js'
+import type { Scope } from '../../../src/scope.js'
+import { listFacts } from '../../../src/facts/fact-repository.js'
+import { listFactSources } from '../../helpers/fact-sources.js'
 import { extractionJobId } from '../../../src/queue/job-ids.js'
 import { processSessionExtraction, type ExtractionProcessorDeps } from '../../../src/extraction/extraction-processor.js'
 import { createExtractionQueue, type ExtractionQueue } from '../../../src/queue/extraction-queue.js'
@@ -80,7 +81,7 @@ async function caughtUp(sessionId: string) {
 }
 
 /** Every fact of a scope (any status) with its sources, in a comparable shape. */
-async function snapshot(scope: FactScope) {
+async function snapshot(scope: Scope) {
   const facts = await listFacts(handle.db, scope, { status: ['active', 'superseded', 'retracted'] })
   const sources = await listFactSources(handle.db, facts.map((f) => f.id))
   return facts

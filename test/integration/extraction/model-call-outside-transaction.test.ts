@@ -4,8 +4,9 @@ import type { FactlineDb } from '../../../src/db/create-db.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { Extractor } from '../../../src/extractors/extractor.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
-import type { FactScope } from '../../../src/facts/fact.js'
-import { listFacts, listFactSources } from '../../../src/facts/fact-repository.js'
+import type { Scope } from '../../../src/scope.js'
+import { listFacts } from '../../../src/facts/fact-repository.js'
+import { listFactSources } from '../../helpers/fact-sources.js'
 import { processSessionExtraction, type ExtractionProcessorDeps } from '../../../src/extraction/extraction-processor.js'
 import { createInlineScheduler } from '../../../src/extraction/inline-scheduler.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
@@ -19,7 +20,7 @@ const embedder = new HashEmbedder()
 const gated = () => new GatedExtractor(new RuleExtractor())
 
 /** Every fact of a scope (any status) as `[content, number of sources]`, plus the event count. */
-async function factsOf(handle: FactlineDb, scope: FactScope) {
+async function factsOf(handle: FactlineDb, scope: Scope) {
   const facts = await listFacts(handle.db, scope, { status: ['active', 'superseded', 'retracted'] })
   const sources = await listFactSources(handle.db, facts.map((f) => f.id))
   const events = await handle.db.selectFrom('fact_events').select('id').where('user_id', '=', scope.userId).execute()

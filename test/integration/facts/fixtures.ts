@@ -1,11 +1,11 @@
 import type { AgentInputItem } from '@openai/agents'
 import type { FactlineDb } from '../../../src/db/create-db.js'
-import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { FactSourceRef } from '../../../src/facts/fact.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { uniqueId } from '../../helpers/test-env.js'
 
-export const embedder = new HashEmbedder({ dimensions: 384 })
+/** The shared hashing embedder, under the name these suites use. */
+export { testEmbedder as embedder } from '../../helpers/suite-fixtures.js'
 
 export function userMessage(text: string): AgentInputItem {
   return { role: 'user', content: text } as AgentInputItem

@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { FactlineDb } from '../../../src/db/create-db.js'
+import { describe, expect, it } from 'vitest'
 import { explainFact } from '../../../src/facts/explain.js'
-import { createFactStore, type FactStore } from '../../../src/facts/fact-store.js'
 import { recallFacts } from '../../../src/recall/recall.js'
-import { openPostgres } from '../../helpers/databases.js'
+import { useFactStore } from '../../helpers/suite-fixtures.js'
 import { at, embedder, seedSession } from './fixtures.js'
 
 /** Ids built to break naive SQL: quotes, LIKE wildcards, backslashes, unicode, prefixes of each other, very long. */
@@ -46,14 +44,7 @@ function seeded(seed: number): () => number {
 }
 
 describe('isolation between users and namespaces', () => {
-  let handle: FactlineDb
-  let store: FactStore
-
-  beforeAll(async () => {
-    handle = await openPostgres()
-    store = await createFactStore({ db: handle, embedder })
-  })
-  afterAll(() => handle.close())
+  const ctx = useFactStore('postgres')
 
   it("never returns another user's or another namespace's facts from list, recall, get or explain", async () => {
     const seed = Math.floor(Math.random() * 2 ** 31)
@@ -66,9 +57,9 @@ describe('isolation between users and namespaces', () => {
 
     for (const scope of scopes) {
       const texts = Array.from({ length: 3 }, (_, i) => `Shared words about coffee and deploys ${i} for ${scope.userId.slice(-6)}`)
-      const { sources } = await seedSession(handle, scope.userId, texts, scope.namespace)
+      const { sources } = await seedSession(ctx.handle, scope.userId, texts, scope.namespace)
       for (const [i, content] of texts.entries()) {
-        const fact = await store.add({ ...scope, content, sources: [at(sources, i)] })
+        const fact = await ctx.store.add({ ...scope, content, sources: [at(sources, i)] })
         owner.set(fact.id, scope)
       }
     }
@@ -77,10 +68,10 @@ describe('isolation between users and namespaces', () => {
       for (const id of ids) expect(owner.get(id), `seed ${seed}: ${id} leaked into ${JSON.stringify(scope)}`).toEqual(scope)
     }
     for (const scope of scopes) {
-      const listed = await store.list({ ...scope, limit: 1000 })
+      const listed = await ctx.store.list({ ...scope, limit: 1000 })
       expect(listed, `seed ${seed}`).toHaveLength(3)
       check(listed.map((f) => f.id), scope)
-      const recalled = await recallFacts(handle, embedder, { ...scope, query: 'coffee deploys shared words', k: 100 })
+      const recalled = await recallFacts(ctx.handle, embedder, { ...scope, query: 'coffee deploys shared words', k: 100 })
       expect(recalled, `seed ${seed}`).toHaveLength(3)
       check(recalled.map((f) => f.id), scope)
     }
@@ -90,10 +81,10 @@ describe('isolation between users and namespaces', () => {
       const scope = at(scopes, Math.floor(random() * scopes.length))
       const mine = owner.get(id)?.userId === scope.userId && owner.get(id)?.namespace === scope.namespace
       if (mine) {
-        expect((await explainFact(handle, id, scope)).fact.id).toBe(id)
+        expect((await explainFact(ctx.handle, id, scope)).fact.id).toBe(id)
       } else {
-        await expect(explainFact(handle, id, scope), `seed ${seed}`).rejects.toMatchObject({ code: 'not_found' })
-        await expect(store.get({ ...scope, id }), `seed ${seed}`).rejects.toMatchObject({ code: 'not_found' })
+        await expect(explainFact(ctx.handle, id, scope), `seed ${seed}`).rejects.toMatchObject({ code: 'not_found' })
+        await expect(ctx.store.get({ ...scope, id }), `seed ${seed}`).rejects.toMatchObject({ code: 'not_found' })
       }
     }
   })

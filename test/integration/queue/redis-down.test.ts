@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { FactlineDb } from '../../../src/db/create-db.js'
+import { describe, expect, inject, it } from 'vitest'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
 import { listFacts } from '../../../src/facts/fact-repository.js'
@@ -9,17 +8,12 @@ import { createExtractionQueue } from '../../../src/queue/extraction-queue.js'
 import { createExtractionWorker } from '../../../src/queue/extraction-worker.js'
 import { sweep } from '../../../src/extraction/sweep.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
-import { openPGlite, openPostgres } from '../../helpers/databases.js'
+import { openPGlite } from '../../helpers/databases.js'
+import { useDatabase } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
-let handle: FactlineDb
-beforeAll(async () => {
-  handle = await openPostgres()
-})
-afterAll(async () => {
-  await handle.close()
-})
+const ctx = useDatabase('postgres')
 
 /** A port nothing listens on: bind one, note it, close it. */
 async function closedPort(): Promise<number> {
@@ -38,7 +32,7 @@ describe('Redis unreachable', () => {
     const session = new PostgresSession({
       sessionId: uniqueId('session'),
       userId,
-      db: handle,
+      db: ctx.handle,
       onItemsAdded: dead.onItemsAdded,
       logger: { debug() {}, info() {}, error() {}, warn: (message) => warnings.push(message) },
     })
@@ -57,7 +51,7 @@ describe('Redis unreachable', () => {
     const connection = { url: inject('redisUrl') }
     const queue = await createExtractionQueue({ connection, queueName, coalesceMs: 0 })
     const worker = await createExtractionWorker({
-      db: handle,
+      db: ctx.handle,
       extractor: new RuleExtractor(),
       embedder: new HashEmbedder(),
       connection,
@@ -65,15 +59,15 @@ describe('Redis unreachable', () => {
       sweepIntervalMs: 0,
     })
     try {
-      const result = await sweep(handle.db, queue, { userId })
+      const result = await sweep(ctx.handle.db, queue, { userId })
       expect(result).toEqual({ enqueued: 1, failed: [] })
       const facts = await waitFor(async () => {
-        const f = await listFacts(handle.db, { userId, namespace: 'default' })
+        const f = await listFacts(ctx.handle.db, { userId, namespace: 'default' })
         return f.length > 0 ? f : undefined
       }, 'the swept session to be extracted')
       expect(facts.map((f) => f.content)).toEqual(['Lives in Madrid'])
       // Caught up: nothing left to sweep for this user.
-      expect(await sweep(handle.db, queue, { userId })).toEqual({ enqueued: 0, failed: [] })
+      expect(await sweep(ctx.handle.db, queue, { userId })).toEqual({ enqueued: 0, failed: [] })
     } finally {
       await worker.close()
       await queue.close()
@@ -82,11 +76,11 @@ describe('Redis unreachable', () => {
 
   it('reports sessions it could not enqueue instead of throwing', async () => {
     const userId = uniqueId('user')
-    const session = new PostgresSession({ sessionId: uniqueId('session'), userId, db: handle })
+    const session = new PostgresSession({ sessionId: uniqueId('session'), userId, db: ctx.handle })
     await session.addItems([{ role: 'user', content: 'I work at Initech.' }])
     const dead = await createExtractionQueue({ connection: { url: `redis://127.0.0.1:${await closedPort()}` }, enqueueTimeoutMs: 500 })
     try {
-      const result = await sweep(handle.db, dead, { userId })
+      const result = await sweep(ctx.handle.db, dead, { userId })
       expect(result.enqueued).toBe(0)
       expect(result.failed).toEqual([{ sessionId: await session.getSessionId(), error: expect.objectContaining({ code: 'queue_unavailable' }) }])
     } finally {

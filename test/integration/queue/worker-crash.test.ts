@@ -1,25 +1,19 @@
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { createInterface } from 'node:readline'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { FactlineDb } from '../../../src/db/create-db.js'
+import { describe, expect, inject, it } from 'vitest'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
-import { listFacts, listFactSources } from '../../../src/facts/fact-repository.js'
+import { listFacts } from '../../../src/facts/fact-repository.js'
+import { listFactSources } from '../../helpers/fact-sources.js'
 import { createExtractionQueue } from '../../../src/queue/extraction-queue.js'
 import { createExtractionWorker } from '../../../src/queue/extraction-worker.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
-import { openPostgres } from '../../helpers/databases.js'
+import { useDatabase } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
-let handle: FactlineDb
-beforeAll(async () => {
-  handle = await openPostgres()
-})
-afterAll(async () => {
-  await handle.close()
-})
+const ctx = useDatabase('postgres')
 
 /** Spawns test/helpers/slow-extraction-worker.ts and collects its stdout lines. */
 function spawnSlowWorker(queueName: string, slowMs: number) {
@@ -47,7 +41,7 @@ describe('a worker killed mid-job', () => {
     const queue = await createExtractionQueue({ connection: { url: redisUrl }, queueName, coalesceMs: 0 })
     const userId = uniqueId('user')
     const sessionId = uniqueId('session')
-    const session = new PostgresSession({ sessionId, userId, db: handle, onItemsAdded: queue.onItemsAdded })
+    const session = new PostgresSession({ sessionId, userId, db: ctx.handle, onItemsAdded: queue.onItemsAdded })
     try {
       await worker.saw('ready', 'the child worker to start')
       await session.addItems([{ role: 'user', content: 'I live in Vienna and I work at Umbrella.' }])
@@ -55,10 +49,10 @@ describe('a worker killed mid-job', () => {
       await worker.saw(`started ${sessionId}`, 'the child to start the job')
       worker.child.kill('SIGKILL')
       expect((await worker.exited).signal).toBe('SIGKILL')
-      expect(await listFacts(handle.db, { userId, namespace: 'default' })).toEqual([])
+      expect(await listFacts(ctx.handle.db, { userId, namespace: 'default' })).toEqual([])
 
       const rescuer = await createExtractionWorker({
-        db: handle,
+        db: ctx.handle,
         extractor: new RuleExtractor(),
         embedder: new HashEmbedder(),
         connection: { url: redisUrl },
@@ -69,11 +63,11 @@ describe('a worker killed mid-job', () => {
       })
       try {
         const facts = await waitFor(async () => {
-          const f = await listFacts(handle.db, { userId, namespace: 'default' })
+          const f = await listFacts(ctx.handle.db, { userId, namespace: 'default' })
           return f.length === 2 ? f : undefined
         }, 'the stalled job to be finished by the second worker')
         expect(facts.map((f) => f.content).sort()).toEqual(['Lives in Vienna', 'Works at Umbrella'])
-        const sources = await listFactSources(handle.db, facts.map((f) => f.id))
+        const sources = await listFactSources(ctx.handle.db, facts.map((f) => f.id))
         expect(sources).toHaveLength(2)
         const [job] = await queue.queue.getJobs(['completed'])
         expect(job?.returnvalue).toMatchObject({ sessionId, added: 2 })
@@ -92,7 +86,7 @@ describe('a worker killed mid-job', () => {
     const queue = await createExtractionQueue({ connection: { url: inject('redisUrl') }, queueName, coalesceMs: 0 })
     const userId = uniqueId('user')
     const sessionId = uniqueId('session')
-    const session = new PostgresSession({ sessionId, userId, db: handle, onItemsAdded: queue.onItemsAdded })
+    const session = new PostgresSession({ sessionId, userId, db: ctx.handle, onItemsAdded: queue.onItemsAdded })
     try {
       await worker.saw('ready', 'the child worker to start')
       await session.addItems([{ role: 'user', content: 'My name is Hedy.' }])
@@ -100,8 +94,8 @@ describe('a worker killed mid-job', () => {
       worker.child.kill('SIGTERM')
       await worker.saw('stopped', 'the child to shut down')
       expect(await worker.exited).toEqual({ code: 0, signal: null })
-      expect((await listFacts(handle.db, { userId, namespace: 'default' })).map((f) => f.content)).toEqual(['Name is Hedy'])
-      expect(await queue.queue.getJobCounts('completed', 'active', 'wait')).toEqual({ completed: 1, active: 0, wait: 0 })
+      expect((await listFacts(ctx.handle.db, { userId, namespace: 'default' })).map((f) => f.content)).toEqual(['Name is Hedy'])
+      expect(await queue.counts()).toMatchObject({ completed: 1, active: 0, waiting: 0 })
     } finally {
       worker.kill()
       await queue.close()

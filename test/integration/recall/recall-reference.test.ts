@@ -3,11 +3,12 @@ import { sql, type Kysely } from 'kysely'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import type { Database, FactStatus } from '../../../src/db/schema.js'
 import { toVectorLiteral } from '../../../src/db/vector.js'
-import { FACT_COLUMNS, rowToFact, type FactScope, type FactSourceRef } from '../../../src/facts/fact.js'
-import { listFactSources } from '../../../src/facts/fact-repository.js'
+import { FACT_COLUMNS, rowToFact, type FactSourceRef } from '../../../src/facts/fact.js'
+import type { Scope } from '../../../src/scope.js'
+import { listFactSources } from '../../helpers/fact-sources.js'
 import { scopedFacts } from '../../../src/facts/scoped-facts.js'
-import { fuseRankings, recencyFactor } from '../../../src/recall/fuse-rankings.js'
-import { nearestScopedFacts } from '../../../src/recall/nearest-facts.js'
+import { fuseRankings, recencyFactor } from '../../helpers/fuse-rankings.js'
+import { nearestScopedFacts } from '../../../bench/lib/nearest-scoped-facts.js'
 import { recallFacts, type RecalledFact } from '../../../src/recall/recall.js'
 import { recallQuery, type RecallQueryParams } from '../../../src/recall/recall-query.js'
 import { openBackend, type Backend } from '../../helpers/databases.js'
@@ -25,7 +26,7 @@ const FACT_COUNT = 120
  * The pre-SQL recall, step by step: the exact vector candidates, the full-text candidates,
  * `fuseRankings`, `recencyFactor`, the sort, then `listFactSources`. The statement must match it.
  */
-async function referenceRecall(db: Kysely<Database>, scope: FactScope, p: RecallQueryParams) {
+async function referenceRecall(db: Kysely<Database>, scope: Scope, p: RecallQueryParams) {
   const nearest = await nearestScopedFacts(db, scope, p.vector, p.candidates, p.filter)
   const vector = nearest
     .map((n) => ({ id: n.id, similarity: 1 - n.distance }))
@@ -79,7 +80,7 @@ function expectSameRanking(
 
 describe.each<Backend>(['postgres', 'pglite'])('the recall statement against fuseRankings × recencyFactor (%s)', (backend) => {
   let handle: FactlineDb
-  const scope: FactScope = { userId: uniqueId('user'), namespace: 'default' }
+  const scope: Scope = { userId: uniqueId('user'), namespace: 'default' }
 
   beforeAll(async () => {
     handle = await openBackend(backend)

@@ -1,7 +1,6 @@
-import type { AgentInputItem, CallModelInputFilterArgs } from '@openai/agents'
 import { describe, expect, it } from 'vitest'
-import { buildContextBlock, estimateTokens, withContextBlock } from '../../../src/context/context-block.js'
-import { prepareMemoryContext, queryText } from '../../../src/context/memory-context.js'
+import { buildContextBlock, withContextBlock } from '../../../src/context/context-block.js'
+import { estimateTokens } from '../../../src/estimate-tokens.js'
 
 const fact = (id: string, content: string, day = '2026-03-01') => ({ id, content, validFrom: new Date(`${day}T12:00:00Z`) })
 
@@ -35,6 +34,25 @@ describe('buildContextBlock', () => {
   it('rejects a bad budget with invalid_config', () => {
     expect(() => buildContextBlock([], { maxTokens: 0 })).toThrow(expect.objectContaining({ code: 'invalid_config' }))
   })
+
+  it('counts tokens with the estimator it is given', () => {
+    const facts = Array.from({ length: 10 }, (_, i) => fact(`f-${i}`, `Fact ${i}`))
+    // Ten "tokens" per line: the heading and its explanation take 20, leaving three lines for facts.
+    const perLine = (text: string) => 10 * text.split('\n').filter((l) => l.length > 0).length
+    const block = buildContextBlock(facts, { maxTokens: 50, estimateTokens: perLine })
+    expect(block.split('\n').filter((l) => l.startsWith('- ['))).toEqual([
+      '- [f-0 · 2026-03-01] Fact 0',
+      '- [f-1 · 2026-03-01] Fact 1',
+      '- [f-2 · 2026-03-01] Fact 2',
+    ])
+  })
+
+  it('rejects an estimator that returns a negative or non-finite number with invalid_argument', () => {
+    for (const estimateTokens of [() => -1, () => Number.NaN]) {
+      expect(() => buildContextBlock([fact('f-1', 'x')], { estimateTokens })).toThrow(expect.objectContaining({ code: 'invalid_argument' }))
+    }
+    expect(() => buildContextBlock([], { estimateTokens: 'chars' as never })).toThrow(expect.objectContaining({ code: 'invalid_config' }))
+  })
 })
 
 describe('withContextBlock', () => {
@@ -45,58 +63,5 @@ describe('withContextBlock', () => {
   it('appends the block after the base instructions', () => {
     expect(withContextBlock('Be brief.', '## Block')).toBe('Be brief.\n\n## Block')
     expect(withContextBlock('', '## Block')).toBe('## Block')
-  })
-})
-
-describe('prepareMemoryContext', () => {
-  const args = (instructions?: string) =>
-    ({ modelData: { input: [], instructions }, agent: {} as never, context: undefined }) as CallModelInputFilterArgs
-
-  it('recalls once with the new input and injects the block into every model call', async () => {
-    const queries: string[] = []
-    const ctx = await prepareMemoryContext({
-      input: 'Where do we deploy?',
-      recall: async (q) => {
-        queries.push(q)
-        return [fact('f-9', 'Deploys to Hetzner')]
-      },
-    })
-    const first = await ctx.callModelInputFilter(args('Base.'))
-    const second = await ctx.callModelInputFilter(args('Other agent after a handoff.'))
-    expect(queries).toEqual(['Where do we deploy?'])
-    expect(first.instructions).toMatch(/^Base\.\n\n## What you know about this user/)
-    expect(second.instructions).toContain('Deploys to Hetzner')
-  })
-
-  it('returns the model data untouched when nothing is relevant', async () => {
-    const ctx = await prepareMemoryContext({ input: 'hello', recall: async () => [] })
-    const data = args('Base.')
-    expect(await ctx.callModelInputFilter(data)).toBe(data.modelData)
-  })
-
-  it("runs the caller's own filter first", async () => {
-    const ctx = await prepareMemoryContext({
-      input: 'q',
-      recall: async () => [fact('f-1', 'Likes tea')],
-      callModelInputFilter: ({ modelData }) => ({ ...modelData, instructions: `${modelData.instructions} (filtered)` }),
-    })
-    expect((await ctx.callModelInputFilter(args('Base.'))).instructions).toMatch(/^Base\. \(filtered\)\n\n## /)
-  })
-
-  it('skips recall for input with no text', async () => {
-    let called = false
-    await prepareMemoryContext({ input: [], recall: async () => ((called = true), []) })
-    expect(called).toBe(false)
-  })
-})
-
-describe('queryText', () => {
-  it('joins the new input with recent user and assistant text, skipping tool items', () => {
-    const recent = [
-      { role: 'user', content: 'We use Postgres.' },
-      { type: 'function_call', name: 'f', arguments: '{}', callId: 'c' },
-      { role: 'assistant', content: [{ type: 'output_text', text: 'Noted.' }] },
-    ] as AgentInputItem[]
-    expect(queryText('Which database?', recent)).toBe('Which database?\nWe use Postgres.\nNoted.')
   })
 })

@@ -1,24 +1,14 @@
 import OpenAI from 'openai'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { FactlineError } from '../../../src/errors.js'
 import { OpenAIEmbedder, createOpenAIEmbedder } from '../../../src/embed/openai-embedder.js'
 import type { OpenAIEmbedderOptions } from '../../../src/embed/openai-embedder.js'
-import { startOpenAIServer } from '../../helpers/openai-server.js'
-import type { OpenAIServer } from '../../helpers/openai-server.js'
+import { useOpenAIServer } from '../../helpers/openai-server.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 type EmbeddingsRequest = { model: string; input: string[]; dimensions?: number; encoding_format?: string }
 
-let server: OpenAIServer
-
-beforeAll(async () => {
-  server = await startOpenAIServer()
-})
-afterAll(async () => {
-  await server.close()
-})
-beforeEach(() => {
-  server.requests.length = 0
-})
+const server = useOpenAIServer()
 
 /** Fast backoff so retry tests don't wait. */
 function embedder(options: Partial<Extract<OpenAIEmbedderOptions, { apiKey: string }>> = {}): OpenAIEmbedder {
@@ -196,7 +186,9 @@ describe('OpenAIEmbedder', () => {
     const controller = new AbortController()
     const reason = new Error('caller gave up')
     const pending = embedder({ dimensions: 8 }).embed(['slow'], controller.signal)
-    setTimeout(() => controller.abort(reason), 20)
+    // Abort once the server holds the request, so it cannot land in the next test's requests.
+    await waitFor(async () => embeddingRequests().length > 0, 'the request to reach the server')
+    controller.abort(reason)
     await expect(pending).rejects.toBe(reason)
   })
 
@@ -204,7 +196,9 @@ describe('OpenAIEmbedder', () => {
     server.enqueueError('embeddings', 429)
     const controller = new AbortController()
     const pending = embedder({ dimensions: 8, retryBaseDelayMs: 10_000, retryMaxDelayMs: 10_000 }).embed(['x'], controller.signal)
-    setTimeout(() => controller.abort(), 50)
+    // The first attempt has had its 429: the client now waits out a 10 s backoff.
+    await waitFor(async () => embeddingRequests().length > 0, 'the first attempt to reach the server')
+    controller.abort()
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
     expect(embeddingRequests()).toHaveLength(1)
   })

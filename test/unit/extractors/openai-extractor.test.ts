@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs'
 import OpenAI from 'openai'
-import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import { FactlineError } from '../../../src/errors.js'
 import type { ExistingFact, ExtractionInput, ExtractionItem, Extractor } from '../../../src/extractors/extractor.js'
 import { OpenAIExtractor, createOpenAIExtractor } from '../../../src/extractors/openai/openai-extractor.js'
 import type { OpenAIExtractorOptions } from '../../../src/extractors/openai/openai-extractor.js'
-import { startOpenAIServer } from '../../helpers/openai-server.js'
-import type { OpenAIServer } from '../../helpers/openai-server.js'
+import { useOpenAIServer } from '../../helpers/openai-server.js'
+import { waitFor } from '../../helpers/wait-for.js'
 
 type ChatRequest = {
   model: string
@@ -18,17 +18,7 @@ type ChatRequest = {
   }
 }
 
-let server: OpenAIServer
-
-beforeAll(async () => {
-  server = await startOpenAIServer()
-})
-afterAll(async () => {
-  await server.close()
-})
-beforeEach(() => {
-  server.requests.length = 0
-})
+const server = useOpenAIServer()
 
 function fixture(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`../../helpers/fixtures/${name}`, import.meta.url), 'utf8'))
@@ -285,8 +275,11 @@ describe('OpenAIExtractor', () => {
     server.enqueue('chat/completions', { body: fixture('extraction-facts.json'), delayMs: 2_000 })
     const controller = new AbortController()
     const reason = new Error('shutting down')
-    setTimeout(() => controller.abort(reason), 20)
-    await expect(extractor().extract(input, controller.signal)).rejects.toBe(reason)
+    const extracting = extractor().extract(input, controller.signal)
+    // Abort once the server holds the request, so it cannot land in the next test's requests.
+    await waitFor(async () => server.requestsTo('chat/completions').length > 0, 'the request to reach the server')
+    controller.abort(reason)
+    await expect(extracting).rejects.toBe(reason)
   })
 
   it('uses a client you pass, the configured model, and no temperature when null', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { compileOnlyDb } from '../../helpers/dummy-db.js'
-import { nearestScopedFacts } from '../../../src/recall/nearest-facts.js'
+import { nearestScopedFacts } from '../../../bench/lib/nearest-scoped-facts.js'
 import { scopedFacts } from '../../../src/facts/scoped-facts.js'
 
 const dummyDb = compileOnlyDb

@@ -1,17 +1,12 @@
 import OpenAI from 'openai'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startOpenAIServer } from '../../helpers/openai-server.js'
-import type { OpenAIServer } from '../../helpers/openai-server.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useOpenAIServer } from '../../helpers/openai-server.js'
 
-let server: OpenAIServer
+const server = useOpenAIServer()
 let client: OpenAI
 
-beforeAll(async () => {
-  server = await startOpenAIServer()
+beforeAll(() => {
   client = new OpenAI({ apiKey: 'test', baseURL: server.baseURL, maxRetries: 0 })
-})
-afterAll(async () => {
-  await server.close()
 })
 
 const responseFormat = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parseVectorLiteral, toVectorLiteral } from '../../../src/db/vector.js'
-import { fuseRankings, recencyFactor, RRF_K } from '../../../src/recall/fuse-rankings.js'
+import { RRF_K } from '../../../src/recall/recall-query.js'
+import { fuseRankings, recencyFactor } from '../../helpers/fuse-rankings.js'
 
 describe('fuseRankings', () => {
   it('scores 1 for first in both lists and sums reciprocal ranks otherwise', () => {
@@ -34,14 +34,5 @@ describe('recencyFactor', () => {
     expect(recencyFactor(1e6, 90, 0.1)).toBeCloseTo(0.9)
     expect(recencyFactor(-5, 90, 0.1)).toBe(1)
     expect(recencyFactor(400, 90, 0)).toBe(1)
-  })
-})
-
-describe('vector literals', () => {
-  it('round-trips and refuses non-finite numbers', () => {
-    expect(toVectorLiteral([0.5, -1, 2e-7])).toBe('[0.5,-1,2e-7]')
-    expect(parseVectorLiteral('[0.5,-1,2e-7]')).toEqual([0.5, -1, 2e-7])
-    expect(parseVectorLiteral('[]')).toEqual([])
-    expect(() => toVectorLiteral([1, Number.NaN])).toThrow(RangeError)
   })
 })

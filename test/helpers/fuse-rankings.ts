@@ -1,5 +1,4 @@
-/** Constant of reciprocal rank fusion; 60 is the value from Cormack et al. (2009) and common practice. */
-export const RRF_K = 60
+import { RRF_K } from '../../src/recall/recall-query.js'
 
 export interface FusionInput {
   /** Vector candidates, nearest first, with cosine similarity. */
@@ -22,7 +21,8 @@ export interface FusedCandidate {
  * `fused = (1/(K + r_vec) + 1/(K + r_text)) / (2/(K + 1))`, where a list a fact is missing from
  * contributes 0 and ranks start at 1. Ranks rather than raw scores are fused because cosine
  * similarities and `ts_rank_cd` values live on unrelated scales. `recallFacts` computes this in SQL
- * (`recallQuery`); this function is the reference its scores are tested against.
+ * (`recallQuery`); this function is the reference its scores are tested against, and so lives
+ * with the tests.
  */
 export function fuseRankings(input: FusionInput, k: number = RRF_K): FusedCandidate[] {
   const byId = new Map<string, FusedCandidate>()

@@ -1,10 +1,10 @@
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+import { isUuid } from '../assert-id.js'
 import type { Database } from '../db/schema.js'
 import { cosineDistance, parseVectorLiteral, vectorText } from '../db/vector.js'
-import type { FactScope } from '../facts/fact.js'
-import { isUuid } from '../facts/fact-repository.js'
-import type { ReconcileFact } from '../facts/reconcile.js'
-import { scopedFacts } from '../facts/scoped-facts.js'
+import type { Scope } from '../scope.js'
+import type { ReconcileFact } from './reconcile.js'
+import { scopedFacts } from './scoped-facts.js'
 
 /** What reconciliation needs of a candidate to find the facts it may touch. */
 export interface NeighbourhoodCandidate {
@@ -19,14 +19,12 @@ export interface NeighbourhoodCandidate {
  * `k` nearest neighbours of each candidate. The commit reads them under the user's advisory lock,
  * so no other extraction changes them before its writes.
  *
- * The neighbours are found as `nearestScopedFacts` finds them (the scope's active facts with an
- * embedding, materialized first so the per-user btree is used and no HNSW scan drops rows, then
- * ordered by cosine distance and id), once per candidate: one `union` branch each over the same
- * materialized rows, instead of one round trip each.
+ * The neighbours are found by `nearestFactIds`, once per candidate: one `union` branch each over
+ * the same materialized rows, instead of one round trip each.
  */
 export async function loadNeighbourhood(
   db: Kysely<Database>,
-  scope: FactScope,
+  scope: Scope,
   candidates: readonly NeighbourhoodCandidate[],
   k: number,
 ): Promise<ReconcileFact[]> {
@@ -61,9 +59,11 @@ export async function loadNeighbourhood(
 /**
  * The ids of the `k` active facts nearest to each query vector, as one subquery:
  * `with scoped as materialized (…) select id from (branch 1 union branch 2 …)`, `undefined` for
- * no query. Each branch finds what `nearestScopedFacts` would for its vector.
+ * no query. The scope's active facts with an embedding are materialized first, so the per-user
+ * btree is used and no HNSW scan filtered afterwards drops rows (see `recallQuery`); each branch
+ * orders them by cosine distance, then id.
  */
-export function nearestFactIds(db: Kysely<Database>, scope: FactScope, queries: readonly (readonly number[])[], k: number) {
+export function nearestFactIds(db: Kysely<Database>, scope: Scope, queries: readonly (readonly number[])[], k: number) {
   if (queries.length === 0) return undefined
   return db
     .with(
@@ -91,4 +91,60 @@ export function nearestFactIds(db: Kysely<Database>, scope: FactScope, queries: 
       return rest.reduce((all, branch) => all.union(branch), first!).as('near')
     })
     .select('near.id')
+}
+
+/** An active fact shown to an extractor as context. */
+export interface RelevantFact {
+  id: string
+  content: string
+  kind: string | null
+  key: string | null
+}
+
+/**
+ * The facts an extractor sees beside new items: every active keyed fact (slots it may correct,
+ * newest first) plus the facts nearest to `query` (what the batch says), at most `limit` in all.
+ * Read without locks: this is only context for the model, and reconciliation re-reads the facts
+ * under the lock.
+ */
+export async function loadRelevantFacts(
+  db: Kysely<Database>,
+  scope: Scope,
+  query: readonly number[] | undefined,
+  limit: number,
+): Promise<RelevantFact[]> {
+  // One statement for both lists: the union of the newest keyed facts and the nearest ones, each
+  // row carrying what both orders need, so each list is cut again here exactly as its own query
+  // would have (a superset's top `limit` is the list's own top `limit`).
+  const near = query ? nearestFactIds(db, scope, [query], limit) : undefined
+  const keyed = scopedFacts(db, scope)
+    .select('facts.id')
+    .where('facts.status', '=', 'active')
+    .where('facts.key', 'is not', null)
+    .orderBy('facts.updated_at', 'desc')
+    .limit(limit)
+  const rows = await scopedFacts(db, scope)
+    .select(['facts.id', 'facts.content', 'facts.kind', 'facts.key', 'facts.updated_at'])
+    .select((query ? cosineDistance('facts.embedding', query) : sql<number | null>`null`).as('distance'))
+    .where('facts.status', '=', 'active')
+    .where((eb) => eb.or([eb('facts.id', 'in', keyed), ...(near ? [eb('facts.id', 'in', near)] : [])]))
+    .execute()
+  const newest = rows
+    .filter((r) => r.key !== null)
+    .sort((a, b) => new Date(b.updated_at).getTime() - new Date(a.updated_at).getTime())
+    .slice(0, limit)
+  const nearest = near
+    ? rows
+        .filter((r) => r.distance !== null)
+        .sort((a, b) => Number(a.distance) - Number(b.distance) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, limit)
+    : []
+  const seen = new Set<string>()
+  const out: RelevantFact[] = []
+  for (const r of [...newest, ...nearest]) {
+    if (seen.has(r.id) || out.length >= limit) continue
+    seen.add(r.id)
+    out.push({ id: r.id, content: r.content, kind: r.kind, key: r.key })
+  }
+  return out
 }

@@ -4,7 +4,6 @@ import {
   extractionDedupId,
   extractionJobId,
 } from '../../../src/queue/job-ids.js'
-import { ExtractionJobSchema } from '../../../src/extraction/extraction-job.js'
 
 describe('extractionJobId', () => {
   it('is deterministic: extract-<session>-<through>', () => {
@@ -30,23 +29,5 @@ describe('extractionJobId', () => {
   it('shares one deduplication id across a session\'s jobs', () => {
     expect(extractionDedupId('a:b')).toBe('extract-a%3Ab')
     expect(extractionDedupId('a:b')).not.toBe(extractionDedupId('a%3Ab'))
-  })
-})
-
-describe('ExtractionJobSchema', () => {
-  it('accepts a session id and a message id', () => {
-    expect(ExtractionJobSchema.parse({ sessionId: 's', throughMessageId: 3 })).toEqual({ sessionId: 's', throughMessageId: 3 })
-  })
-
-  it('rejects empty ids, non-integers and unknown keys', () => {
-    for (const bad of [
-      { sessionId: '', throughMessageId: 1 },
-      { sessionId: 's', throughMessageId: 1.5 },
-      { sessionId: 's', throughMessageId: -1 },
-      { sessionId: 's', throughMessageId: 1, userId: 'someone-else' },
-      null,
-    ]) {
-      expect(ExtractionJobSchema.safeParse(bad).success).toBe(false)
-    }
   })
 })

@@ -1,0 +1,98 @@
+import { Migrator } from 'kysely/migration'
+import { randomUUID } from 'node:crypto'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { allMigrations } from '../../../migrations/all-migrations.js'
+import { createDb, type FactlineDb } from '../../../src/db/create-db.js'
+import { migrate } from '../../../src/db/migrate.js'
+import { migrationTableName } from '../../../src/db/table-names.js'
+import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
+import { explainFact } from '../../../src/facts/explain.js'
+import { createFactStore } from '../../../src/facts/fact-store.js'
+import type { Backend } from '../../helpers/databases.js'
+import { uniqueId } from '../../helpers/test-env.js'
+import { seedSession } from '../facts/fixtures.js'
+
+const DIMENSIONS = 16
+const embedder = new HashEmbedder({ dimensions: DIMENSIONS })
+
+let admin: pg.Client
+const created: string[] = []
+
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: inject('databaseUrl') })
+  await admin.connect()
+})
+
+afterAll(async () => {
+  for (const name of created) await admin.query(`drop database if exists ${name} with (force)`)
+  await admin.end()
+})
+
+/** An empty database of the given backend, not migrated. */
+async function emptyDatabase(backend: Backend): Promise<FactlineDb> {
+  if (backend === 'pglite') return createDb({ dataDir: 'memory://' })
+  const name = `factline_evt_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  await admin.query(`create database ${name}`)
+  created.push(name)
+  const url = new URL(inject('databaseUrl'))
+  url.pathname = `/${name}`
+  return createDb({ url: url.toString() })
+}
+
+function migrator(handle: FactlineDb): Migrator {
+  const tableName = migrationTableName(handle.tables)
+  return new Migrator({
+    db: handle.db,
+    provider: { getMigrations: async () => allMigrations({ tables: handle.tables, embeddingDimensions: DIMENSIONS }) },
+    migrationTableName: tableName,
+    migrationLockTableName: `${tableName}_lock`,
+  })
+}
+
+/** Adds a fact drawn from two messages and pops the second, so the trigger logs one removed source. */
+async function factLosingASource(handle: FactlineDb) {
+  const userId = uniqueId('user')
+  const store = await createFactStore({ db: handle, embedder })
+  const { session, sources } = await seedSession(handle, userId, ['I drink coffee', 'I drink tea'])
+  const fact = await store.add({ userId, content: 'Drinks hot drinks', sources })
+  await session.popItem()
+  return { userId, fact, removed: sources[1]! }
+}
+
+/** The `before` payloads of the fact's `source_removed` events, as `explain()` returns them. */
+async function removedPayloads(handle: FactlineDb, { userId, fact }: Awaited<ReturnType<typeof factLosingASource>>) {
+  const why = await explainFact(handle, fact.id, { userId })
+  return why.events.filter((e) => e.type === 'source_removed').map((e) => e.before)
+}
+
+describe.each<Backend>(['postgres', 'pglite'])('0004_camel_case_event_payloads (%s)', (backend) => {
+  it('rewrites the trigger and the events it already wrote to camelCase keys, and back on down', async () => {
+    const handle = await emptyDatabase(backend)
+    try {
+      const { error } = await migrator(handle).migrateTo('0003_drop_unused_embedding_index')
+      expect(error).toBeUndefined()
+      const before = await factLosingASource(handle)
+      expect(await removedPayloads(handle, before)).toEqual([
+        { message_id: before.removed.messageId, session_id: before.removed.sessionId },
+      ])
+
+      expect((await migrate(handle, { embeddingDimensions: DIMENSIONS })).applied).toEqual(['0004_camel_case_event_payloads'])
+      expect(await removedPayloads(handle, before)).toEqual([
+        { messageId: before.removed.messageId, sessionId: before.removed.sessionId },
+      ])
+      const after = await factLosingASource(handle)
+      expect(await removedPayloads(handle, after)).toEqual([
+        { messageId: after.removed.messageId, sessionId: after.removed.sessionId },
+      ])
+
+      const { error: downError } = await migrator(handle).migrateDown()
+      expect(downError).toBeUndefined()
+      expect(await removedPayloads(handle, after)).toEqual([
+        { message_id: after.removed.messageId, session_id: after.removed.sessionId },
+      ])
+    } finally {
+      await handle.close()
+    }
+  })
+})
