@@ -5,7 +5,6 @@
  * reconciliation supersedes the earlier candidate by key.
  * @internal
  */
-import { normalizeContent } from '../rules/phrases.js'
 import { CandidateFactSchema, type CandidateFact, type ExistingFact } from '../extractor.js'
 import type { FactSlot } from './fact-slot.js'
 
@@ -59,4 +58,9 @@ export class FactBatch {
     const fact = open.find((f) => f.key === null && prefixes.some((p) => normalizeContent(f.content).startsWith(p)))
     return fact === undefined || normalizeContent(fact.content) === normalized ? null : fact.id
   }
+}
+
+/** Case- and spacing-insensitive comparison form of a fact's content. */
+function normalizeContent(text: string): string {
+  return text.trim().replace(/[\s.,;:!?]+$/, '').toLowerCase().replace(/\s+/g, ' ')
 }
