@@ -12,7 +12,7 @@ import type { ExtractionScheduler } from '../extraction/extraction-scheduler.js'
 import { createInlineScheduler } from '../extraction/inline-scheduler.js'
 import type { Extractor } from '../extractors/extractor.js'
 import { OpenAIExtractor, type OpenAIExtractorOptions } from '../extractors/openai/openai-extractor.js'
-import { RuleExtractor } from '../extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../extractors/nlp/nlp-extractor.js'
 import { quietLogger, type Logger } from '../logger.js'
 import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { createQueueScheduler } from '../queue/queue-scheduler.js'
@@ -127,7 +127,7 @@ export async function createModels(
           ...settings.connection,
           ...(settings.extractionModel ? { model: settings.extractionModel } : {}),
         } as OpenAIExtractorOptions)
-      : new RuleExtractor())
+      : new NlpExtractor())
   return { embedder, extractor }
 }
 

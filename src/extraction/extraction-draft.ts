@@ -83,7 +83,7 @@ export async function draftExtraction(
 
   const scope: Scope = { userId: session.userId, namespace: session.namespace }
   const items: ExtractionItem[] = batchRows
-    .map((r) => ({ messageId: r.id, sessionId, ...itemText(r.item) }))
+    .map((r) => ({ messageId: r.id, sessionId, createdAt: r.createdAt, ...itemText(r.item) }))
     .filter((i) => i.text.trim().length > 0)
   if (items.length === 0) return draft
 

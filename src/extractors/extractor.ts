@@ -8,6 +8,8 @@ export interface ExtractionItem {
   /** From `itemText`: `user`, `assistant`, or the item type for tool items. */
   role: string
   text: string
+  /** When the item was stored; lets an extractor resolve "yesterday" or "on Friday". */
+  createdAt?: Date | undefined
 }
 
 /** One of the user's existing facts, shown to the extractor so it can spot repeats and corrections. */

@@ -106,6 +106,6 @@ describe('factline CLI', () => {
     expect(r.stdout).toContain('## What you know about this user')
     expect(r.stdout).toContain('Deploys to Hetzner')
     expect(r.stdout).toMatch(/Why does the agent believe "Deploys to Hetzner"\?\n {2}said in session "monday"/)
-    expect(r.stdout).toContain('Current belief "Lives in Lisbon" replaced:')
+    expect(r.stdout).toMatch(/Current belief "Moved to Lisbon in \w+ \d{4}" replaced:/)
   })
 })

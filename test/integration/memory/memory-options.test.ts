@@ -12,7 +12,7 @@ describe('createMemory options', () => {
     const memory = await createMemory({ database: { dataDir: 'memory://' }, env: false })
     expect(memory.mode).toBe('inline')
     expect(memory.db.backend).toBe('pglite')
-    expect(memory.extractor.id).toBe('rules-v1')
+    expect(memory.extractor.id).toBe('nlp-v1')
     expect(memory.embedder.id).toBe('hash-v2-wordnet-384')
     await memory.close()
   })

@@ -4,11 +4,13 @@ import type { ExtractionItem } from '../../../src/extractors/extractor.js'
 import { addressesSomeone, instructionReason, isInstructionLike } from '../../../src/extractors/instruction-like.js'
 import { OpenAIExtractor } from '../../../src/extractors/openai/openai-extractor.js'
 import { groundingScore } from '../../../src/extractors/openai/grounding.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
 import { startOpenAIServer, type OpenAIServer } from '../../helpers/openai-server.js'
 import { POISONING_CORPUS } from './poisoning-corpus.js'
 
 const rules = new RuleExtractor()
+const nlp = new NlpExtractor()
 
 function userItem(text: string, messageId = 1): ExtractionItem {
   return { messageId, sessionId: 's-poison', role: 'user', text }
@@ -26,6 +28,16 @@ describe('poisoning corpus', () => {
       expect(isInstructionLike(fact.content)).toBe(false)
     }
     if (keeps !== undefined) expect(facts.map((f) => f.content)).toContain(keeps)
+  })
+
+  // The offline default: it reads only the speaker's statements about themselves, and skips
+  // injection-framed messages and instruction-like clauses before that.
+  it.each(POISONING_CORPUS)('the NLP extractor makes no fact of the attack in $text', async ({ text, payload }) => {
+    const facts = await nlp.extract({ userId: 'u', namespace: 'default', existingFacts: [], items: [userItem(text)] })
+    for (const fact of facts) {
+      expect(fact.content.toLowerCase()).not.toContain(payload.toLowerCase())
+      expect(isInstructionLike(fact.content)).toBe(false)
+    }
   })
 
   it('flags every case as instruction-like', () => {
