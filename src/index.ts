@@ -42,6 +42,7 @@ export type {
   CandidateFact,
   CandidateFactInput,
 } from './extractors/extractor.js'
+export { NlpExtractor, type NlpExtractorOptions } from './extractors/nlp/nlp-extractor.js'
 export { RuleExtractor, type RuleExtractorOptions } from './extractors/rules/rule-extractor.js'
 export { OpenAIExtractor, type OpenAIExtractorOptions } from './extractors/openai/openai-extractor.js'
 export type { FactStore } from './facts/fact-store.js'

@@ -48,10 +48,21 @@ const SUBJECT_START = new Set(['i', 'we', 'my', 'our', 'he', 'she', 'they', 'it'
 const CONJUNCTIONS = new Set(['and', 'but', 'so', 'or', 'yet', 'plus'])
 
 /** Prepares a message: bounded length, code and quotes replaced, contractions expanded. */
+/** Stands for the dot inside a dotted name while the tokenizer runs; `restoreDots` puts it back. */
+export const DOT_MARK = 'xdotx'
+const DOTTED_NAME = /\b([A-Za-z][\w-]*)\.(?=[a-z]{1,6}\b)([a-z]{1,6})\b/g
+
+/** A statement's text with the dots of dotted names back in place. */
+export function restoreDots(text: string): string {
+  return text.replaceAll(DOT_MARK, '.')
+}
+
 export function cleanMessage(text: string): string {
   let out = text.slice(0, MAX_MESSAGE_CHARS).replace(/[‘’]/g, "'")
   out = out.replace(CODE_BLOCK, ` ${REMOVED}. `).replace(INLINE_CODE, REMOVED).replace(BLOCK_QUOTE, ` ${REMOVED}. `)
   out = out.replace(QUOTED, REMOVED).replace(URL, REMOVED)
+  // "Fly.io", "Node.js", "example.com": the tokenizer would end a sentence at the dot.
+  out = out.replace(DOTTED_NAME, `$1${DOT_MARK}$2`)
   // Runs of one symbol and endless "words" cost the tokenizer most and say nothing.
   out = out.replace(REPEATED_SYMBOL, '$1').replace(LONG_WORD, REMOVED)
   for (const [pattern, replacement] of CONTRACTIONS) out = out.replace(pattern, replacement)

@@ -23,7 +23,7 @@ import { z } from 'zod'
 import { hasInjectionFraming, isInstructionLike } from '../instruction-like.js'
 import { parseOrThrow } from '../../errors.js'
 import type { CandidateFact, ExtractionInput, ExtractionItem, Extractor } from '../extractor.js'
-import { readClauses } from './clause-reader.js'
+import { readClauses, restoreDots } from './clause-reader.js'
 import { FactBatch } from './fact-batch.js'
 import { slotOf } from './fact-slot.js'
 import { readSelfStatements } from './self-statement.js'
@@ -95,7 +95,7 @@ function readItem(item: ExtractionItem): Array<{ content: string; slot: ReturnTy
       for (const statement of readSelfStatements(clause, item.createdAt)) {
         const slot = slotOf(statement)
         const confidence = slot.key !== null ? CONFIDENCE.keyed : CONFIDENCE[statement.subject]
-        out.push({ content: statement.content, slot, confidence })
+        out.push({ content: restoreDots(statement.content), slot, confidence })
       }
     }
     return out

@@ -4,7 +4,6 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { allMigrations } from '../../../migrations/all-migrations.js'
 import { createDb, type FactlineDb } from '../../../src/db/create-db.js'
-import { migrate } from '../../../src/db/migrate.js'
 import { migrationTableName } from '../../../src/db/table-names.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { explainFact } from '../../../src/facts/explain.js'
@@ -77,7 +76,9 @@ describe.each<Backend>(['postgres', 'pglite'])('0004_camel_case_event_payloads (
         { message_id: before.removed.messageId, session_id: before.removed.sessionId },
       ])
 
-      expect((await migrate(handle, { embeddingDimensions: DIMENSIONS })).applied).toEqual(['0004_camel_case_event_payloads'])
+      const up = await migrator(handle).migrateTo('0004_camel_case_event_payloads')
+      expect(up.error).toBeUndefined()
+      expect(up.results?.map((r) => r.migrationName)).toEqual(['0004_camel_case_event_payloads'])
       expect(await removedPayloads(handle, before)).toEqual([
         { messageId: before.removed.messageId, sessionId: before.removed.sessionId },
       ])

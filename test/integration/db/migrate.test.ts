@@ -76,7 +76,7 @@ describe('migrate', () => {
     const url = await scratchDatabase()
     const handles = await Promise.all(Array.from({ length: 4 }, () => createDb({ url })))
     const results = await Promise.all(handles.map((h) => migrate(h, { embeddingDimensions: 32 })))
-    expect(results.filter((r) => r.applied.length === 4)).toHaveLength(1)
+    expect(results.filter((r) => r.applied.length === 5)).toHaveLength(1)
     expect(results.every((r) => r.embeddingDimensions === 32)).toBe(true)
     await Promise.all(handles.map((h) => h.close()))
   })

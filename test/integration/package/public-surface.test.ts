@@ -28,6 +28,7 @@ const RUNTIME_EXPORTS = [
   'DEFAULT_NAMESPACE',
   'FactlineError',
   'HashEmbedder',
+  'NlpExtractor',
   'OpenAIEmbedder',
   'OpenAIExtractor',
   'PostgresSession',
@@ -43,6 +44,7 @@ const RUNTIME_EXPORTS = [
   'isFactlineError',
   'migrate',
   'quietLogger',
+  'sanitizeForBlock',
   'trimHistory',
 ]
 

@@ -233,7 +233,7 @@ const TABLE: Array<[string, string[]]> = [
   ["We're recording an EP in August.", ['Is recording an EP in August']],
   ['We decided to use Postgres.', ['Decided to use Postgres']],
   ['We went with Hetzner for hosting.', ['Went with Hetzner for hosting']],
-  ['We switched from Heroku to Fly.io.', ['Switched from Heroku to Fly']],
+  ['We switched from Heroku to Fly.io.', ['Switched from Heroku to Fly.io']],
   ['We chose React for the frontend.', ['Chose React for the frontend']],
   ['We replaced RabbitMQ with Kafka last month.', ['Replaced RabbitMQ with Kafka in November 2026']],
   ['We use GitHub Actions for CI.', ['Uses GitHub Actions for CI']],
