@@ -17,23 +17,14 @@ import { advanceWatermark, readExtractionMark } from '../session/sessions-table.
 import { judgeDraft, splitByPresentSources, type SessionMark } from './extraction-checks.js'
 import { unknownSession, type DraftCandidate, type ExtractionDraft } from './extraction-draft.js'
 import { loadNeighbourhood } from '../facts/fact-neighbourhood.js'
-import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
+import type { ExtractionContext, ExtractionCounts, ExtractionProcessorDeps } from './extraction-deps.js'
 
 /** What a commit did: wrote the draft, or found it `covered` or `stale` and wrote nothing. */
 export type CommitOutcome =
   | ({ status: 'committed' } & SessionMark & WriteCounts)
   | ({ status: 'covered' | 'stale' } & SessionMark)
 
-interface WriteCounts {
-  added: number
-  updated: number
-  superseded: number
-  noop: number
-  /** Transcript excerpts indexed. */
-  excerpts: number
-  /** Refused candidates: those the draft refused plus those citing items deleted since. */
-  dropped: number
-}
+type WriteCounts = ExtractionCounts
 
 /**
  * Writes a draft, inside the caller's transaction, only if it still holds:

@@ -31,3 +31,18 @@ export interface ExtractionContext {
   jobId?: string | undefined
   signal?: AbortSignal | undefined
 }
+
+/** What a committed batch (and a whole run) did to the user's memory. */
+export interface ExtractionCounts {
+  added: number
+  updated: number
+  superseded: number
+  noop: number
+  /** Transcript excerpts indexed (chunks of the batch's messages). */
+  excerpts: number
+  /**
+   * Candidates dropped: invalid, none of their citations naming an item of the batch, or citing
+   * an item deleted (`popItem`, compaction) while the model ran.
+   */
+  dropped: number
+}

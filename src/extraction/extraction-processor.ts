@@ -1,14 +1,14 @@
 import { FactlineError } from '../errors.js'
 import { quietLogger } from '../logger.js'
 import { commitExtraction } from './extraction-commit.js'
-import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
+import type { ExtractionContext, ExtractionCounts, ExtractionProcessorDeps } from './extraction-deps.js'
 import { draftExtraction } from './extraction-draft.js'
 
 // Re-exported so callers keep importing the processor's inputs from the processor.
 export type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
 
 /** What one extraction did, for logs and tests. */
-export interface ExtractionResult {
+export interface ExtractionResult extends ExtractionCounts {
   sessionId: string
   userId: string | null
   namespace: string | null
@@ -18,17 +18,6 @@ export interface ExtractionResult {
   batches: number
   /** The session's watermark afterwards. */
   extractedThrough: number
-  added: number
-  updated: number
-  superseded: number
-  noop: number
-  /** Transcript excerpts indexed (chunks of the batch's messages). */
-  excerpts: number
-  /**
-   * Candidates dropped: invalid, none of their citations naming an item of the batch, or citing
-   * an item deleted (`popItem`, compaction) while the model ran.
-   */
-  dropped: number
   durationMs: number
 }
 
