@@ -2,14 +2,7 @@ import type { AgentInputItem } from '@openai/agents'
 import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
 import { createCloserStack } from './config/closer-stack.js'
-import {
-  createModels,
-  createScheduler,
-  openAISettingsFrom,
-  openDatabase,
-  prepareDatabase,
-  queueSettingsFrom,
-} from './config/components.js'
+import { createModels, createScheduler, openAISettingsFrom, openDatabase, prepareDatabase, queueSettingsFrom } from './config/components.js'
 import { configFromEnv } from './config/env.js'
 import { resolveFactlineOptions, type FactlineOptions } from './config/factline-options.js'
 import type { FactlineDb } from './db/create-db.js'

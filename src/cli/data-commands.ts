@@ -7,7 +7,7 @@ import { explainFact } from '../facts/explain.js'
 import { forgetInTx } from '../facts/fact-writes.js'
 import { isUuid } from '../assert-id.js'
 import { DEFAULT_NAMESPACE } from '../scope.js'
-import { listFacts } from '../facts/fact-repository.js'
+import { listFacts, readFactOwner } from '../facts/fact-repository.js'
 import { forgetUser } from '../facts/forget-user.js'
 import type { FactStatus } from '../db/schema.js'
 import { itemText } from '../session/item-text.js'
@@ -179,9 +179,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
 }
 
 async function ownerOf(handle: FactlineDb, factId: string): Promise<{ userId: string; namespace: string }> {
-  const row = isUuid(factId)
-    ? await handle.db.selectFrom('facts').select(['user_id', 'namespace']).where('id', '=', factId).executeTakeFirst()
-    : undefined
-  if (!row) throw new FactlineError('not_found', `no fact ${JSON.stringify(factId)}`)
-  return { userId: row.user_id, namespace: row.namespace }
+  const owner = isUuid(factId) ? await readFactOwner(handle.db, factId) : undefined
+  if (!owner) throw new FactlineError('not_found', `no fact ${JSON.stringify(factId)}`)
+  return owner
 }

@@ -237,3 +237,12 @@ function factEventRow(scope: Scope, event: FactEventInput) {
     model: event.meta?.model ?? null,
   }
 }
+
+/**
+ * Whose a fact is, by id alone: for operators (the CLI), who name a fact without a user. Never
+ * used on a user's behalf; every user-facing read goes through `scopedFacts`.
+ */
+export async function readFactOwner(db: Kysely<Database>, factId: string): Promise<Scope | undefined> {
+  const row = await db.selectFrom('facts').select(['user_id', 'namespace']).where('id', '=', factId).executeTakeFirst()
+  return row && { userId: row.user_id, namespace: row.namespace }
+}
