@@ -83,7 +83,7 @@ export async function draftExtraction(
 
   const scope: Scope = { userId: session.userId, namespace: session.namespace }
   const items: ExtractionItem[] = batchRows
-    .map((r) => ({ messageId: r.id, sessionId, createdAt: r.createdAt, ...itemText(r.item) }))
+    .map((r) => ({ messageId: r.id, sessionId, createdAt: r.createdAt, ...withoutNul(itemText(r.item)) }))
     .filter((i) => i.text.trim().length > 0)
   if (items.length === 0) return draft
 
@@ -113,6 +113,14 @@ export async function draftExtraction(
   }))
   draft.excerpts = chunks.map((c, i) => ({ ...c, embedding: vectors[candidates.length + i]! }))
   return draft
+}
+
+/**
+ * A stored item may hold U+0000 (the transcript keeps items exactly), but PostgreSQL text columns
+ * cannot: facts and excerpts are made from the text without it.
+ */
+function withoutNul<T extends { text: string }>(item: T): T {
+  return item.text.includes('\u0000') ? { ...item, text: item.text.replaceAll('\u0000', '') } : item
 }
 
 /** The chunks of the batch's indexed messages (user ones; assistant ones when configured). */

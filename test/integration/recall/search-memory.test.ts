@@ -75,6 +75,17 @@ describe.each<Setup>(['pglite+inline', 'postgres+inline', 'postgres+redis+worker
     expect(await excerptsOf(userId)).toBe(2)
   })
 
+  it('indexes a message holding U+0000 without it, and keeps the stored item exact', async () => {
+    const userId = uniqueId('nul')
+    const session = memory.session(uniqueId('s'), { userId })
+    const item = { role: 'user' as const, content: 'The spare key is under the blue\u0000 flowerpot.' }
+    await session.addItems([item])
+    await memory.flush()
+    expect(await session.getItems()).toEqual([item])
+    const hits = await memory.search({ userId, query: 'spare key flowerpot', types: ['excerpt'] })
+    expect(hits.map((h) => h.text)).toEqual(['The spare key is under the blue flowerpot.'])
+  })
+
   it('leaves no excerpt behind after popItem, clearSession or forgetUser', async () => {
     const userId = uniqueId('gone')
     const a = memory.session(uniqueId('a'), { userId })
