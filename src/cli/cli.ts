@@ -58,7 +58,7 @@ async function runMigrate(argv: string[]): Promise<number> {
   const url = values['database-url'] ?? env.databaseUrl
   const dataDir = values['data-dir'] ?? env.dataDir
   const embeddingDimensions = integerFlag('--embedding-dimensions', values['embedding-dimensions']) ?? env.embeddingDimensions
-  const handle = await openDatabase(url ? { url } : dataDir ? { dataDir } : undefined, undefined, {
+  const handle = await openDatabase(undefined, { ...env, databaseUrl: url, dataDir }, {
     startupWaitMs: env.startupWaitMs,
     logger: createJsonLogger(env.logLevel),
   })

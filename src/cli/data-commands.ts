@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { databaseOptionsFrom } from '../config/components.js'
 import { configFromEnv } from '../config/env.js'
 import { createDb, type FactlineDb } from '../db/create-db.js'
 import { assertMigrated } from '../db/migrate.js'
@@ -49,7 +50,7 @@ function parseSubcommand<O extends Record<string, { type: 'string' | 'boolean'; 
 
 async function openDb(): Promise<FactlineDb> {
   const env = configFromEnv()
-  const handle = await createDb(env.databaseUrl ? { url: env.databaseUrl } : env.dataDir ? { dataDir: env.dataDir } : undefined)
+  const handle = await createDb(databaseOptionsFrom(undefined, env))
   try {
     await assertMigrated(handle)
   } catch (error) {

@@ -1,9 +1,10 @@
 import type { AgentInputItem } from '@openai/agents'
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
-import { FactlineError, parseOrThrow } from '../errors.js'
+import { parseOrThrow } from '../errors.js'
 import { assertScope } from '../scope.js'
 import { insertItemsWithTimes } from '../session/messages-table.js'
+import { sessionConflict } from '../session/sessions-table.js'
 import { DEFAULT_MAX_ITEM_BYTES, encodeItems } from '../session/item-codec.js'
 import type { ExtractionScheduler } from './extraction-scheduler.js'
 
@@ -65,9 +66,7 @@ export async function importTranscript(
     times,
   )
   if (!range) {
-    throw new FactlineError('session_conflict', `session ${JSON.stringify(o.sessionId)} belongs to another user or namespace; nothing was imported`, {
-      details: { sessionId: o.sessionId },
-    })
+    throw sessionConflict(o.sessionId)
   }
   // The path a turn takes, so `memory.flush()` waits for imported items too (queue mode tracks them).
   await scheduler.onItemsAdded({

@@ -1,5 +1,6 @@
 import { errorMessage, FactlineError } from '../errors.js'
 import { quietLogger } from '../logger.js'
+import { raceTimeout } from '../race-timeout.js'
 import { DEFAULT_FLUSH_TIMEOUT_MS, type ExtractionScheduler } from './extraction-scheduler.js'
 import {
   processSessionExtraction,
@@ -83,7 +84,11 @@ export function createInlineScheduler(options: InlineSchedulerOptions): Extracti
       schedule(job.sessionId)
     },
     async flush({ timeoutMs = DEFAULT_FLUSH_TIMEOUT_MS } = {}) {
-      await withTimeout(settle(), timeoutMs)
+      await raceTimeout(
+        settle(),
+        timeoutMs,
+        () => new FactlineError('timeout', `inline extraction has not finished after ${timeoutMs} ms`),
+      )
       const first = errors.shift()
       errors.length = 0
       if (first !== undefined) throw first
@@ -92,20 +97,5 @@ export function createInlineScheduler(options: InlineSchedulerOptions): Extracti
       await settle()
       closed = true
     },
-  }
-}
-
-async function withTimeout(work: Promise<void>, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new FactlineError('timeout', `inline extraction has not finished after ${timeoutMs} ms`)),
-      timeoutMs,
-    )
-  })
-  try {
-    await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
   }
 }

@@ -2,6 +2,7 @@ import type { Job, JobsOptions, Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { errorMessage, FactlineError } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
+import { raceTimeout } from '../race-timeout.js'
 import type { ItemsAddedEvent } from '../session/postgres-session.js'
 import {
   EXTRACTION_JOB_NAME,
@@ -191,24 +192,16 @@ export async function enqueueExtraction(queue: Queue, job: ExtractionJob, option
     if (options.retryFailed && added.id === jobId && (await added.isFailed())) await added.retry('failed')
     return added
   }
-  const added = await withTimeout(work(), options.timeoutMs ?? 2_000, job)
+  const ms = options.timeoutMs ?? 2_000
+  const adding = work()
+  // The losing add may still reject later; the timeout has reported it already.
+  adding.catch(() => {})
+  const added = await raceTimeout(
+    adding.catch((error: unknown) => Promise.reject(unavailable(job, error))),
+    ms,
+    () => unavailable(job, new Error(`no answer from Redis within ${ms} ms`)),
+  )
   return { jobId: added.id ?? jobId, coalesced: added.id !== jobId }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, job: ExtractionJob): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(unavailable(job, new Error(`no answer from Redis within ${ms} ms`))),
-      ms,
-    )
-  })
-  try {
-    return await Promise.race([promise.catch((error: unknown) => Promise.reject(unavailable(job, error))), timeout])
-  } finally {
-    clearTimeout(timer)
-    promise.catch(() => {}) // the losing add may still reject later; it is already reported
-  }
 }
 
 function unavailable(job: ExtractionJob, cause: unknown): FactlineError {

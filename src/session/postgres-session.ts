@@ -42,6 +42,7 @@ import {
   isOwnedBy,
   lockOwnedSession,
   readSessionOwner,
+  sessionConflict,
   touchOwnedSession,
   upsertSession,
   type SessionOwner,
@@ -385,11 +386,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
 
   /** Deliberately generic: the message must not tell one user who owns another's session. */
   #conflict(): FactlineError {
-    return new FactlineError(
-      'session_conflict',
-      `session ${JSON.stringify(this.#sessionId)} is not available to this user and namespace; use another session id`,
-      { details: { sessionId: this.#sessionId } },
-    )
+    return sessionConflict(this.#sessionId)
   }
 }
 

@@ -1,5 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
+import { FactlineError } from '../errors.js'
 
 /**
  * Who a session handle acts for. The stored row must name the same user (both null for a
@@ -38,6 +39,18 @@ export interface SessionSummary {
   items: number
   updatedAt: Date
   extractedThrough: number
+}
+
+/**
+ * The error for a session that belongs to another user or namespace. Generic on purpose: it names
+ * neither the owner nor whether the session exists for someone else.
+ */
+export function sessionConflict(sessionId: string): FactlineError {
+  return new FactlineError(
+    'session_conflict',
+    `session ${JSON.stringify(sessionId)} is not available to this user and namespace; use another session id`,
+    { details: { sessionId } },
+  )
 }
 
 export const isOwnedBy = (stored: StoredOwner, owner: SessionOwner): boolean =>
