@@ -24,7 +24,7 @@ export async function runDemo(write: (line: string) => void = (l) => process.std
       write(`  assistant: ${String(result.finalOutput)}`)
     }
 
-    write('factline demo: embedded PGlite, offline rule extractor and hashing embedder (no network, no services)')
+    write('factline demo: embedded PGlite, offline NLP extractor and hashing embedder (no network, no services)')
     write('')
     write('Session "monday" (user ada):')
     await say('monday', "Hi, I'm Ada. I live in Berlin and I work at Acme.")

@@ -14,7 +14,7 @@ Runs the extraction worker until SIGTERM/SIGINT, then finishes running jobs and 
   --queue NAME           queue to take jobs from (default: factline-extraction-<database tag>,
                          the name the app uses for the same database; set it only if the app does)
 Environment: DATABASE_URL and REDIS_URL (required), OPENAI_API_KEY / OPENAI_BASE_URL (optional:
-without a key the offline rule extractor and hashing embedder are used). Logs are JSON lines on stderr.
+without a key the offline NLP extractor and hashing embedder are used). Logs are JSON lines on stderr.
 `
 
 export const SWEEP_HELP = `Usage: factline sweep [--user ID] [--queue NAME] [--json]

@@ -99,7 +99,7 @@ export function offlineEmbedderFor(recorded: string | undefined, dimensions: num
 
 /**
  * The extractor and embedder: yours when given, else OpenAI's when configured, else the offline
- * rule extractor and hashing embedder ({@link offlineEmbedderFor}). An embedder we build adopts
+ * NLP extractor and hashing embedder ({@link offlineEmbedderFor}). An embedder we build adopts
  * the database's stored dimension unless one is configured (the hashing embedder works at any
  * dimension; OpenAI's text-embedding-3 models shorten their vectors to it).
  */

@@ -40,7 +40,7 @@ export const FactlineOptionsSchema = z.strictObject({
   /**
    * OpenAI (or a compatible server) for extraction and embeddings: `{ apiKey, baseURL? }` or
    * `{ client }`; `false` stays offline even when `OPENAI_API_KEY` is set. Absent: `OPENAI_API_KEY`
-   * (+ `OPENAI_BASE_URL`), else the offline rule extractor and hashing embedder.
+   * (+ `OPENAI_BASE_URL`), else the offline NLP extractor and hashing embedder.
    */
   openai: z
     .union([
