@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
+    // one line at the end naming the integration tests that did not run for want of a service
+    reporters: ['default', './test/helpers/services-summary-reporter.ts'],
     projects: [
       {
         test: {

@@ -21,5 +21,5 @@ export function openBackend(backend: Backend): Promise<FactlineDb> {
   return backend === 'postgres' ? openPostgres() : openPGlite()
 }
 
-/** Both backends, for suites that must behave the same on each: `describe.each(BACKENDS)`. */
+/** Both backends, for suites that must behave the same on each: `describeEachSetup(BACKENDS)` (test/helpers/services.ts). */
 export const BACKENDS: readonly Backend[] = ['postgres', 'pglite']

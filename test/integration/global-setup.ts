@@ -3,83 +3,92 @@ import pg from 'pg'
 import type { TestProject } from 'vitest/node'
 import { createDb } from '../../src/db/create-db.js'
 import { migrate } from '../../src/db/migrate.js'
+import { detectService, redact, type Detection, type Service } from '../helpers/service-detection.js'
+import { MISSING_SERVICES_ENV, RUN_TAG_ENV, describeMissing, type MissingService } from '../helpers/missing-services.js'
+import { removeRunQueues } from '../helpers/run-queues.js'
 import { TEST_EMBEDDING_DIMENSIONS } from '../helpers/test-env.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** The run's migrated database; '' when PostgreSQL is missing (its suites are skipped). */
     databaseUrl: string
+    /** '' when Redis is missing (its suites are skipped). */
     redisUrl: string
+    missingServices: Service[]
   }
 }
 
-const HOW_TO =
-  'Integration tests need PostgreSQL with pgvector and Redis. Set DATABASE_URL (e.g. ' +
-  'postgres://postgres@127.0.0.1:5432/test, with `create extension vector` possible; ' +
-  'scripts/install-pgvector.sh builds it on Debian) and REDIS_URL (e.g. redis://127.0.0.1:6379), ' +
-  'or make a Docker engine reachable so testcontainers can start them.'
-
 /**
- * Gives every test run its own freshly migrated database, so runs (and CI beside a developer)
- * never share state: tests inside a run isolate themselves with random ids instead of truncating.
+ * Finds PostgreSQL and Redis (see detectService), gives the run its own freshly migrated database,
+ * and records what is missing: suites needing it skip, and the summary reporter names them.
+ * FACTLINE_REQUIRE_SERVICES=1 (CI) turns a missing service into a failure.
  */
 export default async function setup(project: TestProject) {
   const stops: Array<() => Promise<unknown>> = []
-  const adminUrl = process.env.DATABASE_URL ?? (await startPostgres(stops))
-  const redisUrl = process.env.REDIS_URL ?? (await startRedis(stops))
+  const missing: MissingService[] = []
+  const runTag = `r${randomUUID().slice(0, 8)}`
+  process.env[RUN_TAG_ENV] = runTag
 
-  const dbName = `factline_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  try {
-    await admin.connect()
-  } catch (error) {
-    throw new Error(`${HOW_TO}\nCould not connect to ${redact(adminUrl)}: ${(error as Error).message}`)
-  }
-  await admin.query(`create database ${dbName}`)
-  const url = new URL(adminUrl)
-  url.pathname = `/${dbName}`
-  const databaseUrl = url.toString()
-
-  const handle = await createDb({ url: databaseUrl })
-  try {
-    await migrate(handle, { embeddingDimensions: TEST_EMBEDDING_DIMENSIONS })
-  } catch (error) {
-    throw new Error(`${HOW_TO}\nMigrating the test database failed: ${(error as Error).message}`)
-  } finally {
-    await handle.close()
+  const postgres = await detectService('postgres')
+  let database: { url: string; drop: () => Promise<void> } | undefined
+  if (postgres.found) {
+    if (postgres.stop) stops.push(postgres.stop)
+    try {
+      database = await createRunDatabase(postgres.url)
+    } catch (error) {
+      if (postgres.source === 'DATABASE_URL') throw error
+      missing.push({ service: 'postgres', reason: `${postgres.source}: ${(error as Error).message}` })
+    }
+  } else {
+    missing.push({ service: 'postgres', reason: postgres.reason })
   }
 
-  project.provide('databaseUrl', databaseUrl)
-  project.provide('redisUrl', redisUrl)
+  const redis: Detection = await detectService('redis')
+  if (redis.found && redis.stop) stops.push(redis.stop)
+  if (!redis.found) missing.push({ service: 'redis', reason: redis.reason })
+
+  if (missing.length > 0 && process.env.FACTLINE_REQUIRE_SERVICES === '1') {
+    await database?.drop()
+    for (const stop of stops.reverse()) await stop()
+    throw new Error(`FACTLINE_REQUIRE_SERVICES=1 but ${describeMissing(missing)}`)
+  }
+
+  process.env[MISSING_SERVICES_ENV] = JSON.stringify(missing)
+  project.provide('databaseUrl', database?.url ?? '')
+  project.provide('redisUrl', redis.found ? redis.url : '')
+  project.provide('missingServices', missing.map((m) => m.service))
 
   return async () => {
-    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {})
-    await admin.end()
+    if (redis.found) await removeRunQueues(redis.url, runTag)
+    await database?.drop()
     for (const stop of stops.reverse()) await stop()
   }
 }
 
-async function startPostgres(stops: Array<() => Promise<unknown>>): Promise<string> {
-  try {
-    const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
-    const container = await new PostgreSqlContainer('pgvector/pgvector:pg16').start()
-    stops.push(() => container.stop())
-    return container.getConnectionUri()
-  } catch (error) {
-    throw new Error(`${HOW_TO}\nStarting a PostgreSQL container failed: ${(error as Error).message}`)
+/** Creates and migrates `factline_test_<random>` beside `adminUrl`'s database; runs never share state. */
+async function createRunDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const dbName = `factline_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  const drop = async () => {
+    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {})
+    await admin.end()
   }
-}
-
-async function startRedis(stops: Array<() => Promise<unknown>>): Promise<string> {
   try {
-    const { RedisContainer } = await import('@testcontainers/redis')
-    const container = await new RedisContainer('redis:7-alpine').start()
-    stops.push(() => container.stop())
-    return container.getConnectionUrl()
+    await admin.query(`create database ${dbName}`)
+    const url = new URL(adminUrl)
+    url.pathname = `/${dbName}`
+    const handle = await createDb({ url: url.toString() })
+    try {
+      await migrate(handle, { embeddingDimensions: TEST_EMBEDDING_DIMENSIONS })
+    } finally {
+      await handle.close()
+    }
+    return { url: url.toString(), drop }
   } catch (error) {
-    throw new Error(`${HOW_TO}\nStarting a Redis container failed: ${(error as Error).message}`)
+    await drop()
+    throw new Error(`preparing a test database on ${redact(adminUrl)} failed (pgvector installed? scripts/install-pgvector.sh): ${(error as Error).message}`, {
+      cause: error,
+    })
   }
-}
-
-function redact(connectionString: string): string {
-  return connectionString.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
 }

@@ -2,9 +2,10 @@ import type { AgentInputItem } from '@openai/agents'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { createMemory, type Memory } from '../../../src/memory.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeWith } from '../../helpers/services.js'
 
 /** The built CLI, as users run it (`npm test` builds first). */
 const CLI = fileURLToPath(new URL('../../../dist/src/cli/main.js', import.meta.url))
@@ -21,7 +22,7 @@ async function factline(...args: string[]): Promise<{ code: number; stdout: stri
   }
 }
 
-describe('factline CLI', () => {
+describeWith('postgres')('factline CLI', () => {
   let memory: Memory
   const userId = uniqueId('cli-user')
   const sessionId = uniqueId('cli-session')

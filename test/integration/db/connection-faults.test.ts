@@ -1,8 +1,9 @@
 import pg from 'pg'
-import { describe, expect, inject, it } from 'vitest'
+import { expect, inject, it } from 'vitest'
 import { createMemory } from '../../../src/memory.js'
 import type { Logger } from '../../../src/logger.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeWith } from '../../helpers/services.js'
 
 function withParams(url: string, params: Record<string, string>): string {
   const u = new URL(url)
@@ -16,7 +17,7 @@ function recordingLogger(): Logger & { lines: Array<{ message: string; fields?: 
   return { lines, debug: push, info: push, warn: push, error: push }
 }
 
-describe('connection faults', () => {
+describeWith('postgres')('connection faults', () => {
   it('reports a refused connection as connection_failed naming host, port and database, never the password', async () => {
     const error = await createMemory({ database: { url: 'postgres://app:s3cret-pw@127.0.0.1:1/factline' }, env: false }).catch(
       (e: unknown) => e,

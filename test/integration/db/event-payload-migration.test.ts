@@ -1,7 +1,7 @@
 import { Migrator } from 'kysely/migration'
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { allMigrations } from '../../../migrations/all-migrations.js'
 import { createDb, type FactlineDb } from '../../../src/db/create-db.js'
 import { migrationTableName } from '../../../src/db/table-names.js'
@@ -11,6 +11,7 @@ import { createFactStore } from '../../../src/facts/fact-store.js'
 import type { Backend } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { seedSession } from '../facts/fixtures.js'
+import { describeEachSetup, lacks } from '../../helpers/services.js'
 
 const DIMENSIONS = 16
 const embedder = new HashEmbedder({ dimensions: DIMENSIONS })
@@ -19,11 +20,13 @@ let admin: pg.Client
 const created: string[] = []
 
 beforeAll(async () => {
+  if (lacks('postgres')) return
   admin = new pg.Client({ connectionString: inject('databaseUrl') })
   await admin.connect()
 })
 
 afterAll(async () => {
+  if (lacks('postgres')) return
   for (const name of created) await admin.query(`drop database if exists ${name} with (force)`)
   await admin.end()
 })
@@ -65,7 +68,7 @@ async function removedPayloads(handle: FactlineDb, { userId, fact }: Awaited<Ret
   return why.events.filter((e) => e.type === 'source_removed').map((e) => e.before)
 }
 
-describe.each<Backend>(['postgres', 'pglite'])('0004_camel_case_event_payloads (%s)', (backend) => {
+describeEachSetup<Backend>(['postgres', 'pglite'])('0004_camel_case_event_payloads (%s)', (backend) => {
   it('rewrites the trigger and the events it already wrote to camelCase keys, and back on down', async () => {
     const handle = await emptyDatabase(backend)
     try {

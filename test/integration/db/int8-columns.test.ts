@@ -1,12 +1,13 @@
 import type { AgentInputItem } from '@openai/agents'
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openBackend, type Backend } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
-describe.each<Backend>(['pglite', 'postgres'])('int8 columns on %s', (backend) => {
+describeEachSetup<Backend>(['pglite', 'postgres'])('int8 columns on %s', (backend) => {
   let handle: FactlineDb
 
   beforeAll(async () => {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { createDb } from '../../../src/db/create-db.js'
 import { migrate, readEmbeddingDimensions, assertMigrated } from '../../../src/db/migrate.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeWith } from '../../helpers/services.js'
 
 /** A scratch database per test file, so these tests may create and break schemas freely. */
 let admin: pg.Client
@@ -35,7 +36,7 @@ afterAll(async () => {
   await admin.end()
 })
 
-describe('migrate', () => {
+describeWith('postgres')('migrate', () => {
   it('creates every table and records the embedding dimension', async () => {
     const handle = await createDb({ url: await scratchDatabase() })
     const result = await migrate(handle, { embeddingDimensions: 64 })

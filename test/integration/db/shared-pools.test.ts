@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { describe, expect, inject, it } from 'vitest'
+import { expect, inject, it } from 'vitest'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeWith } from '../../helpers/services.js'
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -18,7 +19,7 @@ async function connectionsOf(admin: pg.Client, appName: string): Promise<number>
   return Number(rows[0]!.n)
 }
 
-describe('one pool per database URL', () => {
+describeWith('postgres')('one pool per database URL', () => {
   it('keeps 500 concurrent sessions from one URL within the pool size, and ends the pool with its last session', async () => {
     const appName = uniqueId('pool').slice(0, 60)
     const url = urlWithApp(appName)

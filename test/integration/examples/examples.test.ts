@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, inject, it } from 'vitest'
+import { lacks } from '../../helpers/services.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -53,7 +54,7 @@ describe('examples', () => {
     expect(out).toContain('  user: What is my name?')
   })
 
-  it('03-production extracts through a separate worker process', async () => {
+  it.skipIf(lacks('postgres', 'redis'))('03-production extracts through a separate worker process', async () => {
     const out = await runExample('03-production.ts', {
       DATABASE_URL: inject('databaseUrl'),
       REDIS_URL: isolatedRedisUrl(),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { createDb, type FactlineDb } from '../../../src/db/create-db.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { CandidateFactInput, ExtractionInput, Extractor } from '../../../src/extractors/extractor.js'
@@ -11,6 +11,7 @@ import { processSessionExtraction } from '../../../src/extraction/extraction-pro
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openBackend, type Backend } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeEachSetup, describeWith } from '../../helpers/services.js'
 
 /** Proposes the given facts, each citing every item of the batch. */
 class ScriptedExtractor implements Extractor {
@@ -42,7 +43,7 @@ async function events(handle: FactlineDb, scope: Scope) {
     .execute()
 }
 
-describe.each<Backend>(['postgres', 'pglite'])('batched extraction commit on %s', (backend) => {
+describeEachSetup<Backend>(['postgres', 'pglite'])('batched extraction commit on %s', (backend) => {
   let handle: FactlineDb
   beforeAll(async () => {
     handle = await openBackend(backend)
@@ -132,7 +133,7 @@ describe.each<Backend>(['postgres', 'pglite'])('batched extraction commit on %s'
   })
 })
 
-describe('batched extraction commit: statements', () => {
+describeWith('postgres')('batched extraction commit: statements', () => {
   let pool: pg.Pool
   let handle: FactlineDb
   const statements: string[] = []

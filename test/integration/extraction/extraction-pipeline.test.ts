@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { AgentInputItem } from '@openai/agents'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
@@ -17,6 +17,7 @@ import { GullibleExtractor } from '../../helpers/test-extractors.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
 import { newestMessageId, watermark } from '../../helpers/extraction-progress.js'
+import { describeWith } from '../../helpers/services.js'
 
 const user = (text: string): AgentInputItem => ({ role: 'user', content: text })
 const assistant = (text: string): AgentInputItem => ({
@@ -40,7 +41,7 @@ afterAll(async () => {
 
 /** A queue and `n` workers, each worker on its own pool and Redis connections, like separate processes. */
 async function startQueue(workers: number, overrides: { extractor?: GullibleExtractor } = {}) {
-  const queueName = `test-${randomUUID()}`
+  const queueName = uniqueId('test')
   const connection = { url: inject('redisUrl') }
   const queue = await createExtractionQueue({ connection, queueName, coalesceMs: 20, backoffMs: 100, attempts: 3 })
   closers.push(() => queue.close())
@@ -96,7 +97,7 @@ async function snapshot(scope: Scope) {
 
 const deps = (): ExtractionProcessorDeps => ({ db: handle.db, extractor, embedder })
 
-describe('extraction pipeline', () => {
+describeWith('postgres', 'redis')('extraction pipeline', () => {
   it('turns addItems into a job and the job into facts with sources and events', async () => {
     const { queue } = await startQueue(1)
     const userId = uniqueId('user')

@@ -14,6 +14,7 @@ import { openBackend, openPGlite, type Backend } from '../../helpers/databases.j
 import { GatedExtractor } from '../../helpers/test-extractors.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { newestMessageId, watermark } from '../../helpers/extraction-progress.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
 const user = (text: string): AgentInputItem => ({ role: 'user', content: text })
 const embedder = new HashEmbedder()
@@ -83,7 +84,7 @@ describe('inline extraction on PGlite while the model call runs', () => {
   })
 })
 
-describe.each<Backend>(['postgres', 'pglite'])('the model call outside the transaction, on %s', (backend) => {
+describeEachSetup<Backend>(['postgres', 'pglite'])('the model call outside the transaction, on %s', (backend) => {
   let handle: FactlineDb
   beforeAll(async () => {
     handle = await openBackend(backend)

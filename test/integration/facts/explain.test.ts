@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { explainFact } from '../../../src/facts/explain.js'
 import { useFactStore } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { at, seedSession } from './fixtures.js'
+import { describeWith } from '../../helpers/services.js'
 
-describe('explainFact', () => {
+describeWith('postgres')('explainFact', () => {
   const ctx = useFactStore('postgres')
 
   it('returns the source items as stored, with role, text and timestamp, and the event history', async () => {

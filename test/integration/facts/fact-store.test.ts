@@ -8,8 +8,9 @@ import { BACKENDS } from '../../helpers/databases.js'
 import { useFactStore } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { at, embedder, seedSession, userMessage } from './fixtures.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
-describe.each(BACKENDS)('FactStore (%s)', (backend) => {
+describeEachSetup(BACKENDS)('FactStore (%s)', (backend) => {
   const ctx = useFactStore(backend)
 
   async function events(factId: string) {

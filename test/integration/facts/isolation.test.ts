@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { explainFact } from '../../../src/facts/explain.js'
 import { recallFacts } from '../../../src/recall/recall.js'
 import { useFactStore } from '../../helpers/suite-fixtures.js'
 import { at, embedder, seedSession } from './fixtures.js'
+import { describeWith } from '../../helpers/services.js'
 
 /** Ids built to break naive SQL: quotes, LIKE wildcards, backslashes, unicode, prefixes of each other, very long. */
 function adversarialIds(seed: string): string[] {
@@ -43,7 +44,7 @@ function seeded(seed: number): () => number {
   }
 }
 
-describe('isolation between users and namespaces', () => {
+describeWith('postgres')('isolation between users and namespaces', () => {
   const ctx = useFactStore('postgres')
 
   it("never returns another user's or another namespace's facts from list, recall, get or explain", async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { explainFact } from '../../../src/facts/explain.js'
 import { forgetUser } from '../../../src/facts/forget-user.js'
 import { recallFacts } from '../../../src/recall/recall.js'
@@ -6,8 +6,9 @@ import { BACKENDS } from '../../helpers/databases.js'
 import { useFactStore } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { at, embedder, seedSession, userMessage } from './fixtures.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
-describe.each(BACKENDS)('provenance-consistent deletion (%s)', (backend) => {
+describeEachSetup(BACKENDS)('provenance-consistent deletion (%s)', (backend) => {
   const ctx = useFactStore(backend)
 
   const eventTypes = async (factId: string) =>

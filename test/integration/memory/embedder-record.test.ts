@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
-import { describe, expect, inject, it } from 'vitest'
+import { expect, inject, it } from 'vitest'
 import type { DatabaseOptions } from '../../../src/db/create-db.js'
 import { readEmbedderRecord, UNRECORDED_EMBEDDER } from '../../../src/db/embedder-record.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { Logger } from '../../../src/logger.js'
 import { createMemory } from '../../../src/memory.js'
 import { seedSession } from '../facts/fixtures.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
 type Backend = 'postgres' | 'pglite'
 interface Store {
@@ -36,7 +37,7 @@ function recordingLogger(): Logger & { warnings: unknown[][] } {
   return { debug: noop, info: noop, error: noop, warn: (...args: unknown[]) => void warnings.push(args), warnings }
 }
 
-describe.each(['postgres', 'pglite'] as const)('embedder record (%s)', (backend) => {
+describeEachSetup(['postgres', 'pglite'] as const)('embedder record (%s)', (backend) => {
   it('gives a new database the WordNet embedder, records it, and keeps it on reopening', async () => {
     const { close, ...store } = await newStore(backend)
     try {

@@ -1,9 +1,10 @@
 import { Agent, setTracingDisabled, tool } from '@openai/agents'
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing'
 import { z } from 'zod'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { createMemory, type Memory } from '../../../src/memory.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
 setTracingDisabled(true)
 
@@ -12,7 +13,7 @@ type Setup = 'embedded' | 'postgres+redis+worker'
 /** The model's instructions on a given call: where the context block lands. */
 const instructionsOf = (model: ScriptedModel, call = 0) => model.calls[call]?.request.systemInstructions ?? ''
 
-describe.each<Setup>(['embedded', 'postgres+redis+worker'])('memory end to end (%s)', (setup) => {
+describeEachSetup<Setup>(['embedded', 'postgres+redis+worker'])('memory end to end (%s)', (setup) => {
   let memory: Memory
 
   beforeAll(async () => {

@@ -6,6 +6,7 @@ import { migrate } from '../../../src/db/migrate.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { createMemory } from '../../../src/memory.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeWith } from '../../helpers/services.js'
 
 describe('createMemory options', () => {
   it('runs embedded and offline with nothing configured but a folder', async () => {
@@ -55,7 +56,7 @@ describe('createMemory options', () => {
   })
 })
 
-describe('createMemory with your own Redis connection', () => {
+describeWith('postgres', 'redis')('createMemory with your own Redis connection', () => {
   it('runs a worker on a duplicate it closes, and leaves your connection open', async () => {
     const { Redis } = await import('ioredis')
     const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1, enableOfflineQueue: false })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { ExtractionInput, Extractor } from '../../../src/extractors/extractor.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
@@ -15,6 +15,7 @@ import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openPostgres } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
+import { describeWith } from '../../helpers/services.js'
 
 /** A rule extractor that fails, quoting the message as a model's refusal might, when told to. */
 class FailingOnDemandExtractor implements Extractor {
@@ -64,7 +65,7 @@ function hits(dump: Array<{ key: string; text: string }>, needle: string): strin
   return dump.filter((entry) => entry.key.includes(needle) || entry.text.includes(needle)).map((entry) => entry.key)
 }
 
-describe('forgetUser in queue mode', () => {
+describeWith('postgres', 'redis')('forgetUser in queue mode', () => {
   let memory: Memory
   const queueName = uniqueId('erase')
 
@@ -122,7 +123,7 @@ describe('forgetUser in queue mode', () => {
   })
 })
 
-describe('forgetUserJobs', () => {
+describeWith('postgres', 'redis')('forgetUserJobs', () => {
   it("removes only the named sessions' jobs, even when another session's id extends theirs", async () => {
     const queue = await createExtractionQueue({ connection: { url: inject('redisUrl') }, queueName: uniqueId('forget'), coalesceMs: 60_000 })
     try {
@@ -144,7 +145,7 @@ describe('forgetUserJobs', () => {
   })
 })
 
-describe('jobs bound to their database', () => {
+describeWith('postgres', 'redis')('jobs bound to their database', () => {
   it("names the default queue after the database, and the app's producer and the worker agree on it", async () => {
     const handle = await openPostgres()
     try {

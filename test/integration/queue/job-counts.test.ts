@@ -1,4 +1,4 @@
-import { describe, expect, expectTypeOf, inject, it } from 'vitest'
+import { expect, expectTypeOf, inject, it } from 'vitest'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
 import { createExtractionQueue, type ExtractionJobCounts } from '../../../src/queue/extraction-queue.js'
@@ -7,10 +7,11 @@ import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { useDatabase } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
+import { describeWith } from '../../helpers/services.js'
 
 const ctx = useDatabase('postgres')
 
-describe('extraction job counts', () => {
+describeWith('postgres', 'redis')('extraction job counts', () => {
   it('reports delayed, completed and failed jobs through the producer and the worker alike', async () => {
     const connection = { url: inject('redisUrl') }
     const queueName = uniqueId('test')

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
-import { describe, expect, inject, it } from 'vitest'
+import { expect, inject, it } from 'vitest'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
 import { listFacts } from '../../../src/facts/fact-repository.js'
@@ -12,6 +11,7 @@ import { openPGlite } from '../../helpers/databases.js'
 import { useDatabase } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
+import { describeWith } from '../../helpers/services.js'
 
 const ctx = useDatabase('postgres')
 
@@ -24,7 +24,7 @@ async function closedPort(): Promise<number> {
   return port
 }
 
-describe('Redis unreachable', () => {
+describeWith('postgres', 'redis')('Redis unreachable', () => {
   it('still stores items and returns promptly; a sweep later enqueues the session', async () => {
     const dead = await createExtractionQueue({ connection: { url: `redis://127.0.0.1:${await closedPort()}` }, enqueueTimeoutMs: 1_000 })
     const userId = uniqueId('user')
@@ -47,7 +47,7 @@ describe('Redis unreachable', () => {
     })
     await dead.close()
 
-    const queueName = `test-${randomUUID()}`
+    const queueName = uniqueId('test')
     const connection = { url: inject('redisUrl') }
     const queue = await createExtractionQueue({ connection, queueName, coalesceMs: 0 })
     const worker = await createExtractionWorker({
@@ -91,7 +91,7 @@ describe('Redis unreachable', () => {
   it("is caught up by a worker's periodic sweep without anyone enqueueing", async () => {
     // A database of its own, so the sweep sees only this test's sessions.
     const own = await openPGlite()
-    const queueName = `test-${randomUUID()}`
+    const queueName = uniqueId('test')
     const userId = uniqueId('user')
     const session = new PostgresSession({ sessionId: uniqueId('session'), userId, db: own })
     await session.addItems([{ role: 'user', content: 'I work at Hooli.' }])

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { createInterface } from 'node:readline'
-import { describe, expect, inject, it } from 'vitest'
+import { expect, inject, it } from 'vitest'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
 import { listFacts } from '../../../src/facts/fact-repository.js'
@@ -12,6 +11,7 @@ import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { useDatabase } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
+import { describeWith } from '../../helpers/services.js'
 
 const ctx = useDatabase('postgres')
 
@@ -33,9 +33,9 @@ function spawnSlowWorker(queueName: string, slowMs: number) {
   return { child, exited, saw, kill }
 }
 
-describe('a worker killed mid-job', () => {
+describeWith('postgres', 'redis')('a worker killed mid-job', () => {
   it('loses nothing: after SIGKILL another worker finishes the job exactly once', async () => {
-    const queueName = `test-${randomUUID()}`
+    const queueName = uniqueId('test')
     const redisUrl = inject('redisUrl')
     const worker = spawnSlowWorker(queueName, 120_000)
     const queue = await createExtractionQueue({ connection: { url: redisUrl }, queueName, coalesceMs: 0 })
@@ -81,7 +81,7 @@ describe('a worker killed mid-job', () => {
   })
 
   it('on SIGTERM finishes the running job before exiting', async () => {
-    const queueName = `test-${randomUUID()}`
+    const queueName = uniqueId('test')
     const worker = spawnSlowWorker(queueName, 1_500)
     const queue = await createExtractionQueue({ connection: { url: inject('redisUrl') }, queueName, coalesceMs: 0 })
     const userId = uniqueId('user')

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { sql, type Kysely } from 'kysely'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import type { Database, FactStatus } from '../../../src/db/schema.js'
@@ -14,6 +14,7 @@ import { recallQuery, type RecallQueryParams } from '../../../src/recall/recall-
 import { openBackend, type Backend } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { at, embedder, seedSession } from '../facts/fixtures.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
 const DAY = 86_400_000
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0, 321)
@@ -78,7 +79,7 @@ function expectSameRanking(
   }
 }
 
-describe.each<Backend>(['postgres', 'pglite'])('the recall statement against fuseRankings × recencyFactor (%s)', (backend) => {
+describeEachSetup<Backend>(['postgres', 'pglite'])('the recall statement against fuseRankings × recencyFactor (%s)', (backend) => {
   let handle: FactlineDb
   const scope: Scope = { userId: uniqueId('user'), namespace: 'default' }
 

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import { sql } from 'kysely'
 import { toVectorLiteral } from '../../../src/db/vector.js'
 import { createFactStore } from '../../../src/facts/fact-store.js'
@@ -8,6 +8,7 @@ import { BACKENDS } from '../../helpers/databases.js'
 import { useDatabase, useFactStore } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { at, embedder, seedSession } from '../facts/fixtures.js'
+import { describeEachSetup, describeWith } from '../../helpers/services.js'
 
 const PROFILE = [
   ['Prefers TypeScript over Python', 'preference'],
@@ -19,7 +20,7 @@ const PROFILE = [
   ['kubernetess', 'misc'],
 ] as const
 
-describe.each(BACKENDS)('recallFacts (%s)', (backend) => {
+describeEachSetup(BACKENDS)('recallFacts (%s)', (backend) => {
   const ctx = useFactStore(backend)
   let userId: string
   const ids = new Map<string, string>()
@@ -112,7 +113,7 @@ describe.each(BACKENDS)('recallFacts (%s)', (backend) => {
   })
 })
 
-describe('recallFacts on a crowded table', () => {
+describeWith('postgres')('recallFacts on a crowded table', () => {
   const ctx = useDatabase('postgres')
 
   it("returns all of a user's facts when they are a tiny share of the table", async () => {

@@ -1,11 +1,12 @@
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { createMemory, type Memory } from '../../../src/memory.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
 type Setup = 'pglite+inline' | 'postgres+inline' | 'postgres+redis+worker'
 
-describe.each<Setup>(['pglite+inline', 'postgres+inline', 'postgres+redis+worker'])('memory.search (%s)', (setup) => {
+describeEachSetup<Setup>(['pglite+inline', 'postgres+inline', 'postgres+redis+worker'])('memory.search (%s)', (setup) => {
   let memory: Memory
 
   beforeAll(async () => {

@@ -8,6 +8,7 @@ import { readSessionOwner } from '../../../src/session/sessions-table.js'
 import { openBackend, type Backend } from '../../helpers/databases.js'
 import { labels } from '../../helpers/runner-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
 setTracingDisabled(true)
 
@@ -49,7 +50,7 @@ const METHODS: Record<string, (s: PostgresSession) => Promise<unknown>> = {
   assertOwner: (s) => s.assertOwner(),
 }
 
-describe.each<Backend>(['pglite', 'postgres'])('session ownership on %s', (backend) => {
+describeEachSetup<Backend>(['pglite', 'postgres'])('session ownership on %s', (backend) => {
   let handle: FactlineDb
   const open = (sessionId: string, party: Party) =>
     new PostgresSession({ sessionId, db: handle, namespace: party.namespace, ...(party.userId ? { userId: party.userId } : {}) })
@@ -172,7 +173,7 @@ describe.each<Backend>(['pglite', 'postgres'])('session ownership on %s', (backe
   })
 })
 
-describe.each<Backend>(['pglite', 'postgres'])('memory.run and memory.context on %s', (backend) => {
+describeEachSetup<Backend>(['pglite', 'postgres'])('memory.run and memory.context on %s', (backend) => {
   let memory: Memory
 
   beforeAll(async () => {

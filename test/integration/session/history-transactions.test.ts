@@ -17,6 +17,7 @@ import { PostgresSession, type ItemsAddedEvent } from '../../../src/session/post
 import { openBackend, type Backend } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { deleteFileTool, labels, weatherTool } from '../../helpers/runner-fixtures.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
 type Rec = Record<string, unknown>
 
@@ -51,7 +52,7 @@ function spyOn(session: PostgresSession) {
   }
 }
 
-describe.each(['pglite', 'postgres'] as const satisfies readonly Backend[])('PostgresSession history transactions (%s)', (backend) => {
+describeEachSetup(['pglite', 'postgres'] as const satisfies readonly Backend[])('PostgresSession history transactions (%s)', (backend) => {
   let handle: FactlineDb
   const newSession = (options: { sessionId?: string; userId?: string; onItemsAdded?: (e: ItemsAddedEvent) => void } = {}) =>
     new PostgresSession({ sessionId: uniqueId('s'), ...options, db: handle })

@@ -1,10 +1,11 @@
 import type { AgentInputItem } from '@openai/agents'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openBackend, type Backend } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
 const item = (text: string, role: 'user' | 'assistant' = 'user') => ({ role, content: text }) as AgentInputItem
 const texts = (items: AgentInputItem[]) => items.map((i) => (i as { content: string }).content)
@@ -24,7 +25,7 @@ const ROUND_TRIP_ITEMS = [
   { role: 'user', content: 'key order', zeta: 1, alpha: 2, middle: { z: 1, a: 2 } },
 ] as unknown as AgentInputItem[]
 
-describe.each<Backend>(['pglite', 'postgres'])('PostgresSession on %s', (backend) => {
+describeEachSetup<Backend>(['pglite', 'postgres'])('PostgresSession on %s', (backend) => {
   let handle: FactlineDb
   const session = (options: { sessionId?: string; userId?: string; namespace?: string; maxItemBytes?: number } = {}) =>
     new PostgresSession({ sessionId: uniqueId('s'), ...options, db: handle })

@@ -1,12 +1,13 @@
 import { Agent, run, RunState } from '@openai/agents'
 import { assistantMessage, functionCall, modelError, ScriptedModel } from '@openai/agents/testing'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { historyWindow } from '../../../src/session/history-window.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { openBackend, type Backend } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { deleteFileTool, labels, weatherTool } from '../../helpers/runner-fixtures.js'
+import { describeEachSetup } from '../../helpers/services.js'
 
 type Rec = Record<string, unknown>
 
@@ -29,7 +30,7 @@ function expectPairedToolItems(items: readonly Rec[], where: string) {
 }
 
 
-describe.each(['pglite', 'postgres'] as const satisfies readonly Backend[])('the Agents SDK runner on PostgresSession (%s)', (backend) => {
+describeEachSetup(['pglite', 'postgres'] as const satisfies readonly Backend[])('the Agents SDK runner on PostgresSession (%s)', (backend) => {
   let handle: FactlineDb
   const newSession = (sessionId = uniqueId('s')) => new PostgresSession({ sessionId, db: handle })
 
