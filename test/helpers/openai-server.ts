@@ -26,7 +26,13 @@ export type RecordedResponse =
   | { disconnect: true }
 
 /** A reply, or a function building one from the request (e.g. to echo its input count). */
-export type Reply = RecordedResponse | ((request: RecordedRequest) => RecordedResponse)
+export type Reply = RecordedResponse | ((request: RecordedRequest) => RecordedResponse | Promise<RecordedResponse>)
+
+/** Options for {@link startOpenAIServer}. */
+export interface OpenAIServerOptions {
+  /** Replies for requests that find nothing queued on their route (instead of the defaults below). */
+  fallback?: Partial<Record<OpenAIRoute, Reply>>
+}
 
 /** Options for an OpenAI-style error reply. */
 export interface ErrorReplyOptions {
@@ -128,7 +134,7 @@ export function errorBody(status: number, options: ErrorReplyOptions = {}): unkn
  * Like the real API, embeddings are sent base64-encoded (float32, little-endian) when the request
  * asks for `encoding_format: 'base64'`, which the `openai` client does by default.
  */
-export async function startOpenAIServer(): Promise<OpenAIServer> {
+export async function startOpenAIServer(options: OpenAIServerOptions = {}): Promise<OpenAIServer> {
   const requests: RecordedRequest[] = []
   const queues = new Map<OpenAIRoute, Reply[]>(ROUTES.map((route) => [route, []]))
 
@@ -150,8 +156,8 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
       sendJson(res, 404, errorBody(404, { message: `Unknown endpoint ${request.method} ${path}` }))
       return
     }
-    const next = queues.get(route)?.shift()
-    const reply = typeof next === 'function' ? next(request) : next ?? defaultReply(route, request)
+    const next = queues.get(route)?.shift() ?? options.fallback?.[route]
+    const reply = typeof next === 'function' ? await next(request) : next ?? defaultReply(route, request)
     if ('disconnect' in reply) {
       req.socket.destroy()
       return
