@@ -17,6 +17,7 @@ export type FactlineErrorCode =
   | 'session_conflict'
   | 'timeout'
   | 'connection_failed'
+  | 'data_dir_locked'
 
 export type FactlineErrorOptions = { details?: Record<string, unknown>; cause?: unknown }
 

@@ -110,7 +110,17 @@ export async function createDb(
     if (config && 'pglite' in config) {
       pglite = config.pglite
     } else {
-      pglite = await openPGlite(config?.dataDir ?? DEFAULT_DATA_DIR)
+      const dataDir = config?.dataDir ?? DEFAULT_DATA_DIR
+      if (dataDir !== 'memory://') {
+        const { lockDataDir } = await import('./data-dir-lock.js')
+        closers.push(await lockDataDir(dataDir))
+      }
+      try {
+        pglite = await openPGlite(dataDir)
+      } catch (error) {
+        for (const close of closers.reverse()) await close()
+        throw error
+      }
       closers.push(() => pglite.close())
     }
     db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins })
