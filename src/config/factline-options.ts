@@ -7,7 +7,7 @@ import type { TableNameOptions } from '../db/table-names.js'
 import type { Embedder } from '../embed/embedder.js'
 import { parseOrThrow } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
-import type { Logger } from '../logger.js'
+import { adaptLogger, type Logger } from '../logger.js'
 import { ExcerptIndexOptionsSchema } from '../recall/excerpt-chunks.js'
 import { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH } from '../scope.js'
 
@@ -101,7 +101,8 @@ export const FactlineOptionsSchema = z.strictObject({
   startupWaitMs: z.number().int().min(0).max(3_600_000).default(0),
   /** Environment to fill absent sections from; `false` ignores the environment. @defaultValue process.env */
   env: z.union([z.record(z.string(), z.string().optional()), z.literal(false)]).optional(),
-  logger: z.custom<Logger>(isObject).optional(),
+  /** Where factline logs: `(message, fields)` like console or winston; a pino logger is adapted. @defaultValue quiet */
+  logger: z.custom<Logger>(isObject).transform(adaptLogger).optional(),
 })
 export type FactlineOptions = Omit<z.input<typeof FactlineOptionsSchema>, 'database' | 'tables'> & {
   database?: DatabaseOptions

@@ -1,7 +1,7 @@
 import { assertMigrated } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
 import { sweep, type SweepResult } from '../extraction/sweep.js'
-import { quietLogger, type Logger } from '../logger.js'
+import { adaptLogger, quietLogger, type Logger } from '../logger.js'
 import { createExtractionQueue } from '../queue/extraction-queue.js'
 import { createExtractionWorker, type ExtractionWorker } from '../queue/extraction-worker.js'
 import { resolveQueueIdentity } from '../queue/queue-name.js'
@@ -49,7 +49,7 @@ export async function startWorkerFromConfig(
   options: { logger?: Logger; sweepIntervalMs?: number; queueName?: string | undefined } = {},
 ): Promise<StartedWorker> {
   const { databaseUrl, redisUrl } = requireUrls(config, 'the extraction worker')
-  const logger = options.logger ?? quietLogger
+  const logger = options.logger ? adaptLogger(options.logger) : quietLogger
   const closers = createCloserStack()
   const handle = await openDatabase({ url: databaseUrl }, undefined, { startupWaitMs: config.startupWaitMs, logger })
   closers.push(() => handle.close())

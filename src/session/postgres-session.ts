@@ -13,7 +13,7 @@ import { migrate, migrationRequired } from '../db/migrate.js'
 import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
-import { quietLogger, type Logger } from '../logger.js'
+import { adaptLogger, quietLogger, type Logger } from '../logger.js'
 import { DEFAULT_NAMESPACE } from '../scope.js'
 import { assertId } from '../assert-id.js'
 import {
@@ -99,7 +99,7 @@ export const PostgresSessionOptionsSchema = z.strictObject({
   historyLimit: z.number().int().min(1).optional(),
   /** Called after each committed `addItems` batch. Its errors are logged, never thrown. */
   onItemsAdded: z.custom<(event: ItemsAddedEvent) => unknown>((v) => typeof v === 'function').optional(),
-  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
+  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).transform(adaptLogger).optional(),
 })
 
 export type PostgresSessionOptions = Omit<z.input<typeof PostgresSessionOptionsSchema>, 'sessionId' | 'tables' | 'database'> & {

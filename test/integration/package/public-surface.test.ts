@@ -43,6 +43,7 @@ const RUNTIME_EXPORTS = [
   'historyWindow',
   'isFactlineError',
   'migrate',
+  'pinoLogger',
   'quietLogger',
   'sanitizeForBlock',
   'trimHistory',
