@@ -1,114 +1,71 @@
 import { parseArgs } from 'node:util'
-import { configFromEnv } from '../config/env.js'
-import { openDatabase } from '../config/components.js'
-import { createJsonLogger } from '../logger.js'
-import { migrate } from '../db/migrate.js'
-import { errorMessage, FactlineError } from '../errors.js'
-import { integerFlag, UsageError } from './cli-args.js'
-import { FACTS_HELP, runFactsCommand, runSessionsCommand, SESSIONS_HELP } from './data-commands.js'
-import { runDemo } from './demo.js'
-import { runSweepCommand, runWorkerCommand } from './queue-commands.js'
+import { UsageError } from './cli-args.js'
+import { DEMO_HELP, EXIT, HELP } from './help.js'
 
-const HELP = `factline — PostgreSQL memory for OpenAI Agents SDK agents
-
-Usage: factline <command> [options]
-
-Commands:
-  migrate    create or upgrade the tables (safe to run twice, or from several processes)
-  demo       an offline walkthrough: two sessions, extraction, cross-session recall, provenance
-  worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL)
-  sweep      re-enqueue sessions whose fact extraction lags behind their transcript
-  sessions   list sessions, or show one's transcript
-  facts      list a user's facts, explain one (its sources and history), forget one or a user
-
-Run \`factline <command> --help\` for a command's options.
-Environment: DATABASE_URL (PostgreSQL; without it the embedded PGlite in .factline/pglite is used)
-`
-
-const MIGRATE_HELP = `Usage: factline migrate [--database-url URL] [--embedding-dimensions N] [--json]
-
-  --database-url URL          PostgreSQL connection string (default: $DATABASE_URL, else embedded PGlite)
-  --data-dir DIR              embedded PGlite folder when no URL is given
-                              (default: $FACTLINE_DATA_DIR, else .factline/pglite)
-  --embedding-dimensions N    dimension of facts.embedding, fixed on first run
-                              (default: $FACTLINE_EMBEDDING_DIMENSIONS, else 1536)
-  --json                      print the result as JSON
-`
-
-/** Exit codes scripts can rely on: 0 ok, 1 failure, 2 bad usage. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
-
-async function runMigrate(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'database-url': { type: 'string' },
-      'data-dir': { type: 'string' },
-      'embedding-dimensions': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  })
-  if (values.help) {
-    process.stdout.write(MIGRATE_HELP)
-    return EXIT.ok
-  }
-  const env = configFromEnv()
-  const url = values['database-url'] ?? env.databaseUrl
-  const dataDir = values['data-dir'] ?? env.dataDir
-  const embeddingDimensions = integerFlag('--embedding-dimensions', values['embedding-dimensions']) ?? env.embeddingDimensions
-  const handle = await openDatabase(undefined, { ...env, databaseUrl: url, dataDir }, {
-    startupWaitMs: env.startupWaitMs,
-    logger: createJsonLogger(env.logLevel),
-  })
-  try {
-    const result = await migrate(handle, embeddingDimensions === undefined ? {} : { embeddingDimensions })
-    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)
-    else if (result.applied.length === 0) process.stdout.write(`up to date (embedding dimension ${result.embeddingDimensions})\n`)
-    else process.stdout.write(`applied ${result.applied.join(', ')} (embedding dimension ${result.embeddingDimensions})\n`)
-    return EXIT.ok
-  } finally {
-    await handle.close()
-  }
-}
+export { EXIT } from './help.js'
 
 const stdout = (text: string) => void process.stdout.write(text)
 
+/**
+ * Runs one CLI command and returns its exit code. Each command's module, and with it the database
+ * drivers or the Agents SDK, is imported only when that command runs, so `--help` starts at once.
+ */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   try {
     switch (command) {
       case 'migrate':
-        return await runMigrate(rest)
+        return await (await import('./migrate-command.js')).runMigrate(rest)
       case 'demo':
-        await runDemo()
+        if (parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, strict: true }).values.help) {
+          stdout(DEMO_HELP)
+          return EXIT.ok
+        }
+        await (await import('./demo.js')).runDemo()
         return EXIT.ok
       case 'worker':
-        return await runWorkerCommand(rest)
+        return await (await import('./queue-commands.js')).runWorkerCommand(rest)
       case 'sweep':
-        return await runSweepCommand(rest)
+        return await (await import('./queue-commands.js')).runSweepCommand(rest)
       case 'sessions':
-        return await runSessionsCommand(rest, stdout)
+        return await (await import('./data-commands.js')).runSessionsCommand(rest, stdout)
       case 'facts':
-        return await runFactsCommand(rest, stdout)
+        return await (await import('./data-commands.js')).runFactsCommand(rest, stdout)
+      case '--version':
+      case '-v':
+        stdout(`${await packageVersion()}\n`)
+        return EXIT.ok
+      // Bare `factline` is a request for help, not a mistake: help on stdout, exit 0.
       case undefined:
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(HELP)
-        return command === undefined ? EXIT.usage : EXIT.ok
+        stdout(HELP)
+        return EXIT.ok
       default:
         throw new UsageError(`unknown command "${command}"`)
     }
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      const help = command === 'sessions' ? SESSIONS_HELP : command === 'facts' ? FACTS_HELP : HELP
-      process.stderr.write(`factline ${command ?? ''}: ${errorMessage(error)}\n\n${help}`)
+      process.stderr.write(`factline ${command ?? ''}: ${(error as Error).message}\n\n${await helpFor(command)}`)
       return EXIT.usage
     }
+    const { errorMessage, FactlineError } = await import('../errors.js')
     const code = error instanceof FactlineError ? ` [${error.code}]` : ''
     process.stderr.write(`factline${code}: ${errorMessage(error)}\n`)
     return EXIT.failure
   }
+}
+
+async function helpFor(command: string | undefined): Promise<string> {
+  if (command === 'sessions') return (await import('./data-commands.js')).SESSIONS_HELP
+  if (command === 'facts') return (await import('./data-commands.js')).FACTS_HELP
+  if (command === 'migrate') return (await import('./help.js')).MIGRATE_HELP
+  if (command === 'demo') return DEMO_HELP
+  return HELP
+}
+
+async function packageVersion(): Promise<string> {
+  const { packageRequire } = await import('../package-require.js')
+  return (packageRequire('factline/package.json') as { version: string }).version
 }

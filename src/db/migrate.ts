@@ -60,6 +60,27 @@ export async function migrate(handle: FactlineDb, options: MigrateOptions = {}):
   }
 }
 
+/** Which of factline's migrations a database has applied and which are pending; changes nothing. */
+export async function migrationStatus(handle: FactlineDb): Promise<{ applied: string[]; pending: string[] }> {
+  const tableName = migrationTableName(handle.tables)
+  const migrator = new Migrator({
+    db: handle.db,
+    provider: { getMigrations: async () => allMigrations({ tables: handle.tables, embeddingDimensions: 1 }) },
+    migrationTableName: tableName,
+    migrationLockTableName: `${tableName}_lock`,
+  })
+  try {
+    const migrations = await migrator.getMigrations()
+    return {
+      applied: migrations.filter((m) => m.executedAt !== undefined).map((m) => m.name),
+      pending: migrations.filter((m) => m.executedAt === undefined).map((m) => m.name),
+    }
+  } catch (error) {
+    if (isConnectionError(error)) throw connectionFailed(error, handle.target)
+    throw error
+  }
+}
+
 /**
  * The embedding dimension recorded when the tables were created.
  * @throws FactlineError `migration_required` when the tables do not exist yet.
@@ -100,8 +121,11 @@ export async function assertMigrated(handle: FactlineDb): Promise<void> {
 export function dimensionMismatch(configured: number, stored: number): FactlineError {
   return new FactlineError(
     'dimension_mismatch',
-    `the embedder produces ${configured}-dim vectors but the database stores ${stored}; ` +
-      `configure a ${stored}-dim embedder or start a new database`,
+    `the embedder produces ${configured}-dim vectors but the database stores ${stored}-dim ones (vectors of ` +
+      `different models do not mix). Three ways out: keep the embedder that filled it (a ${stored}-dim one, e.g. ` +
+      `the offline embedder when you tried factline without OPENAI_API_KEY); start a new database or data folder ` +
+      `(FACTLINE_DATA_DIR, database: { dataDir }) for the new embedder; or keep the facts and re-embed them: ` +
+      `export them (memory.facts.list), start the new database, and add them again`,
     { details: { configured, stored } },
   )
 }
