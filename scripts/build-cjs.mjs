@@ -20,3 +20,6 @@ function copyDeclarations(from, to) {
   }
 }
 for (const folder of ['src', 'migrations']) copyDeclarations(join('dist', folder), join(cjs, folder))
+
+// Last step of `npm run build`: scripts/build-if-stale.mjs compares sources against this stamp.
+writeFileSync('dist/.build-stamp', `${new Date().toISOString()}\n`)

@@ -60,7 +60,10 @@ async function openPGlite(dataDir: string): Promise<PGlite> {
     const { mkdir } = await import('node:fs/promises')
     await mkdir(dataDir, { recursive: true })
   }
-  return PGlite.create(dataDir, { extensions: { vector } })
+  // A new database starts from the build's prepared data folder: initdb takes seconds.
+  const { isNewDataDir, readPGliteTemplate } = await import('./pglite-template.js')
+  const template = isNewDataDir(dataDir) ? await readPGliteTemplate() : undefined
+  return PGlite.create(dataDir, { extensions: { vector }, ...(template ? { loadDataDir: template } : {}) })
 }
 
 /**
