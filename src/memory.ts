@@ -86,8 +86,10 @@ export interface Memory {
  * @throws FactlineError `invalid_config`, `dimension_mismatch`, `migration_required`.
  */
 export async function createMemory(options: FactlineOptions = {}): Promise<Memory> {
-  const o = resolveFactlineOptions(options)
-  const env = o.env === false ? undefined : configFromEnv(o.env ?? process.env)
+  const resolved = resolveFactlineOptions(options)
+  const env = resolved.env === false ? undefined : configFromEnv(resolved.env ?? process.env)
+  // FACTLINE_NAMESPACE fills the namespace only when the options leave it out.
+  const o = { ...resolved, namespace: options.namespace ?? env?.namespace ?? resolved.namespace }
   const logger = o.logger ?? quietLogger
   const closers = createCloserStack()
 

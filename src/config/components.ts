@@ -17,6 +17,7 @@ import { quietLogger, type Logger } from '../logger.js'
 import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { createQueueScheduler } from '../queue/queue-scheduler.js'
 import type { EnvConfig } from './env.js'
+import { pingQueueRedis } from './redis-ping.js'
 import type { FactlineConfig } from './factline-options.js'
 
 /**
@@ -157,7 +158,7 @@ export async function prepareDatabase(handle: FactlineDb, embedder: Embedder, cr
 }
 
 /** Where extraction jobs go: a Redis URL or your ioredis client, or `false` for in process. */
-type QueueTuning = { name?: string | undefined; failedJobRetentionSeconds?: number | undefined }
+type QueueTuning = { name?: string | undefined; failedJobRetentionSeconds?: number | undefined; onUnavailable?: 'fail' | 'warn' | undefined }
 export type QueueSettings = ({ url: string } & QueueTuning) | ({ connection: Redis } & QueueTuning) | false
 
 /** Queue settings from options (`false` = in process), else `REDIS_URL`, else in process. */
@@ -180,6 +181,8 @@ export async function createScheduler(
       excerpts: deps.excerpts,
     })
   }
+  const connection = 'connection' in queue ? { connection: queue.connection } : { url: queue.url }
+  await pingQueueRedis(connection, queue.onUnavailable ?? 'fail', deps.logger)
   return createQueueScheduler({
     db: deps.handle.db,
     connection: 'connection' in queue ? queue.connection : { url: queue.url },

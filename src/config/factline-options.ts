@@ -20,6 +20,11 @@ const queueFields = {
   name: z.string().min(1).optional(),
   /** Seconds a job that ran out of attempts is kept in Redis (its failure reason is sanitised). @defaultValue 604800 (7 days) */
   failedJobRetentionSeconds: z.number().int().positive().optional(),
+  /**
+   * When Redis does not answer `createMemory`'s startup ping: `'fail'` with `queue_unavailable`, or
+   * `'warn'` (logged as an error) and carry on, extraction waiting for Redis. @defaultValue 'fail'
+   */
+  onUnavailable: z.enum(['fail', 'warn']).optional(),
 }
 
 /** Options of {@link createMemory}. Every section is optional; absent ones come from the environment. */

@@ -62,8 +62,11 @@ export function createRunWithMemory(
     const session = sdkOptions.session instanceof PostgresSession ? sdkOptions.session : undefined
     const userId = requireUserId(
       givenUser ?? session?.userId ?? undefined,
-      'memory.run needs to know whose memory to use: pass a session from memory.session(id, { userId }) or a userId option',
+      'memory.run needs to know whose memory to use: pass a session from memory.session(id, { userId })',
     )
+    // Without factline's session the run's turns are stored where extraction never sees them:
+    // recall would work and learning would silently never happen.
+    if (!session) throw notLearning(sdkOptions.session === undefined ? 'no session' : 'a session that is not factline\'s')
     const namespace = givenNamespace ?? session?.namespace ?? defaultNamespace
     // A resumed run (after a tool approval) has no new input: recall with the latest turn instead.
     // getItems checks the owner, as `context` does, so a mismatch fails before the model is called.
@@ -78,6 +81,16 @@ export function createRunWithMemory(
     })
     return runAgent(agent, input, { ...sdkOptions, callModelInputFilter } as never)
   }) as RunWithMemory
+}
+
+function notLearning(what: string): FactlineError {
+  return new FactlineError(
+    'invalid_argument',
+    `memory.run was given ${what}: it could recall this user's facts but never learn from the run, since ` +
+      "the turns would not reach factline's transcript. Pass session: memory.session(id, { userId }) to " +
+      'recall and learn; for recall only, call memory.context({ userId, input }) and hand its ' +
+      'callModelInputFilter to run() yourself.',
+  )
 }
 
 /**

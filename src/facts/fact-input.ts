@@ -84,8 +84,13 @@ export const SupersedeInputSchema = z.strictObject({
 export const ListFactsInputSchema = z.strictObject({
   ...ScopeSchema.shape,
   kind: z.string().optional(),
-  /** One status or several. @defaultValue 'active' */
-  status: z.union([FactStatusSchema, z.array(FactStatusSchema).min(1)]).optional(),
+  /** One status, several, or `'all'`. @defaultValue 'active' */
+  status: z
+    .union([FactStatusSchema, z.literal('all'), z.array(FactStatusSchema).min(1)], {
+      error: `status must be one of ${[...FactStatusSchema.options, 'all'].map((v) => `'${v}'`).join(', ')}, or an array of them`,
+    })
+    .transform((status) => (status === 'all' ? [...FactStatusSchema.options] : status))
+    .optional(),
   /** Only facts created at or after this time. */
   since: z.date().optional(),
   /** @defaultValue 100 (at most 1000) */
