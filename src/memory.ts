@@ -1,4 +1,5 @@
 import type { AgentInputItem } from '@openai/agents'
+import type { Hono } from 'hono'
 import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
 import { createCloserStack } from './config/closer-stack.js'
@@ -15,6 +16,7 @@ import type { Extractor } from './extractors/extractor.js'
 import { explainFact, type FactExplanation } from './facts/explain.js'
 import { createFactStore, type FactStore } from './facts/fact-store.js'
 import { forgetUser, listUserSessionIds, type ForgetUserResult } from './facts/forget-user.js'
+import type { InspectorOptions } from './inspect/inspector-app.js'
 import { quietLogger } from './logger.js'
 import { createExtractionWorker, type ExtractionWorker } from './queue/extraction-worker.js'
 import { recallFacts, type RecalledFact, type RecallOptions } from './recall/recall.js'
@@ -64,6 +66,12 @@ export interface Memory {
   sweep(): Promise<SweepResult>
   /** Starts a BullMQ worker in this process (queue mode only); `close()` stops it. */
   worker(options?: { concurrency?: number; sweepIntervalMs?: number }): Promise<ExtractionWorker>
+  /**
+   * The inspector (what is remembered about a user, why, and what a run would inject) as a Hono
+   * app: mount it (`app.route('/inspect', await memory.inspector())`) or serve its `fetch`.
+   * Read-only unless `allowWrites`; without a `token` it answers loopback requests only.
+   */
+  inspector(options?: InspectorOptions): Promise<Hono>
   /** Stops workers and extraction, and closes what `createMemory` opened (never what you passed in). */
   close(): Promise<void>
 }
@@ -133,7 +141,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       })
     }
 
-    return {
+    const memory: Memory = {
       mode: scheduler.mode,
       db: handle,
       embedder,
@@ -184,8 +192,15 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
         closers.push(() => worker.close())
         return worker
       },
+      async inspector(inspectorOptions) {
+        // Loaded on first use: apps that never inspect never load hono.
+        const [{ createInspector }, { pipelineOf }] = await Promise.all([import('./inspect/inspector-app.js'), import('./inspect/pipeline.js')])
+        const settings = { k: o.context.k, maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, namespace: o.namespace }
+        return createInspector({ memory, pipeline: pipelineOf(scheduler), settings }, inspectorOptions)
+      },
       close: () => closers.close(),
     }
+    return memory
   } catch (error) {
     await closers.close().catch(() => {})
     throw error
