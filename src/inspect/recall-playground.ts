@@ -41,9 +41,10 @@ export interface PlaygroundItem {
 export function recallPlayground(deps: InspectorDeps): Hono {
   const { memory, settings } = deps
   const app = new Hono()
-  app.post('/users/:userId/recall', async (c) => {
+  // A GET, so a read-only inspector runs it too: recall reads and never writes.
+  app.get('/users/:userId/recall', async (c) => {
     const scope = requestScope(c, deps)
-    const { input } = parseOrThrow(PlaygroundInputSchema, await c.req.json().catch(() => ({})), 'invalid_argument', 'Invalid playground input')
+    const { input } = parseOrThrow(PlaygroundInputSchema, { input: c.req.query('input') ?? '' }, 'invalid_argument', 'Invalid playground input')
     const context = await memory.context({ ...scope, input })
     const query = queryText(input, [])
     const [hits, recalled] = query
