@@ -50,9 +50,9 @@ describe.each(['postgres', 'pglite'] as const)('inspector API (%s)', (backend) =
   })
 
   const json = async (response: Response) => ({ status: response.status, body: (await response.json()) as Record<string, any> })
-  const get = (path: string, target = app) => target.request(path).then(json)
-  const write = (method: string, path: string, headers: Record<string, string> = WRITE, target = app) =>
-    target.request(path, { method, headers }).then(json)
+  const get = async (path: string, target = app) => json(await target.request(path))
+  const write = async (method: string, path: string, headers: Record<string, string> = WRITE, target = app) =>
+    json(await target.request(path, { method, headers }))
 
   it("answers 404 not_found for every endpoint given another user's ids", async () => {
     const a = `/api/users/${encodeURIComponent(ada.userId)}`
