@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { configFromEnv } from '../config/env.js'
 import { waitForShutdownSignal } from '../config/shutdown-signals.js'
-import { DEFAULT_INSPECT_PORT, serveInspector } from '../inspect/serve-inspector.js'
+import { assertServable, DEFAULT_INSPECT_PORT, serveInspector } from '../inspect/serve-inspector.js'
 import { createMemory, type Memory } from '../memory.js'
 import { integerFlag } from './cli-args.js'
 
@@ -62,6 +62,7 @@ export async function runInspectCommand(argv: string[]): Promise<number> {
     process.stdout.write(INSPECT_HELP)
     return 0
   }
+  assertServable(flags.host, flags.token) // before opening the database: a refusal should be instant
   // Never create or upgrade tables from an inspection: an unmigrated database is an error to report.
   const memory = await createMemory({ createTables: false })
   try {

@@ -5,6 +5,10 @@ import { listOwnedSessions } from '../session/sessions-table.js'
 import type { FailedJobView, InspectedPipeline } from './inspected-memory.js'
 import { notFound, requestScope, type InspectorDeps } from './inspector-deps.js'
 
+// What `sanitizedFailure` writes (an error code, name and short detail); anything else could quote
+// user text (a job failed by another worker version), so the page does not show it.
+const SANITISED_REASON = /^[A-Za-z0-9_ (),:.-]{1,120}$/
+
 /** BullMQ keeps at most 1,000 failed jobs (`removeOnFail`); the view reads them all. */
 const MAX_FAILED = 1_000
 
@@ -28,7 +32,7 @@ export function pipelineOf(scheduler: ExtractionScheduler): InspectedPipeline {
           jobId: String(job.id),
           sessionId: data.sessionId,
           throughMessageId: Number(data.throughMessageId),
-          reason: job.failedReason,
+          reason: SANITISED_REASON.test(job.failedReason) ? job.failedReason : '(reason hidden: not in the sanitised format)',
           attempts: job.attemptsMade,
           failedAt: job.finishedOn ? new Date(job.finishedOn) : null,
         })

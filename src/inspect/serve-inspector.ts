@@ -22,6 +22,16 @@ export interface RunningInspector {
 
 export const DEFAULT_INSPECT_PORT = 4319
 
+/** @throws FactlineError `invalid_config` when `host` is reachable from other machines and there is no token. */
+export function assertServable(host: string, token: string | undefined): void {
+  if (!isLoopbackHost(host) && !token) {
+    throw new FactlineError(
+      'invalid_config',
+      `inspect on host ${host} is reachable from other machines, so it needs a token: pass --token or set FACTLINE_INSPECT_TOKEN`,
+    )
+  }
+}
+
 /**
  * Serves an inspector on a Node HTTP server.
  * @throws FactlineError `invalid_config` when the host is not loopback and no token is given.
@@ -31,12 +41,7 @@ export async function serveInspector(
   options: ServeInspectorOptions = {},
 ): Promise<RunningInspector> {
   const host = options.host ?? '127.0.0.1'
-  if (!isLoopbackHost(host) && !options.token) {
-    throw new FactlineError(
-      'invalid_config',
-      `inspect on host ${host} is reachable from other machines, so it needs a token: pass --token or set FACTLINE_INSPECT_TOKEN`,
-    )
-  }
+  assertServable(host, options.token)
   const app = await memory.inspector({ token: options.token, allowWrites: options.allowWrites })
   const { serve } = await import('@hono/node-server')
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
