@@ -50,8 +50,9 @@ export async function serveUntilSignal(memory: Memory, flags: ReturnType<typeof 
     write('Press Ctrl+C to stop.')
     await shutdown.signal
   } finally {
-    shutdown.release()
     await running.close()
+    // Released only now: the Agents SDK's own SIGINT handler exits the process (130) if it finds no other listener.
+    shutdown.release()
   }
 }
 
