@@ -114,5 +114,12 @@ describe.skipIf(!CHROMIUM)('factline inspect in a browser (headless Chromium)', 
     expect(await message.locator('.text').textContent()).toBe(HOSTILE)
     expect(await message.locator('img, script, b').count()).toBe(0)
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined()
+    // The same text as a fact (if the extractor kept one) and in the users list stays text too.
+    for (const url of [userUrl('facts', 'mallory') + '&status=all', inspector.url]) {
+      await page.goto(url)
+      await page.locator('table, p.muted').first().waitFor()
+      expect(await page.locator('main img, main script, main b').count()).toBe(0)
+    }
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined()
   })
 })
