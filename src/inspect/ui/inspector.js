@@ -293,8 +293,10 @@ async function pipelineTab(body, userId, ns) {
         h('td', {}, h('button', { class: 'secondary', disabled: !status.allowWrites, onclick: () => reenqueue(s.sessionId) }, 'Re-enqueue'))))),
     h('h2', {}, 'Failed jobs'),
     p.mode === 'queue'
-      ? table(['job', 'session', 'through', 'reason', 'attempts', 'failed at'],
-          p.failed.map((f) => h('tr', {}, h('td', {}, f.jobId), h('td', {}, f.sessionId), h('td', {}, `#${f.throughMessageId}`), h('td', {}, f.reason), h('td', {}, f.attempts), h('td', {}, when(f.failedAt)))),
+      ? table(['job', 'session', 'through', 'reason', 'attempts', 'failed at', ''],
+          p.failed.map((f) => h('tr', { 'data-testid': 'failed-job' }, h('td', {}, f.jobId), h('td', {}, f.sessionId), h('td', {}, `#${f.throughMessageId}`),
+            h('td', {}, f.reason), h('td', {}, f.attempts), h('td', {}, when(f.failedAt)),
+            h('td', {}, h('button', { class: 'secondary', disabled: !status.allowWrites, onclick: () => reenqueue(f.sessionId) }, 'Re-enqueue')))),
           'No failed jobs for this user.')
       : h('p', { class: 'muted' }, 'Inline mode keeps no jobs: an extraction error surfaces in memory.flush().'),
   )
