@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import type { AgentInputItem } from '@openai/agents'
+import { UnrecoverableError, Worker } from 'bullmq'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { DEMO_USER_ID, playDemo } from '../../../src/cli/demo.js'
 import { serveInspector, type RunningInspector } from '../../../src/inspect/serve-inspector.js'
 import { createMemory, type Memory } from '../../../src/memory.js'
+import { uniqueId } from '../../helpers/test-env.js'
 
 /** Debian's chromium (what .ci/run installs), or another system Chromium. */
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((path) => existsSync(path))
@@ -86,7 +89,7 @@ describe.skipIf(!CHROMIUM)('factline inspect in a browser (headless Chromium)', 
   it('shows pipeline health per session', async () => {
     await page.goto(userUrl('pipeline'))
     await page.getByText('caught up').first().waitFor()
-    await shoot('pipeline')
+    await shoot('pipeline-inline')
   })
 
   it('forgets a fact only after confirmation, and it is gone', async () => {
@@ -121,5 +124,57 @@ describe.skipIf(!CHROMIUM)('factline inspect in a browser (headless Chromium)', 
       expect(await page.locator('main img, main script, main b').count()).toBe(0)
     }
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined()
+  })
+})
+
+describe.skipIf(!CHROMIUM)('factline inspect pipeline view in a browser (queue mode)', () => {
+  const queueName = uniqueId('test')
+  let memory: Memory
+  let inspector: RunningInspector
+  let browser: Browser
+
+  beforeAll(async () => {
+    memory = await createMemory({ database: { url: inject('databaseUrl') }, queue: { url: inject('redisUrl'), name: queueName }, openai: false, env: false })
+    inspector = await serveInspector(memory, { port: 0, allowWrites: true })
+    browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await inspector?.close()
+    await memory?.close()
+  })
+
+  it('shows a failed job with its sanitised reason, and re-enqueues it from the page', async () => {
+    // Short random suffixes: unique per run, readable in the screenshot.
+    const userId = `grace-${randomUUID().slice(0, 8)}`
+    await memory.session(`tuesday-${randomUUID().slice(0, 8)}`, { userId }).addItems([{ role: 'user', content: 'I live in Vienna.' } as AgentInputItem])
+    // A worker that fails every job for good, with a reason shaped as the real worker sanitises it.
+    const failing = new Worker(queueName, async () => {
+      throw new UnrecoverableError('extraction_failed (problem: refusal)')
+    }, { connection: { url: inject('redisUrl') } as never })
+    const page = await browser.newPage({ viewport: { width: 1200, height: 820 } })
+    try {
+      await page.goto(`${inspector.url}#/user/${encodeURIComponent(userId)}?ns=default&tab=pipeline`)
+      // The page reads once; reload until the failure has landed in Redis.
+      for (let attempt = 0; (await page.getByTestId('failed-job').count()) === 0; attempt++) {
+        if (attempt > 200) throw new Error('the job never failed')
+        await page.reload()
+        await page.getByText('Failed jobs').waitFor()
+      }
+    } finally {
+      await failing.close()
+    }
+    expect(await page.getByTestId('failed-job').textContent()).toContain('extraction_failed (problem: refusal)')
+    expect(await page.getByText('lagging').count()).toBe(1)
+    await page.screenshot({ path: new URL('pipeline.png', SCREENSHOTS).pathname, fullPage: true })
+
+    await memory.worker({ concurrency: 1, sweepIntervalMs: 0 })
+    await page.getByTestId('failed-job').getByRole('button', { name: 'Re-enqueue' }).click()
+    await page.getByText('Extraction scheduled through').waitFor()
+    await memory.flush()
+    await page.reload()
+    await page.getByText('caught up').waitFor()
+    expect(await page.getByTestId('failed-job').count()).toBe(0)
+    await page.close()
   })
 })
