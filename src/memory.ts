@@ -196,7 +196,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
         // Loaded on first use: apps that never inspect never load hono.
         const [{ createInspector }, { pipelineOf }] = await Promise.all([import('./inspect/inspector-app.js'), import('./inspect/pipeline.js')])
         const settings = { k: o.context.k, maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, namespace: o.namespace }
-        return createInspector({ memory, pipeline: pipelineOf(scheduler), settings }, inspectorOptions)
+        return createInspector({ memory, pipeline: pipelineOf(scheduler), settings, logger }, inspectorOptions)
       },
       close: () => closers.close(),
     }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { isFactlineError, type FactlineErrorCode } from '../errors.js'
+import { sanitizedFailure } from '../queue/job-failure.js'
 import { ASSETS, loadAssets } from './inspector-assets.js'
 import type { InspectorDeps } from './inspector-deps.js'
 import { inspectorGuard } from './inspector-guard.js'
@@ -64,15 +65,16 @@ export async function createInspector(deps: InspectorDeps, options: InspectorOpt
   api.route('/', factRoutes(deps))
   api.route('/', recallPlayground(deps))
   api.route('/', pipelineRoutes(deps))
-  api.notFound((c) => c.json({ error: { code: 'not_found', message: 'no such endpoint' } }, 404))
   app.route('/api', api)
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: 'no such page or endpoint' } }, 404))
 
   app.onError((error, c) => {
-    if (isFactlineError(error)) {
-      const status = STATUS_OF[error.code] ?? 500
-      return c.json({ error: { code: error.code, message: status === 500 ? 'internal error' : error.message } }, status)
-    }
-    return c.json({ error: { code: 'internal', message: 'internal error' } }, 500)
+    const status = isFactlineError(error) ? STATUS_OF[error.code] : undefined
+    if (isFactlineError(error) && status !== undefined) return c.json({ error: { code: error.code, message: error.message } }, status)
+    // The log line names the error's kind only (its message may quote stored text); debug has the rest.
+    deps.logger.error('inspector request failed', { path: c.req.path, error: sanitizedFailure(error) })
+    deps.logger.debug('inspector request failed', { path: c.req.path, error: String(error) })
+    return c.json({ error: { code: isFactlineError(error) ? error.code : 'internal', message: 'internal error' } }, 500)
   })
   return app
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import { FactlineError } from '../errors.js'
+import type { Logger } from '../logger.js'
 import { assertScope, MAX_NAMESPACE_LENGTH, MAX_USER_ID_LENGTH, type Scope } from '../scope.js'
 import type { InspectedContextSettings, InspectedMemory, InspectedPipeline } from './inspected-memory.js'
 
@@ -8,6 +9,7 @@ export interface InspectorDeps {
   memory: InspectedMemory
   pipeline: InspectedPipeline
   settings: InspectedContextSettings
+  logger: Logger
 }
 
 /**

@@ -91,6 +91,14 @@ describe.each(['postgres', 'pglite'] as const)('inspector API (%s)', (backend) =
     expect(transcript.body.messages[0]).toMatchObject({ role: 'user', text: 'I live in Berlin.', citedBy: [{ factId: ada.factId }] })
   })
 
+  it('answers 400 with a FactlineError code for bad input', async () => {
+    const a = `/api/users/${encodeURIComponent(ada.userId)}`
+    expect(await get(`${a}/facts?status=bogus`)).toMatchObject({ status: 400, body: { error: { code: 'invalid_argument' } } })
+    expect(await get(`${a}/recall?input=${'x'.repeat(10_001)}`)).toMatchObject({ status: 400, body: { error: { code: 'invalid_argument' } } })
+    expect(await get(`/api/users/${'u'.repeat(600)}/facts`)).toMatchObject({ status: 400, body: { error: { code: 'invalid_argument' } } })
+    expect(await get('/api/no-such-endpoint')).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } })
+  })
+
   it('answers 404 for forgetting or previewing a user with nothing stored', async () => {
     const nobody = encodeURIComponent(uniqueId('nobody'))
     expect((await get(`/api/users/${nobody}/forget-preview`)).status).toBe(404)
