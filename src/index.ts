@@ -46,7 +46,7 @@ export { NlpExtractor, type NlpExtractorOptions } from './extractors/nlp/nlp-ext
 export { RuleExtractor, type RuleExtractorOptions } from './extractors/rules/rule-extractor.js'
 export { OpenAIExtractor, type OpenAIExtractorOptions } from './extractors/openai/openai-extractor.js'
 export type { FactStore } from './facts/fact-store.js'
-export type { AddFactInput, UpdateFactInput, ListFactsInput } from './facts/fact-input.js'
+export type { AddFactInput, UpdateFactInput, ListFactsInput, ForgetInput } from './facts/fact-input.js'
 export type { Fact, FactSourceRef, FactEventMeta } from './facts/fact.js'
 export type { FactExplanation, ExplainedSource, ExplainedEvent } from './facts/explain.js'
 export type { ForgetUserResult } from './facts/forget-user.js'

@@ -13,6 +13,7 @@ import { importTranscript, type ImportTranscriptInput, type ImportTranscriptResu
 import { sweep, type SweepResult } from './extraction/sweep.js'
 import type { Extractor } from './extractors/extractor.js'
 import { explainFact, type FactExplanation } from './facts/explain.js'
+import type { Fact } from './facts/fact.js'
 import { createFactStore, type FactStore } from './facts/fact-store.js'
 import { forgetUser, listUserSessionIds, type ForgetUserResult } from './facts/forget-user.js'
 import { quietLogger } from './logger.js'
@@ -46,6 +47,8 @@ export interface Memory {
   importTranscript(input: ImportTranscriptInput): Promise<ImportTranscriptResult>
   /** Why the agent believes a fact: its source messages, history and supersession chain. */
   explain(factId: string, scope: ScopeInput): Promise<FactExplanation>
+  /** Forgets one fact and the facts it replaced; `chain: true` also the facts that replaced it (see `FactStore.forget`). */
+  forget(factId: string, options: ScopeInput & { chain?: boolean; reason?: string }): Promise<Fact>
   /**
    * Deletes everything stored about a user: sessions, messages, facts, sources and events, and in
    * queue mode their sessions' extraction jobs, deduplication keys and failure records in Redis.
@@ -153,6 +156,8 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       search,
       importTranscript: (input) => importTranscript(handle, scheduler, { ...input, namespace: input.namespace ?? o.namespace }),
       explain: (factId, scope) => explainFact(handle, factId, { userId: scope.userId, namespace: namespaceOf(scope) }),
+      forget: (factId, { userId, chain, reason, ...scope }) =>
+        facts.forget({ id: factId, userId, namespace: namespaceOf(scope), chain, reason }),
       async forgetUser(userId) {
         // Queue mode: the jobs in Redis name the sessions, so read their ids before they are deleted.
         const sessionIds = scheduler.forgetSessions ? await listUserSessionIds(handle, userId) : []
