@@ -48,7 +48,7 @@ export { OpenAIExtractor, type OpenAIExtractorOptions } from './extractors/opena
 export type { FactStore } from './facts/fact-store.js'
 export type { AddFactInput, UpdateFactInput, ListFactsInput, ForgetInput } from './facts/fact-input.js'
 export type { Fact, FactSourceRef, FactEventMeta } from './facts/fact.js'
-export type { FactExplanation, ExplainedSource, ExplainedEvent } from './facts/explain.js'
+export type { FactExplanation, ExplainedSource, ExplainedEvent, ExplainOptions } from './facts/explain.js'
 export type { ForgetUserResult } from './facts/forget-user.js'
 export type { RecallOptions, RecalledFact } from './recall/recall.js'
 export type { SearchOptions, SearchHit, SearchHitType, SearchSource } from './recall/search.js'

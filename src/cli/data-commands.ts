@@ -154,6 +154,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
     out(`${f.content || '(forgotten)'}\n  id ${f.id} · user ${f.userId} · namespace ${f.namespace} · ${f.status}${f.key ? ` · key ${f.key}` : ''}\n  valid ${f.validFrom.toISOString()} → ${f.validTo?.toISOString() ?? 'now'}\n\n`)
     out('Sources:\n')
     out(formatTable(['SESSION', 'MESSAGE', 'ROLE', 'AT', 'TEXT'], why.sources.map((s) => [s.sessionId, String(s.messageId), s.role, s.createdAt.toISOString(), clip(s.text, 80)])))
+    if (why.nextSourceCursor !== null) out(`(the first ${why.sources.length} of ${why.sourceCount} sources)\n`)
     out('\nHistory:\n')
     out(formatTable(['AT', 'EVENT', 'BY', 'REASON'], why.events.map((e) => [e.createdAt.toISOString(), e.type, [e.extractor, e.model, e.jobId].filter(Boolean).join(' ') || '-', e.reason ?? ''])))
     if (why.replaced.length > 0) out(`\nReplaced: ${why.replaced.map((r) => `"${r.content}" (${r.id})`).join(', ')}\n`)
