@@ -15,6 +15,7 @@ import { itemText } from '../session/item-text.js'
 import { readNewestItems } from '../session/messages-table.js'
 import { listSessions, sessionExists } from '../session/sessions-table.js'
 import { clip, formatTable } from './table.js'
+import { toJsonLine } from './terminal-text.js'
 import { integerFlag, UsageError } from './cli-args.js'
 
 
@@ -89,7 +90,7 @@ export async function runSessionsCommand(argv: string[], out: Out): Promise<numb
     if (positionals.length > 0) throw new UsageError(`sessions list takes no positional arguments, got "${positionals[0]}"`)
     const rows = await withDb(({ db }) => listSessions(db, { userId: values.user, limit: limitOf(values.limit, 50) }))
     if (values.json) {
-      out(`${JSON.stringify(rows)}\n`)
+      out(toJsonLine(rows))
     } else {
       out(formatTable(['SESSION', 'USER', 'NAMESPACE', 'ITEMS', 'UPDATED'], rows.map((r) => [r.sessionId, r.userId ?? '-', r.namespace, String(r.items), r.updatedAt.toISOString()])))
     }
@@ -102,7 +103,7 @@ export async function runSessionsCommand(argv: string[], out: Out): Promise<numb
       return readNewestItems(db, sessionId, limitOf(values.limit, 100))
     })
     if (values.json) {
-      out(`${JSON.stringify(rows.map((r) => ({ messageId: r.id, createdAt: r.createdAt, item: r.item })))}\n`)
+      out(toJsonLine(rows.map((r) => ({ messageId: r.id, createdAt: r.createdAt, item: r.item }))))
     } else {
       out(formatTable(['ID', 'ROLE', 'TEXT'], rows.map((r) => {
         const t = itemText(r.item)
@@ -135,7 +136,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
     const facts = await withDb(({ db }) =>
       listFacts(db, scope, { ...(status === 'all' ? {} : { status: status as FactStatus }), limit: limitOf(values.limit, 100) }),
     )
-    if (values.json) out(`${JSON.stringify(facts)}\n`)
+    if (values.json) out(toJsonLine(facts))
     else out(formatTable(['ID', 'STATUS', 'KEY', 'SINCE', 'CONTENT'], facts.map((f) => [f.id, f.status, f.key ?? '-', f.validFrom.toISOString().slice(0, 10), clip(f.content)])))
     return 0
   }
@@ -147,7 +148,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
       return explainFact(handle, factId, owner)
     })
     if (values.json) {
-      out(`${JSON.stringify(why)}\n`)
+      out(toJsonLine(why))
       return 0
     }
     const f = why.fact
@@ -166,7 +167,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
       if (positionals.length > 0) throw new UsageError('facts forget takes either FACT_ID or --user ID, not both')
       const userId = values.user
       const result = await withDb((handle) => forgetUser(handle, userId))
-      out(values.json ? `${JSON.stringify(result)}\n` : `forgot user ${userId}: ${result.sessions} sessions, ${result.messages} messages, ${result.facts} facts, ${result.events} events\n`)
+      out(values.json ? toJsonLine(result) : `forgot user ${userId}: ${result.sessions} sessions, ${result.messages} messages, ${result.facts} facts, ${result.events} events\n`)
       return 0
     }
     const factId = onePositional(positionals, 'FACT_ID (or --user ID)')
@@ -174,7 +175,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
       const owner = await ownerOf(handle, factId)
       return handle.db.transaction().execute((trx) => forgetInTx(trx, owner, factId, { reason: values.reason ?? 'forgotten with the CLI' }))
     })
-    out(values.json ? `${JSON.stringify(fact)}\n` : `forgot fact ${fact.id}\n`)
+    out(values.json ? toJsonLine(fact) : `forgot fact ${fact.id}\n`)
     return 0
   }
   throw new UsageError(`unknown facts subcommand "${sub}" (expected list, explain or forget)`)
