@@ -23,7 +23,7 @@ async function threeHomes(ctx: FactStoreFixture) {
 async function rowsHolding(ctx: FactStoreFixture, userId: string, needle: string): Promise<string[]> {
   const facts = await sql<{ row: string }>`select f::text as row from facts f where f.user_id = ${userId}`.execute(ctx.handle.db)
   const events = await sql<{ row: string }>`select e::text as row from fact_events e where e.user_id = ${userId}`.execute(ctx.handle.db)
-  return [...facts.rows, ...events.rows].map((r) => r.row).filter((row) => row.includes(needle))
+  return [...facts.rows, ...events.rows].map((r) => r.row).filter((row) => row.toLowerCase().includes(needle.toLowerCase()))
 }
 
 describe.each(BACKENDS)('forgetting a fact on %s', (backend) => {
