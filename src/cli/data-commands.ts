@@ -28,7 +28,7 @@ Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factli
 export const FACTS_HELP = `Usage:
   factline facts list --user ID [--namespace NS] [--status active|superseded|retracted|forgotten|all] [--json]
   factline facts explain FACT_ID [--json]         where a fact came from, its history and what it replaced
-  factline facts forget FACT_ID [--reason TEXT]   erase one fact's content (kept as a tombstone)
+  factline facts forget FACT_ID [--reason TEXT]   erase a fact's content and its earlier versions' (tombstones stay)
   factline facts forget --user ID                 delete everything stored about a user
 Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factline/pglite).
 `
