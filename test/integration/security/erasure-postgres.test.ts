@@ -71,7 +71,7 @@ describe.each(BACKENDS)('forgetUser on %s', (backend) => {
     const { current } = await memory.facts.supersede({ userId, id: added.id, fact: { content: `Codename ${marker} 2`, sources } })
     await memory.facts.update({ userId, id: current.id, content: `Codename ${marker} 3` })
     const other = await memory.facts.add({ userId, content: `Likes ${marker} tea`, sources })
-    await memory.facts.forget({ userId, id: other.id, reason: `asked to forget ${marker}` })
+    expect(await memory.forget(other.id, { userId, reason: `asked to forget ${marker}` })).toMatchObject({ status: 'forgotten', content: '' })
     await chat.popItem()
 
     const db = memory.db.db
