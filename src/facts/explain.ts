@@ -145,7 +145,8 @@ export async function explainFact(
     createdAt: new Date(e.created_at),
   }))
 
-  return { fact, sources, sourceCount, nextSourceCursor, events, replaced: await predecessors(handle, scope, fact), replacedBy: await successors(handle, scope, fact) }
+  const [replaced, replacedBy] = [await predecessors(handle, scope, fact), await successors(handle, scope, fact)]
+  return { fact, sources, sourceCount, nextSourceCursor, events, replaced, replacedBy }
 }
 
 /** A stored item as `explain` returns it: text cut at `MAX_SOURCE_TEXT_CHARS`, a large item left out. */
