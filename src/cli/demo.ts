@@ -2,6 +2,7 @@ import { Agent, setTracingDisabled } from '@openai/agents'
 import { assistantMessage, ScriptedModel } from '@openai/agents/testing'
 import { createMemory, type Memory } from '../memory.js'
 import { serveUntilSignal, type parseInspectFlags } from './inspect-command.js'
+import { toTerminal } from './terminal-text.js'
 
 /** Lines a scripted assistant says, so the demo needs no model and no network. */
 const REPLIES = ['Nice to meet you, Ada!', 'Noted.', 'Got it: Lisbon it is.', 'You deploy to Hetzner, from Lisbon now.']
@@ -16,7 +17,7 @@ export const DEMO_USER_ID = 'ada'
  * the demo's data until Ctrl+C (`npm run demo -- --inspect`).
  */
 export async function runDemo(
-  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  write: (line: string) => void = (l) => process.stdout.write(`${toTerminal(l)}\n`),
   inspect?: ReturnType<typeof parseInspectFlags>,
 ): Promise<void> {
   setTracingDisabled(true) // offline: nowhere to send traces

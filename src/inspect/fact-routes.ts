@@ -46,7 +46,8 @@ export function factRoutes(deps: InspectorDeps): Hono {
 
   app.delete('/users/:userId/facts/:factId', async (c) => {
     const scope = requestScope(c, deps)
-    const fact = await memory.facts.forget({ ...scope, id: c.req.param('factId'), reason: 'forgotten from factline inspect' })
+    // The library's forget: the fact and the facts it replaced (its earlier versions), as the page's confirmation says.
+    const fact = await memory.forget(c.req.param('factId'), { ...scope, reason: 'forgotten from factline inspect' })
     return c.json({ fact })
   })
 

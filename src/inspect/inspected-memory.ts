@@ -3,7 +3,7 @@ import type { MemoryContext } from '../context/memory-context.js'
 import type { FactlineDb } from '../db/create-db.js'
 import type { ExplainedSource, FactExplanation } from '../facts/explain.js'
 import type { Fact } from '../facts/fact.js'
-import type { FactRefInput, ListFactsInput } from '../facts/fact-input.js'
+import type { ListFactsInput } from '../facts/fact-input.js'
 import type { ForgetUserResult } from '../facts/forget-user.js'
 import type { RecalledFact, RecallOptions } from '../recall/recall.js'
 import type { SearchHit, SearchOptions } from '../recall/search.js'
@@ -18,11 +18,11 @@ export interface InspectedMemory {
   readonly db: FactlineDb
   readonly facts: {
     list(input: ListFactsInput): Promise<Fact[]>
-    forget(input: FactRefInput): Promise<Fact>
   }
   recall(options: RecallOptions): Promise<RecalledFact[]>
   search(options: SearchOptions): Promise<SearchHit[]>
   explain(factId: string, scope: ScopeInput): Promise<FactExplanation>
+  forget(factId: string, options: ScopeInput & { reason?: string }): Promise<Fact>
   context(request: ScopeInput & { input: string | AgentInputItem[] }): Promise<MemoryContext>
   forgetUser(userId: string): Promise<ForgetUserResult>
 }

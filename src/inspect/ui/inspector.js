@@ -198,8 +198,9 @@ async function factView(userId, factId, params) {
   setCrumbs({ href: '#/', text: 'users' }, { href: userHref(userId, ns), text: `${userId} · ${ns}` }, 'fact')
   const why = await api(`users/${enc(userId)}/facts/${enc(factId)}`, { params: { namespace: ns } })
   const { fact } = why
+  const earlier = why.timeline.slice(0, why.timeline.findIndex((entry) => entry.id === fact.id)).filter((entry) => entry.status !== 'forgotten')
   const forget = h('button', { class: 'danger', 'data-testid': 'forget-fact', disabled: !status.allowWrites || fact.status === 'forgotten',
-    title: status.allowWrites ? '' : 'read-only: start with --allow-writes', onclick: () => forgetFact(userId, ns, fact) }, 'Forget this fact…')
+    title: status.allowWrites ? '' : 'read-only: start with --allow-writes', onclick: () => forgetFact(userId, ns, fact, earlier) }, 'Forget this fact…')
   const timeline = why.timeline.flatMap((entry, i) => {
     const belief = h('li', { class: `belief${entry.id === fact.id ? ' current' : ''}`, 'data-testid': 'timeline-belief' },
       h('div', { class: 'belief-content' }, entry.id === fact.id ? entry.content || '(forgotten)' : h('a', { href: factHref(userId, ns, entry.id) }, entry.content || '(forgotten)')),
@@ -231,8 +232,12 @@ function kv(fact) {
   return h('dl', { class: 'kv card' }, pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))
 }
 
-async function forgetFact(userId, ns, fact) {
-  const ok = await confirmBox('Forget this fact?', [`"${fact.content}"`, 'Its content is erased, also from its history; a content-free tombstone stays. This cannot be undone.'], 'Forget')
+async function forgetFact(userId, ns, fact, earlier) {
+  const ok = await confirmBox('Forget this fact?', [
+    `"${fact.content}"`,
+    earlier.length ? `Also its earlier versions: ${earlier.map((e) => `"${e.content}"`).join(', ')}.` : 'It replaced no earlier version.',
+    'Their content is erased, also from their history; content-free tombstones stay. The messages they came from stay (forget the user to delete those). This cannot be undone.',
+  ], 'Forget')
   if (!ok) return
   await api(`users/${enc(userId)}/facts/${enc(fact.id)}`, { method: 'DELETE', params: { namespace: ns } })
   toast('Fact forgotten')
