@@ -1,5 +1,8 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import type { AgentInputItem } from '@openai/agents'
 import { UnrecoverableError, Worker } from 'bullmq'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -17,7 +20,11 @@ if (!CHROMIUM) {
   console.warn('inspect browser tests skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium)')
 }
 
-const SCREENSHOTS = new URL('../../../docs/screenshots/', import.meta.url)
+// The README's screenshots are rewritten only on request (FACTLINE_UPDATE_SCREENSHOTS=1): ids and
+// times change on every run, and a test run must leave the working tree clean.
+const SCREENSHOTS = process.env.FACTLINE_UPDATE_SCREENSHOTS === '1'
+  ? new URL('../../../docs/screenshots/', import.meta.url)
+  : pathToFileURL(`${mkdtempSync(join(tmpdir(), 'factline-shots-'))}/`)
 const HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> I work at <b>Evil Corp</b>.'
 
 describe.skipIf(!CHROMIUM)('factline inspect in a browser (headless Chromium)', () => {
