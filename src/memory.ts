@@ -1,4 +1,5 @@
 import type { AgentInputItem } from '@openai/agents'
+import type { Hono } from 'hono'
 import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
 import { createCloserStack } from './config/closer-stack.js'
@@ -12,9 +13,11 @@ import { FactlineError } from './errors.js'
 import { importTranscript, type ImportTranscriptInput, type ImportTranscriptResult } from './extraction/import-transcript.js'
 import { sweep, type SweepResult } from './extraction/sweep.js'
 import type { Extractor } from './extractors/extractor.js'
-import { explainFact, type FactExplanation } from './facts/explain.js'
+import { explainFact, type ExplainOptions, type FactExplanation } from './facts/explain.js'
+import type { Fact } from './facts/fact.js'
 import { createFactStore, type FactStore } from './facts/fact-store.js'
 import { forgetUser, listUserSessionIds, type ForgetUserResult } from './facts/forget-user.js'
+import type { InspectorOptions } from './inspect/inspector-app.js'
 import { quietLogger } from './logger.js'
 import { createExtractionWorker, type ExtractionWorker } from './queue/extraction-worker.js'
 import { recallFacts, type RecalledFact, type RecallOptions } from './recall/recall.js'
@@ -44,8 +47,10 @@ export interface Memory {
    * it (waits for that inline; enqueues it with a queue), so temporal questions see real dates.
    */
   importTranscript(input: ImportTranscriptInput): Promise<ImportTranscriptResult>
-  /** Why the agent believes a fact: its source messages, history and supersession chain. */
-  explain(factId: string, scope: ScopeInput): Promise<FactExplanation>
+  /** Why the agent believes a fact: its source messages (a page, texts capped), history and supersession chain. */
+  explain(factId: string, options: ExplainOptions): Promise<FactExplanation>
+  /** Forgets one fact and the facts it replaced; `chain: true` also the facts that replaced it (see `FactStore.forget`). */
+  forget(factId: string, options: ScopeInput & { chain?: boolean; reason?: string }): Promise<Fact>
   /**
    * Deletes everything stored about a user: sessions, messages, facts, sources and events, and in
    * queue mode their sessions' extraction jobs, deduplication keys and failure records in Redis.
@@ -64,6 +69,12 @@ export interface Memory {
   sweep(): Promise<SweepResult>
   /** Starts a BullMQ worker in this process (queue mode only); `close()` stops it. */
   worker(options?: { concurrency?: number; sweepIntervalMs?: number }): Promise<ExtractionWorker>
+  /**
+   * The inspector (what is remembered about a user, why, and what a run would inject) as a Hono
+   * app: mount it (`app.route('/inspect', await memory.inspector())`) or serve its `fetch`.
+   * Read-only unless `allowWrites`; without a `token` it answers loopback requests only.
+   */
+  inspector(options?: InspectorOptions): Promise<Hono>
   /** Stops workers and extraction, and closes what `createMemory` opened (never what you passed in). */
   close(): Promise<void>
 }
@@ -135,7 +146,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       })
     }
 
-    return {
+    const memory: Memory = {
       mode: scheduler.mode,
       db: handle,
       embedder,
@@ -154,7 +165,9 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       recall,
       search,
       importTranscript: (input) => importTranscript(handle, scheduler, { ...input, namespace: input.namespace ?? o.namespace }),
-      explain: (factId, scope) => explainFact(handle, factId, { userId: scope.userId, namespace: namespaceOf(scope) }),
+      explain: (factId, options) => explainFact(handle, factId, { ...options, namespace: namespaceOf(options) }),
+      forget: (factId, { userId, chain, reason, ...scope }) =>
+        facts.forget({ id: factId, userId, namespace: namespaceOf(scope), chain, reason }),
       async forgetUser(userId) {
         // Queue mode: the jobs in Redis name the sessions, so read their ids before they are deleted.
         const sessionIds = scheduler.forgetSessions ? await listUserSessionIds(handle, userId) : []
@@ -186,8 +199,15 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
         closers.push(() => worker.close())
         return worker
       },
+      async inspector(inspectorOptions) {
+        // Loaded on first use: apps that never inspect never load hono.
+        const [{ createInspector }, { pipelineOf }] = await Promise.all([import('./inspect/inspector-app.js'), import('./inspect/pipeline.js')])
+        const settings = { k: o.context.k, maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, namespace: o.namespace }
+        return createInspector({ memory, pipeline: pipelineOf(scheduler), settings, logger }, inspectorOptions)
+      },
       close: () => closers.close(),
     }
+    return memory
   } catch (error) {
     await closers.close().catch(() => {})
     throw error

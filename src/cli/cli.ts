@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util'
 import { UsageError } from './cli-args.js'
 import { DEMO_HELP, EXIT, HELP } from './help.js'
+import { toTerminal } from './terminal-text.js'
 
 export { EXIT } from './help.js'
 
-const stdout = (text: string) => void process.stdout.write(text)
+const stdout = (text: string) => void process.stdout.write(toTerminal(text))
 
 /**
  * Runs one CLI command and returns its exit code. Each command's module, and with it the database
@@ -16,13 +16,17 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'migrate':
         return await (await import('./migrate-command.js')).runMigrate(rest)
-      case 'demo':
-        if (parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, strict: true }).values.help) {
-          stdout(DEMO_HELP)
+      case 'demo': {
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(DEMO_HELP)
           return EXIT.ok
         }
-        await (await import('./demo.js')).runDemo()
+        const flags = (await import('./inspect-command.js')).parseInspectFlags(rest)
+        await (await import('./demo.js')).runDemo(undefined, flags.inspect ? flags : undefined)
         return EXIT.ok
+      }
+      case 'inspect':
+        return await (await import('./inspect-command.js')).runInspectCommand(rest)
       case 'worker':
         return await (await import('./queue-commands.js')).runWorkerCommand(rest)
       case 'sweep':
@@ -33,26 +37,27 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./data-commands.js')).runFactsCommand(rest, stdout)
       case '--version':
       case '-v':
-        stdout(`${await packageVersion()}\n`)
+        process.stdout.write(`${await packageVersion()}\n`)
         return EXIT.ok
       // Bare `factline` is a request for help, not a mistake: help on stdout, exit 0.
       case undefined:
       case 'help':
       case '--help':
       case '-h':
-        stdout(HELP)
+        process.stdout.write(HELP)
         return EXIT.ok
       default:
         throw new UsageError(`unknown command "${command}"`)
     }
   } catch (error) {
+    const message = toTerminal(error instanceof Error ? error.message : String(error))
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`factline ${command ?? ''}: ${(error as Error).message}\n\n${await helpFor(command)}`)
+      process.stderr.write(`factline ${command ?? ''}: ${message}\n\n${await helpFor(command)}`)
       return EXIT.usage
     }
-    const { errorMessage, FactlineError } = await import('../errors.js')
+    const { FactlineError } = await import('../errors.js')
     const code = error instanceof FactlineError ? ` [${error.code}]` : ''
-    process.stderr.write(`factline${code}: ${errorMessage(error)}\n`)
+    process.stderr.write(`factline${code}: ${message}\n`)
     return EXIT.failure
   }
 }
@@ -60,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
 async function helpFor(command: string | undefined): Promise<string> {
   if (command === 'sessions') return (await import('./data-commands.js')).SESSIONS_HELP
   if (command === 'facts') return (await import('./data-commands.js')).FACTS_HELP
+  if (command === 'inspect') return (await import('./inspect-command.js')).INSPECT_HELP
   if (command === 'migrate') return (await import('./help.js')).MIGRATE_HELP
   if (command === 'demo') return DEMO_HELP
   return HELP

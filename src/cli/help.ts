@@ -10,10 +10,12 @@ Usage: factline <command> [options]
 Commands:
   migrate    create or upgrade the tables (safe to run twice, or from several processes)
   demo       an offline walkthrough: two sessions, extraction, cross-session recall, provenance
+             (--inspect then serves the inspector on its data)
   worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL)
   sweep      re-enqueue sessions whose fact extraction lags behind their transcript
   sessions   list sessions, or show one's transcript
   facts      list a user's facts, explain one (its sources and history), forget one or a user
+  inspect    a local web page: what is remembered about a user, why, and what a run would inject
 
 Run \`factline <command> --help\` for a command's options; \`factline --version\` for the version.
 Environment: DATABASE_URL (PostgreSQL; without it the embedded PGlite in .factline/pglite is used)
@@ -30,8 +32,9 @@ export const MIGRATE_HELP = `Usage: factline migrate [--status] [--database-url 
   --json                      print the result as JSON
 `
 
-export const DEMO_HELP = `Usage: factline demo
+export const DEMO_HELP = `Usage: factline demo [--inspect [--port N] [--host HOST] [--token TOKEN] [--allow-writes]]
 
 An offline walkthrough in memory (nothing is written to disk, no network): two sessions of one user,
 fact extraction, cross-session recall, and a provenance trace.
+  --inspect         then serve the inspector on the demo's data (see factline inspect --help)
 `

@@ -26,7 +26,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   const { default: lockfile } = await import('proper-lockfile')
   const folder = resolve(dataDir)
   const lockPath = `${folder}.lock`
-  await mkdir(dirname(folder), { recursive: true })
+  await mkdir(dirname(folder), { recursive: true, mode: 0o700 }) // private, as create-db's data folder
   const options = { lockfilePath: lockPath, realpath: false, stale: STALE_MS, onCompromised: () => {} }
   let release: () => Promise<void>
   try {
