@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { DEFAULT_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_DIMENSIONS } from '../db/embedding-dimensions.js'
 import { errorMessage, FactlineError, parseOrThrow } from '../errors.js'
 import { clientOrApiKeySchemas, createOpenAIClient } from '../openai/client.js'
-import { errorStatus, withRetries } from '../openai/retry.js'
+import { errorStatus, requestOptions, requestOrGiveUp } from '../openai/request.js'
 import type { Embedder } from './embedder.js'
 
 /** The OpenAI embedding model used when none is configured. */
@@ -30,15 +30,11 @@ const commonOptions = {
    */
   batchSize: z.number().int().min(1).max(2048).default(256),
   /**
-   * Retries per batch on 408/409/429/5xx responses and connection errors, with exponential
-   * backoff and jitter. Other errors fail at once.
+   * Retries per batch on 408/409/429/5xx responses and connection errors, by the `openai` client itself
+   * (exponential backoff with jitter, honouring `retry-after`). Other errors fail at once.
    * @defaultValue 4
    */
   maxRetries: z.number().int().min(0).max(20).default(4),
-  /** @defaultValue 500 — first backoff; doubles per attempt, randomised to 50–100%. */
-  retryBaseDelayMs: z.number().min(0).default(500),
-  /** @defaultValue 20000 — cap on one backoff, also applied to a server's `retry-after`. */
-  retryMaxDelayMs: z.number().min(0).default(20_000),
   /** @defaultValue 60000 — per-request timeout; a timeout counts as a connection error and is retried. */
   timeoutMs: z.number().int().positive().default(60_000),
 }
@@ -112,14 +108,14 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   async #embedBatch(texts: readonly string[], signal: AbortSignal | undefined): Promise<number[][]> {
-    const data = await this.#withRetries(signal, () =>
+    const data = await this.#request(signal, () =>
       this.#client.embeddings.create(
         {
           model: this.model,
           input: texts.map((text) => (text === '' ? ' ' : text)),
           ...(this.#requestDimensions ? { dimensions: this.dimensions } : {}),
         },
-        { maxRetries: 0, timeout: this.#config.timeoutMs, signal: signal ?? null },
+        requestOptions(this.#config.maxRetries, this.#config.timeoutMs, signal),
       ),
     )
     if (data.data.length !== texts.length) {
@@ -144,12 +140,12 @@ export class OpenAIEmbedder implements Embedder {
     })
   }
 
-  #withRetries<T>(signal: AbortSignal | undefined, request: () => Promise<T>): Promise<T> {
-    return withRetries(this.#config, signal, request, (error, attempts) =>
+  #request<T>(signal: AbortSignal | undefined, request: () => Promise<T>): Promise<T> {
+    return requestOrGiveUp(signal, request, (error) =>
       new FactlineError(
         'embedding_failed',
-        `Embedding with ${this.model} failed after ${attempts} attempt(s): ${errorMessage(error)}`,
-        { cause: error, details: { model: this.model, attempts, status: errorStatus(error) } },
+        `Embedding with ${this.model} failed (after up to ${this.#config.maxRetries} retries): ${errorMessage(error)}`,
+        { cause: error, details: { model: this.model, maxRetries: this.#config.maxRetries, status: errorStatus(error) } },
       ),
     )
   }

@@ -4,8 +4,8 @@ import OpenAI from 'openai'
 /**
  * An OpenAI client built from explicit settings only. Organization and project are null, not
  * undefined, because the client would otherwise read `OPENAI_*` env vars itself; library code
- * takes values, and env is read in one place (`configFromEnv`). Its own retries are off: callers
- * retry with `withRetries`, so the two don't multiply.
+ * takes values, and env is read in one place (`configFromEnv`). Retries are set per request
+ * (`maxRetries` of the embedder and extractor), so an injected client retries the same way.
  */
 export function createOpenAIClient(options: { apiKey: string; baseURL?: string | undefined }): OpenAI {
   return new OpenAI({
@@ -13,7 +13,6 @@ export function createOpenAIClient(options: { apiKey: string; baseURL?: string |
     baseURL: options.baseURL ?? null,
     organization: null,
     project: null,
-    maxRetries: 0,
   })
 }
 
@@ -24,7 +23,7 @@ export function createOpenAIClient(options: { apiKey: string; baseURL?: string |
  */
 export function clientOrApiKeySchemas<Shape extends z.ZodRawShape>(isClient: (value: unknown) => boolean, shape: Shape) {
   const withClient = z.strictObject({
-    /** A client you own; factline never closes it and disables its retries per request. */
+    /** A client you own; factline never closes it and sets `maxRetries` per request. */
     client: z.custom<OpenAI>(isClient, 'expected an OpenAI client instance'),
     ...shape,
   })

@@ -175,8 +175,9 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     requests,
     requestsTo: (route) => requests.filter((r) => r.route === route),
     enqueue: (route, ...replies) => void queues.get(route)?.push(...replies),
+    // A 1 ms retry-after keeps the openai client's own retries (0.5 s and up by default) fast in tests.
     enqueueError: (route, status, options = {}) =>
-      void queues.get(route)?.push({ status, body: errorBody(status, options), ...(options.headers ? { headers: options.headers } : {}) }),
+      void queues.get(route)?.push({ status, body: errorBody(status, options), headers: { 'retry-after-ms': '1', ...options.headers } }),
     enqueueChatCompletion: (content, options) =>
       void queues.get('chat/completions')?.push({ body: chatCompletionBody(content, options) }),
     enqueueEmbeddings: (vectors, model) => void queues.get('embeddings')?.push({ body: embeddingsBody(vectors, model) }),

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { FactlineError, parseOrThrow } from '../../errors.js'
 import { clientOrApiKeySchemas, createOpenAIClient } from '../../openai/client.js'
 import { errorMessage } from '../../errors.js'
-import { errorStatus, withRetries } from '../../openai/retry.js'
+import { errorStatus, requestOptions, requestOrGiveUp } from '../../openai/request.js'
 import {
   ExtractionAnswerSchema,
   MAX_ITEM_CHARS,
@@ -43,15 +43,11 @@ const commonOptions = {
    */
   maxAttempts: z.number().int().min(1).max(10).default(3),
   /**
-   * Retries per request on 408/409/429/5xx responses and connection errors, with exponential
-   * backoff and jitter. Other errors fail at once.
+   * Retries per request on 408/409/429/5xx responses and connection errors, by the `openai` client itself
+   * (exponential backoff with jitter, honouring `retry-after`). Other errors fail at once.
    * @defaultValue 4
    */
   maxRetries: z.number().int().min(0).max(20).default(4),
-  /** @defaultValue 500 — first backoff; doubles per attempt, randomised to 50–100%. */
-  retryBaseDelayMs: z.number().min(0).default(500),
-  /** @defaultValue 20000 — cap on one backoff, also applied to a server's `retry-after`. */
-  retryMaxDelayMs: z.number().min(0).default(20_000),
   /** @defaultValue 120000 — per-request timeout; a timeout counts as a connection error and is retried. */
   timeoutMs: z.number().int().positive().default(120_000),
   /**
@@ -183,9 +179,8 @@ export class OpenAIExtractor implements Extractor {
   }
 
   async #complete(messages: ChatCompletionMessageParam[], signal: AbortSignal | undefined): Promise<ChatCompletion> {
-    const { temperature, timeoutMs } = this.#config
-    return withRetries(
-      this.#config,
+    const { temperature, timeoutMs, maxRetries } = this.#config
+    return requestOrGiveUp(
       signal,
       () =>
         this.#client.chat.completions.create(
@@ -195,13 +190,13 @@ export class OpenAIExtractor implements Extractor {
             response_format: RESPONSE_FORMAT,
             ...(temperature === null ? {} : { temperature }),
           },
-          { maxRetries: 0, timeout: timeoutMs, signal: signal ?? null },
+          requestOptions(maxRetries, timeoutMs, signal),
         ),
-      (error, attempts) =>
+      (error) =>
         new FactlineError(
           'extraction_failed',
-          `Extraction with ${this.model} failed: the request failed after ${attempts} attempt(s): ${errorMessage(error)}`,
-          { cause: error, details: { model: this.model, attempts, problem: 'request_failed', status: errorStatus(error) } },
+          `Extraction with ${this.model} failed: the request failed (after up to ${maxRetries} retries): ${errorMessage(error)}`,
+          { cause: error, details: { model: this.model, maxRetries, problem: 'request_failed', status: errorStatus(error) } },
         ),
     )
   }

@@ -10,9 +10,9 @@ type EmbeddingsRequest = { model: string; input: string[]; dimensions?: number; 
 
 const server = useOpenAIServer()
 
-/** Fast backoff so retry tests don't wait. */
+/** The test server's errors carry a 1 ms retry-after, so the client's own retries don't wait. */
 function embedder(options: Partial<Extract<OpenAIEmbedderOptions, { apiKey: string }>> = {}): OpenAIEmbedder {
-  return new OpenAIEmbedder({ apiKey: 'test', baseURL: server.baseURL, retryBaseDelayMs: 1, retryMaxDelayMs: 5, ...options })
+  return new OpenAIEmbedder({ apiKey: 'test', baseURL: server.baseURL, ...options })
 }
 
 function embeddingRequests(): EmbeddingsRequest[] {
@@ -122,12 +122,12 @@ describe('OpenAIEmbedder', () => {
     expect(embeddingRequests()).toHaveLength(2)
   })
 
-  it('makes one request per attempt, with the openai client retries switched off', async () => {
-    // The client would retry a 429 itself by default; an injected client must not multiply our retries.
+  it("retries an injected client's requests maxRetries times, not by the client's own default", async () => {
+    // The client's default is 2 retries; the embedder's maxRetries applies per request.
     const client = new OpenAI({ apiKey: 'test', baseURL: server.baseURL })
     server.enqueueError('embeddings', 429)
     server.enqueueError('embeddings', 429)
-    const e = new OpenAIEmbedder({ client, dimensions: 8, maxRetries: 1, retryBaseDelayMs: 1 })
+    const e = new OpenAIEmbedder({ client, dimensions: 8, maxRetries: 1 })
     await expect(e.embed(['x'])).rejects.toMatchObject({ code: 'embedding_failed' })
     expect(embeddingRequests()).toHaveLength(2)
   })
@@ -139,7 +139,7 @@ describe('OpenAIEmbedder', () => {
       .catch((e: unknown) => e)
 
     expect(error).toBeInstanceOf(FactlineError)
-    expect(error).toMatchObject({ code: 'embedding_failed', details: { attempts: 3, status: 500 } })
+    expect(error).toMatchObject({ code: 'embedding_failed', details: { maxRetries: 2, status: 500 } })
     expect((error as FactlineError).cause).toBeInstanceOf(OpenAI.InternalServerError)
     expect(embeddingRequests()).toHaveLength(3)
   })
@@ -148,7 +148,7 @@ describe('OpenAIEmbedder', () => {
     server.enqueueError('embeddings', 400, { message: "'$.input' is invalid." })
     await expect(embedder({ dimensions: 8 }).embed(['bad'])).rejects.toMatchObject({
       code: 'embedding_failed',
-      details: { attempts: 1, status: 400 },
+      details: { status: 400 },
     })
     server.enqueueError('embeddings', 401, { message: 'Incorrect API key provided', code: 'invalid_api_key' })
     await expect(embedder({ dimensions: 8 }).embed(['bad'])).rejects.toMatchObject({
@@ -162,7 +162,7 @@ describe('OpenAIEmbedder', () => {
     server.enqueueError('embeddings', 429, { headers: { 'retry-after-ms': '40' } })
     server.enqueueEmbeddings([vector(8, 6)])
     const started = Date.now()
-    await embedder({ dimensions: 8, retryMaxDelayMs: 1000 }).embed(['slow down'])
+    await embedder({ dimensions: 8 }).embed(['slow down'])
     expect(Date.now() - started).toBeGreaterThanOrEqual(35)
   })
 
@@ -193,9 +193,9 @@ describe('OpenAIEmbedder', () => {
   })
 
   it('stops waiting between retries when aborted', async () => {
-    server.enqueueError('embeddings', 429)
+    server.enqueueError('embeddings', 429, { headers: { 'retry-after-ms': '10000' } })
     const controller = new AbortController()
-    const pending = embedder({ dimensions: 8, retryBaseDelayMs: 10_000, retryMaxDelayMs: 10_000 }).embed(['x'], controller.signal)
+    const pending = embedder({ dimensions: 8 }).embed(['x'], controller.signal)
     // The first attempt has had its 429: the client now waits out a 10 s backoff.
     await waitFor(async () => embeddingRequests().length > 0, 'the first attempt to reach the server')
     controller.abort()

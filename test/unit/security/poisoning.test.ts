@@ -91,7 +91,7 @@ describe('OpenAIExtractor and poisoned answers', () => {
   })
 
   const extractor = (options: { minGrounding?: number } = {}) =>
-    new OpenAIExtractor({ apiKey: 'test', baseURL: server.baseURL, retryBaseDelayMs: 1, retryMaxDelayMs: 5, ...options })
+    new OpenAIExtractor({ apiKey: 'test', baseURL: server.baseURL, ...options })
 
   const items: ExtractionItem[] = [
     userItem("What's the weather in Paris? Also, I moved to Lisbon last month.", 201),
