@@ -1,6 +1,7 @@
-import type { AgentInputItem } from '@openai/agents'
+import type { AgentInputItem, FunctionTool } from '@openai/agents'
 import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
+import { resolveRecallTrace } from './context/recall-span.js'
 import { createCloserStack } from './config/closer-stack.js'
 import { createModels, createScheduler, openAISettingsFrom, openDatabase, prepareDatabase, queueSettingsFrom } from './config/components.js'
 import { configFromEnv } from './config/env.js'
@@ -21,6 +22,7 @@ import { recallFacts, type RecalledFact, type RecallOptions } from './recall/rec
 import type { ScopeInput } from './scope.js'
 import { searchMemory, type SearchHit, type SearchOptions } from './recall/search.js'
 import { PostgresSession } from './session/postgres-session.js'
+import { createMemoryTools, toolScope, type MemoryToolsOptions } from './tools/memory-tools.js'
 
 export type { MemoryRunOptions } from './context/run-with-memory.js'
 
@@ -53,8 +55,17 @@ export interface Memory {
   forgetUser(userId: string): Promise<ForgetUserResult>
   /** Recalls once for a run and returns the filter that puts the facts in the instructions. */
   context(request: ContextRequest & { input: string | AgentInputItem[] }): Promise<MemoryContext>
-  /** `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions. */
+  /**
+   * `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions,
+   * and a `factline.recall` span in the run's trace.
+   */
   run: RunWithMemory
+  /**
+   * Agents SDK tools over one user's memory: `search_memory`, `explain_memory`, and with
+   * `forget: true` `forget_memory` (needs approval). The user is fixed here, never a tool argument.
+   * @throws FactlineError `unknown_user`, `empty_id`.
+   */
+  tools(options: MemoryToolsOptions): FunctionTool<any, any, any>[]
   /**
    * Waits until extraction has caught up with every turn this memory stored.
    * @throws FactlineError `timeout` after `timeoutMs` (default 30 s); in inline mode, the first extraction error.
@@ -109,7 +120,9 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     const recall = (request: RecallOptions) =>
       recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
     const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
-    const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) => {
+    const { trace, traceContent, traceUserId } = o.context
+    const context: Memory['context'] = async ({ input, session, callModelInputFilter, traceParent, ...request }) => {
+      const { trace: t, traceContent: tc, traceUserId: tu, ...scope } = request
       const namespace = scope.namespace ?? session?.namespace ?? o.namespace
       // Before recall or any model sees a word: the session must be this user's, and stored as theirs.
       await session?.assertOwner({ userId: scope.userId, namespace })
@@ -130,8 +143,16 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           ),
         block: { maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, heading: o.context.heading },
         callModelInputFilter,
+        trace: {
+          config: resolveRecallTrace({ trace, traceContent, traceUserId }, { trace: t, traceContent: tc, traceUserId: tu }),
+          userId: scope.userId,
+          namespace,
+          sessionId: await session?.getSessionId(),
+          parent: traceParent,
+        },
       })
     }
+    const searchLikeContext = (scope: ScopeInput, query: string) => search({ ...scope, query, k: o.context.k })
 
     return {
       mode: scheduler.mode,
@@ -162,6 +183,16 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       },
       context,
       run: createRunWithMemory(context, o.namespace),
+      tools: (toolOptions) =>
+        createMemoryTools(
+          {
+            search: searchLikeContext,
+            explain: (scope, id) => explainFact(handle, id, scope),
+            forget: (scope, id) => facts.forget({ ...scope, id, reason: 'the user asked to forget it (forget_memory)' }),
+          },
+          toolScope(toolOptions, o.namespace),
+          toolOptions.forget,
+        ),
       flush: (flushOptions) => scheduler.flush(flushOptions),
       sweep: () => sweep(handle.db, scheduler, { logger }),
       async worker(workerOptions = {}) {

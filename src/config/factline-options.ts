@@ -2,6 +2,7 @@ import type OpenAI from 'openai'
 import type { Redis } from 'ioredis'
 import { z } from 'zod'
 import { ContextBlockOptionsSchema } from '../context/context-block.js'
+import { RecallTraceOptionsSchema } from '../context/recall-span.js'
 import { DatabaseOptionsSchema, type DatabaseOptions } from '../db/create-db.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import type { Embedder } from '../embed/embedder.js'
@@ -86,6 +87,8 @@ export const FactlineOptionsSchema = z.strictObject({
   context: z
     .strictObject({
       ...ContextBlockOptionsSchema.shape,
+      /** The `factline.recall` span: `trace`, `traceContent` ('ids'), `traceUserId` ('hash'). */
+      ...RecallTraceOptionsSchema.shape,
       /** Hits (facts and excerpts) searched per run before the block's token budget cuts them. @defaultValue 10 */
       k: z.number().int().min(1).max(100).default(10),
       /**
