@@ -22,7 +22,7 @@ import { recallFacts, type RecalledFact, type RecallOptions } from './recall/rec
 import type { ScopeInput } from './scope.js'
 import { searchMemory, type SearchHit, type SearchOptions } from './recall/search.js'
 import { PostgresSession } from './session/postgres-session.js'
-import { createMemoryTools, toolScope, type MemoryToolsOptions } from './tools/memory-tools.js'
+import { createMemoryTools, type MemoryToolsOptions } from './tools/memory-tools.js'
 
 export type { MemoryRunOptions } from './context/run-with-memory.js'
 
@@ -55,16 +55,9 @@ export interface Memory {
   forgetUser(userId: string): Promise<ForgetUserResult>
   /** Recalls once for a run and returns the filter that puts the facts in the instructions. */
   context(request: ContextRequest & { input: string | AgentInputItem[] }): Promise<MemoryContext>
-  /**
-   * `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions,
-   * and a `factline.recall` span in the run's trace.
-   */
+  /** `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions, traced as `factline.recall`. */
   run: RunWithMemory
-  /**
-   * Agents SDK tools over one user's memory: `search_memory`, `explain_memory`, and with
-   * `forget: true` `forget_memory` (needs approval). The user is fixed here, never a tool argument.
-   * @throws FactlineError `unknown_user`, `empty_id`.
-   */
+  /** SDK tools over one user's memory: `search_memory`, `explain_memory`, `forget_memory` (opt-in, needs approval). */
   tools(options: MemoryToolsOptions): FunctionTool<any, any, any>[]
   /**
    * Waits until extraction has caught up with every turn this memory stored.
@@ -120,9 +113,8 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     const recall = (request: RecallOptions) =>
       recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
     const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
-    const { trace, traceContent, traceUserId } = o.context
-    const context: Memory['context'] = async ({ input, session, callModelInputFilter, traceParent, ...request }) => {
-      const { trace: t, traceContent: tc, traceUserId: tu, ...scope } = request
+    const context: Memory['context'] = async ({ input, session, callModelInputFilter, traceParent, userId, namespace: ns, ...traced }) => {
+      const scope = { userId, namespace: ns }
       const namespace = scope.namespace ?? session?.namespace ?? o.namespace
       // Before recall or any model sees a word: the session must be this user's, and stored as theirs.
       await session?.assertOwner({ userId: scope.userId, namespace })
@@ -143,16 +135,9 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           ),
         block: { maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, heading: o.context.heading },
         callModelInputFilter,
-        trace: {
-          config: resolveRecallTrace({ trace, traceContent, traceUserId }, { trace: t, traceContent: tc, traceUserId: tu }),
-          userId: scope.userId,
-          namespace,
-          sessionId: await session?.getSessionId(),
-          parent: traceParent,
-        },
+        trace: { config: resolveRecallTrace(o.context, traced), userId, namespace, sessionId: await session?.getSessionId(), parent: traceParent },
       })
     }
-    const searchLikeContext = (scope: ScopeInput, query: string) => search({ ...scope, query, k: o.context.k })
 
     return {
       mode: scheduler.mode,
@@ -183,16 +168,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       },
       context,
       run: createRunWithMemory(context, o.namespace),
-      tools: (toolOptions) =>
-        createMemoryTools(
-          {
-            search: searchLikeContext,
-            explain: (scope, id) => explainFact(handle, id, scope),
-            forget: (scope, id) => facts.forget({ ...scope, id, reason: 'the user asked to forget it (forget_memory)' }),
-          },
-          toolScope(toolOptions, o.namespace),
-          toolOptions.forget,
-        ),
+      tools: (toolOptions) => createMemoryTools({ handle, facts, search: (scope, query) => search({ ...scope, query, k: o.context.k }) }, toolOptions, o.namespace),
       flush: (flushOptions) => scheduler.flush(flushOptions),
       sweep: () => sweep(handle.db, scheduler, { logger }),
       async worker(workerOptions = {}) {

@@ -31,8 +31,9 @@ export type RecallTraceConfig = z.output<typeof RecallTraceOptionsSchema>
  * @throws FactlineError `invalid_argument` for an unknown value.
  */
 export function resolveRecallTrace(defaults: RecallTraceConfig, call: RecallTraceOptions): RecallTraceConfig {
+  const { trace, traceContent, traceUserId } = defaults
   const given = Object.fromEntries(Object.entries(call).filter(([, v]) => v !== undefined))
-  return parseOrThrow(RecallTraceOptionsSchema, { ...defaults, ...given }, 'invalid_argument', 'Invalid trace options')
+  return parseOrThrow(RecallTraceOptionsSchema, { trace, traceContent, traceUserId, ...given }, 'invalid_argument', 'Invalid trace options')
 }
 
 /** A transcript message an item comes from. */
