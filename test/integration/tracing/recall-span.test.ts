@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { Agent, setTracingDisabled, type Span } from '@openai/agents'
+import { Agent, run, setTracingDisabled, withTrace, type Span } from '@openai/agents'
 import pg from 'pg'
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -182,6 +182,36 @@ describe.each<Setup>(['embedded', 'postgres'])('the factline.recall span (%s)', 
     expect(full.data.query).toContain(marker)
     expect((full.data.injected as Rec[]).find((i) => i.id === fact.id)?.text).toBe(fact.content)
     expect(full.data.userId).toBe(userId)
+  })
+
+  it("joins the caller's own trace: two runs and memory.context in one withTrace", async () => {
+    const userId = uniqueId('workflow')
+    const { fact } = await remember(userId, 'We deploy to Hetzner.')
+    const first = memory.session(uniqueId('first'), { userId })
+    const second = memory.session(uniqueId('second'), { userId })
+    const agent = () => new Agent({ name: 'Assistant', instructions: 'Be brief.', model: new ScriptedModel([[assistantMessage('ok')]]) })
+    const traceId = await withTrace('support workflow', async (trace) => {
+      await memory.run(agent(), 'Where do we deploy?', { session: first })
+      await memory.run(agent(), 'And where again?', { session: second })
+      const context = await memory.context({ userId, input: 'deploy target?', traceUserId: 'raw' })
+      await run(agent(), 'deploy target?', { callModelInputFilter: context.callModelInputFilter })
+      return trace.traceId
+    })
+    expect(recallOf(await first.getSessionId()).span.traceId).toBe(traceId)
+    expect(recallOf(await second.getSessionId()).span.traceId).toBe(traceId)
+    const standalone = recorder.recallSpans().filter((s) => s.spanData.data.userId === userId)
+    expect(standalone.map((s) => s.traceId)).toEqual([traceId])
+    expect((standalone[0]!.spanData.data.injected as Rec[]).map((i) => i.id)).toContain(fact.id)
+    expect(recorder.inTrace(traceId).filter((s) => s.spanData.type === 'agent')).toHaveLength(3)
+  })
+
+  it('records nothing from memory.context outside any trace', async () => {
+    const userId = uniqueId('notrace')
+    await remember(userId, 'We deploy to Hetzner.')
+    const before = recorder.spans.length
+    const context = await memory.context({ userId, input: 'Where do we deploy?' })
+    expect(context.block).toContain('Deploys to Hetzner')
+    expect(recorder.spans.length).toBe(before)
   })
 
   it('records no recall span with trace: false, and the run is still traced', async () => {
