@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { Agent, run, setTracingDisabled, withTrace, type Span } from '@openai/agents'
+import { Agent, run, RunState, setTracingDisabled, withTrace, type Span } from '@openai/agents'
 import pg from 'pg'
 import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -149,7 +149,8 @@ describe.each<Setup>(['embedded', 'postgres'])('the factline.recall span (%s)', 
     const agent = new Agent({ name: 'Janitor', instructions: 'Ask first.', model, tools: [deleteFileTool()] })
     const paused = await memory.run(agent, 'Delete /tmp/a, then tell me where we deploy.', { session })
     paused.state.approve(paused.interruptions[0]!)
-    await memory.run(agent, paused.state, { session })
+    // as a new process would: the state rebuilt from its string
+    await memory.run(agent, await RunState.fromString(agent, paused.state.toString()), { session })
 
     const spans = recorder.recallSpans(await session.getSessionId())
     expect(spans).toHaveLength(2)
