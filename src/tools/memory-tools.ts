@@ -1,4 +1,4 @@
-import { tool, type FunctionTool } from '@openai/agents'
+import { ModelBehaviorError, tool, type FunctionTool } from '@openai/agents'
 import { z } from 'zod'
 import { FactlineError, isFactlineError } from '../errors.js'
 import type { FactlineDb } from '../db/create-db.js'
@@ -119,6 +119,9 @@ function toolError(_context: unknown, error: unknown): string {
     const message =
       error.code === 'not_found' ? 'No remembered fact of this user has that id.' : error.message.split('\n')[0]!
     return JSON.stringify({ error: error.code, message })
+  }
+  if (error instanceof ModelBehaviorError) {
+    return JSON.stringify({ error: 'invalid_argument', message: "The arguments do not match the tool's parameters." })
   }
   return JSON.stringify({ error: 'tool_failed', message: 'The memory tool failed; try again or go on without it.' })
 }

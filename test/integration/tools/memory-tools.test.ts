@@ -106,6 +106,23 @@ describe.each<Setup>(['embedded', 'postgres'])('memory.tools (%s)', (setup) => {
     expect(await memory.facts.get({ userId: bob.userId, id: bob.fact.id })).toMatchObject({ status: 'active', content: bob.fact.content })
   })
 
+  it('ignores a user named in tool arguments and answers malformed arguments with invalid_argument', async () => {
+    const ada = await userWhoSaid('We deploy to Hetzner.')
+    const bob = await userWhoSaid('We deploy to Vercel.')
+    const model = new ScriptedModel([
+      [functionCall('search_memory', { query: 'where do we deploy', userId: bob.userId, namespace: 'default' }, { callId: 'call-1' })],
+      [functionCall('search_memory', { text: 'deploy' }, { callId: 'call-2' })],
+      [assistantMessage('ok')],
+    ])
+    const result = await memory.run(agentWith(model, memory.tools({ userId: ada.userId })), 'Where do we deploy?', {
+      session: memory.session(uniqueId('now'), { userId: ada.userId }),
+    })
+    const [search, malformed] = toolOutputs(result)
+    expect((search!.results as Rec[]).map((r) => r.id)).toContain(ada.fact.id)
+    expect(JSON.stringify(search)).not.toContain('Vercel')
+    expect(malformed).toEqual({ error: 'invalid_argument', message: "The arguments do not match the tool's parameters." })
+  })
+
   it('pauses forget_memory for approval and forgets the fact once a resumed run approves it', async () => {
     const ada = await userWhoSaid('I live in Lisbon.')
     const sessionId = uniqueId('now')
