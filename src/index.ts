@@ -32,6 +32,7 @@ export {
 export { estimateTokens, type TokenEstimator } from './estimate-tokens.js'
 export type { MemoryContext } from './context/memory-context.js'
 export type { RecallTraceOptions } from './context/recall-span.js'
+export type { TracingOptions } from './trace-options.js'
 export type { MemoryToolsOptions } from './tools/memory-tools.js'
 export { HashEmbedder, DEFAULT_HASH_DIMENSIONS, type HashEmbedderOptions } from './embed/hash-embedder.js'
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './embed/openai-embedder.js'

@@ -135,7 +135,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           ),
         block: { maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, heading: o.context.heading },
         callModelInputFilter,
-        trace: { config: resolveRecallTrace(o.context, traced), userId, namespace, sessionId: await session?.getSessionId(), parent: traceParent },
+        trace: { config: resolveRecallTrace(o.tracing, traced), userId, namespace, sessionId: await session?.getSessionId(), parent: traceParent },
       })
     }
 

@@ -2,7 +2,6 @@ import type OpenAI from 'openai'
 import type { Redis } from 'ioredis'
 import { z } from 'zod'
 import { ContextBlockOptionsSchema } from '../context/context-block.js'
-import { RecallTraceOptionsSchema } from '../context/recall-span.js'
 import { DatabaseOptionsSchema, type DatabaseOptions } from '../db/create-db.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import type { Embedder } from '../embed/embedder.js'
@@ -11,6 +10,7 @@ import type { Extractor } from '../extractors/extractor.js'
 import type { Logger } from '../logger.js'
 import { ExcerptIndexOptionsSchema } from '../recall/excerpt-chunks.js'
 import { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH } from '../scope.js'
+import { TracingOptionsSchema } from '../trace-options.js'
 
 const isObject = (v: unknown) => typeof v === 'object' && v !== null
 const isRedis = (v: unknown): v is Redis => isObject(v) && typeof (v as Redis).duplicate === 'function'
@@ -87,8 +87,6 @@ export const FactlineOptionsSchema = z.strictObject({
   context: z
     .strictObject({
       ...ContextBlockOptionsSchema.shape,
-      /** The `factline.recall` span: `trace`, `traceContent` ('ids'), `traceUserId` ('hash'). */
-      ...RecallTraceOptionsSchema.shape,
       /** Hits (facts and excerpts) searched per run before the block's token budget cuts them. @defaultValue 10 */
       k: z.number().int().min(1).max(100).default(10),
       /**
@@ -97,6 +95,8 @@ export const FactlineOptionsSchema = z.strictObject({
       recentItems: z.number().int().min(0).max(50).default(0),
     })
     .prefault({}),
+  /** What factline records in Agents SDK traces: the recall span, extraction traces, how much text. */
+  tracing: TracingOptionsSchema.prefault({}),
   /**
    * How long startup waits for an unreachable PostgreSQL, retrying with backoff, before failing
    * with `connection_failed`. @defaultValue 0 (fail at once)

@@ -1,39 +1,33 @@
-import { createHash } from 'node:crypto'
 import { createCustomSpan, getCurrentTrace, type CustomSpanData, type Span, type Trace } from '@openai/agents'
 import { z } from 'zod'
 import { parseOrThrow } from '../errors.js'
+import { NOOP_TRACE_ID, traceUserField, type TracingConfig } from '../trace-options.js'
 import type { ContextBlockLayout, ContextExcerpt, ContextFact } from './context-block.js'
 
 /** Name of the custom span every memory run records in its trace. */
 export const RECALL_SPAN_NAME = 'factline.recall'
 
-/** The SDK's id for spans and traces that record nothing (tracing disabled). */
-const NOOP_ID = 'no-op'
-
+/** A call's recall-span options, over `createMemory({ tracing })`. */
 export const RecallTraceOptionsSchema = z.strictObject({
-  /** Record a `factline.recall` span in the run's trace (when the Agents SDK traces at all). @defaultValue true */
-  trace: z.boolean().default(true),
-  /**
-   * How much text the span holds: `ids` keeps ids, scores, sources and times but no text (no
-   * query, no fact content, no excerpt); `full` adds them.
-   * @defaultValue 'ids'
-   */
-  traceContent: z.enum(['ids', 'full']).default('ids'),
-  /** The user id in the span: `hash` (a SHA-256 prefix, pseudonymous), `raw`, or `omit`. @defaultValue 'hash' */
-  traceUserId: z.enum(['hash', 'raw', 'omit']).default('hash'),
+  /** Record the `factline.recall` span for this call. @defaultValue `tracing.recall` */
+  trace: z.boolean(),
+  /** `ids` or `full` (see `tracing.content`). @defaultValue `tracing.content` */
+  traceContent: z.enum(['ids', 'full']),
+  /** `hash`, `raw` or `omit` (see `tracing.userId`). @defaultValue `tracing.userId` */
+  traceUserId: z.enum(['hash', 'raw', 'omit']),
 })
-/** Options of the recall span, for `createMemory({ context })`, `memory.run` and `memory.context`. */
-export type RecallTraceOptions = z.input<typeof RecallTraceOptionsSchema>
+/** Options of the recall span on `memory.run` and `memory.context`. */
+export type RecallTraceOptions = Partial<z.input<typeof RecallTraceOptionsSchema>>
 export type RecallTraceConfig = z.output<typeof RecallTraceOptionsSchema>
 
 /**
- * A call's trace options over the memory's defaults, validated.
+ * A call's trace options over the memory's `tracing` config, validated.
  * @throws FactlineError `invalid_argument` for an unknown value.
  */
-export function resolveRecallTrace(defaults: RecallTraceConfig, call: RecallTraceOptions): RecallTraceConfig {
-  const { trace, traceContent, traceUserId } = defaults
+export function resolveRecallTrace(tracing: TracingConfig, call: RecallTraceOptions): RecallTraceConfig {
   const given = Object.fromEntries(Object.entries(call).filter(([, v]) => v !== undefined))
-  return parseOrThrow(RecallTraceOptionsSchema, { trace, traceContent, traceUserId, ...given }, 'invalid_argument', 'Invalid trace options')
+  const defaults = { trace: tracing.recall, traceContent: tracing.content, traceUserId: tracing.userId }
+  return parseOrThrow(RecallTraceOptionsSchema, { ...defaults, ...given }, 'invalid_argument', 'Invalid trace options')
 }
 
 /** A transcript message an item comes from. */
@@ -80,9 +74,9 @@ export interface RecallSpanInput {
 export function startRecallSpan(config: RecallTraceConfig, parent?: Trace | null): Span<CustomSpanData> | undefined {
   if (!config.trace) return undefined
   const trace = parent ?? getCurrentTrace()
-  if (!trace || trace.traceId === NOOP_ID) return undefined
+  if (!trace || trace.traceId === NOOP_TRACE_ID) return undefined
   const span = createCustomSpan({ data: { name: RECALL_SPAN_NAME, data: {} } }, parent ?? undefined)
-  if (span.spanId === NOOP_ID) return undefined
+  if (span.spanId === NOOP_TRACE_ID) return undefined
   span.start()
   return span
 }
@@ -111,7 +105,7 @@ export function recallSpanData(input: RecallSpanInput): Record<string, unknown> 
     ...(full ? { text: e.text } : {}),
   })
   return {
-    ...userField(input.userId, config.traceUserId),
+    ...traceUserField(input.userId, config.traceUserId),
     namespace: input.namespace,
     ...(input.sessionId !== undefined ? { sessionId: input.sessionId } : {}),
     ...(full ? { query: input.query } : { queryChars: input.query.length }),
@@ -121,13 +115,6 @@ export function recallSpanData(input: RecallSpanInput): Record<string, unknown> 
     blockTokens: layout.tokens,
     ...(input.maxTokens !== undefined ? { maxTokens: input.maxTokens } : {}),
   }
-}
-
-/** How the span names the user: personal ids need not leave the app. */
-function userField(userId: string, mode: RecallTraceConfig['traceUserId']): Record<string, string> {
-  if (mode === 'omit') return {}
-  if (mode === 'raw') return { userId }
-  return { userIdHash: `sha256:${createHash('sha256').update(userId).digest('hex').slice(0, 32)}` }
 }
 
 function scoreParts(item: { score?: number; similarity?: number | null }) {

@@ -3,14 +3,15 @@ import { buildContextBlock, layoutContextBlock } from '../../../src/context/cont
 import {
   recallSpanData,
   resolveRecallTrace,
-  RecallTraceOptionsSchema,
   startRecallSpan,
   type TracedExcerpt,
   type TracedFact,
 } from '../../../src/context/recall-span.js'
 import { estimateTokens } from '../../../src/estimate-tokens.js'
+import { TracingOptionsSchema } from '../../../src/trace-options.js'
 
-const defaults = RecallTraceOptionsSchema.parse({})
+const tracing = TracingOptionsSchema.parse({})
+const defaults = resolveRecallTrace(tracing, {})
 const at = new Date('2026-03-01T12:00:00Z')
 const fact = (i: number): TracedFact => ({
   id: `f-${i}`,
@@ -95,16 +96,17 @@ describe('recallSpanData', () => {
 })
 
 describe('recall trace options', () => {
-  it('default to a span with ids only and a hashed user', () => {
+  it('default to a recall span with ids only and a hashed user, and no extraction traces', () => {
+    expect(tracing).toEqual({ recall: true, extraction: false, content: 'ids', userId: 'hash' })
     expect(defaults).toEqual({ trace: true, traceContent: 'ids', traceUserId: 'hash' })
   })
 
-  it("let a call override the memory's defaults, ignoring what it leaves undefined", () => {
-    expect(resolveRecallTrace(defaults, { traceContent: 'full', trace: undefined })).toEqual({ ...defaults, traceContent: 'full' })
+  it("let a call override the memory's tracing config, ignoring what it leaves undefined", () => {
+    expect(resolveRecallTrace(tracing, { traceContent: 'full', trace: undefined })).toEqual({ ...defaults, traceContent: 'full' })
   })
 
   it('reject an unknown value with invalid_argument', () => {
-    expect(() => resolveRecallTrace(defaults, { traceUserId: 'email' as 'raw' })).toThrow(expect.objectContaining({ code: 'invalid_argument' }))
+    expect(() => resolveRecallTrace(tracing, { traceUserId: 'email' as 'raw' })).toThrow(expect.objectContaining({ code: 'invalid_argument' }))
   })
 
   it('start no span outside a trace, or when turned off', () => {
