@@ -12,6 +12,7 @@ import type { Embedder } from './embed/embedder.js'
 import { FactlineError } from './errors.js'
 import { importTranscript, type ImportTranscriptInput, type ImportTranscriptResult } from './extraction/import-transcript.js'
 import { sweep, type SweepResult } from './extraction/sweep.js'
+import { traceExtractionBatches } from './extraction/extraction-trace.js'
 import type { Extractor } from './extractors/extractor.js'
 import { explainFact, type FactExplanation } from './facts/explain.js'
 import { createFactStore, type FactStore } from './facts/fact-store.js'
@@ -106,7 +107,8 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     await prepareDatabase(handle, embedder, o.createTables, logger)
     const facts = await createFactStore({ db: handle, embedder })
     const queue = queueSettingsFrom(o.queue, env)
-    const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger, excerpts: o.excerpts })
+    const onBatch = o.tracing.extraction ? traceExtractionBatches(o.tracing) : undefined
+    const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger, excerpts: o.excerpts, onBatch })
     closers.push(() => scheduler.close())
 
     const namespaceOf = (scope: Partial<ScopeInput>) => scope.namespace ?? o.namespace
@@ -186,6 +188,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           queueName: queue.name,
           excerpts: o.excerpts,
           logger,
+          onBatch,
           ...workerOptions,
         })
         closers.push(() => worker.close())
