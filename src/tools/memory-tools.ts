@@ -103,7 +103,10 @@ function describeExplanation(why: FactExplanation) {
       at: s.createdAt.toISOString(),
       role: s.role,
       text: s.text,
+      ...(s.truncated ? { truncated: true } : {}),
     })),
+    // explain pages its sources (20 by default); the model gets the first page and the total
+    sourceCount: why.sourceCount,
     history: why.events.map((e) => ({ type: e.type, at: e.createdAt.toISOString(), reason: e.reason })),
     replaced: why.replaced.map((f) => ({ id: f.id, content: f.content })),
     replacedBy: why.replacedBy.map((f) => ({ id: f.id, content: f.content })),
