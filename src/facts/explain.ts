@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
+import { retryRead } from '../db/retry-read.js'
 import type { FactEventType } from '../db/schema.js'
 import { parseOrThrow } from '../errors.js'
 import { decodeItem } from '../session/item-codec.js'
@@ -72,6 +73,11 @@ export async function explainFact(
 ): Promise<FactExplanation> {
   const scope: Scope = parseOrThrow(ExplainOptionsSchema, options, 'invalid_argument', 'Invalid explain options')
   assertScope(scope)
+  // Only reads: safe to run again on a fresh connection if the first one drops.
+  return retryRead(() => readExplanation(handle, scope, factId), handle.target)
+}
+
+async function readExplanation(handle: FactlineDb, scope: Scope, factId: string): Promise<FactExplanation> {
   const { db } = handle
   const fact = await getFact(db, scope, factId)
   if (!fact) throw factNotFound(factId, scope)

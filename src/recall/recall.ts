@@ -6,6 +6,7 @@ import { rowToFact } from '../facts/fact.js'
 import { assertScope, ScopeSchema, type Scope } from '../scope.js'
 import { embedText } from '../embed/embed-texts.js'
 import { parseOrThrow } from '../errors.js'
+import { retryRead } from '../db/retry-read.js'
 import { recallQuery, type SourceJson } from './recall-query.js'
 
 export const RecallOptionsSchema = z.strictObject({
@@ -80,7 +81,7 @@ export async function recallFacts(handle: FactlineDb, embedder: Embedder, option
   if (o.query.trim().length === 0) return []
   const scope: Scope = { userId: o.userId, namespace: o.namespace }
   const vector = await embedText(embedder, o.query)
-  const rows = await recallQuery(handle.db, scope, {
+  const query = recallQuery(handle.db, scope, {
     text: o.query,
     vector,
     filter: {
@@ -93,7 +94,9 @@ export async function recallFacts(handle: FactlineDb, embedder: Embedder, option
     recencyHalfLifeDays: o.recencyHalfLifeDays,
     recencyWeight: o.recencyWeight,
     now: Date.now(),
-  }).execute()
+  })
+  // Embedding is not repeated on a retry: only the statement is.
+  const rows = await retryRead(() => query.execute(), handle.target)
   return rows.map((row) => {
     const fact = rowToFact(row)
     return {
