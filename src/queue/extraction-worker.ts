@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import type { Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { FactlineDb } from '../db/create-db.js'
@@ -38,10 +39,10 @@ export interface ExtractionWorkerOptions {
   sweepIntervalMs?: number | undefined
   /**
    * A job's lock lifetime (renewed every half of it while the job runs). A worker that dies loses
-   * its job to another within about `lockDuration + stalledInterval`. @defaultValue 10000 ms
+   * its job to another within about `lockDuration + stalledInterval`. @defaultValue 8000 ms
    */
   lockDuration?: number | undefined
-  /** How often stalled jobs (from dead workers) are looked for. @defaultValue 5000 ms */
+  /** How often stalled jobs (from dead workers) are looked for. @defaultValue 4000 ms */
   stalledInterval?: number | undefined
   /**
    * Times a job may be recovered from a dead worker before it is failed (the sweep retries failed
@@ -160,14 +161,17 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
   const worker = new Worker<unknown, ExtractionJobResult>(name, processor, {
     connection,
     concurrency: options.concurrency ?? 4,
-    lockDuration: options.lockDuration ?? 10_000,
-    stalledInterval: options.stalledInterval ?? 5_000,
+    // Recorded on each job (processedBy), so an operator can tell which process ran or holds it.
+    name: `${hostname()}-${process.pid}`,
+    lockDuration: options.lockDuration ?? 8_000,
+    stalledInterval: options.stalledInterval ?? 4_000,
     maxStalledCount: options.maxStalledCount ?? 2,
     settings: { backoffStrategy: extractionBackoff },
     autorun: options.autorun ?? true,
     ...(options.prefix ? { prefix: options.prefix } : {}),
   })
   worker.on('error', (error) => logger.error('extraction worker error', { error: error.message }))
+  worker.on('stalled', (jobId) => logger.warn('extraction job stalled (its worker died or froze); running it again', { jobId }))
   // A job whose session is gone has nothing left to do or show; keeping it would keep the session id.
   worker.on('failed', (job, error) => {
     if (job === undefined || error.message !== SESSION_GONE) return
