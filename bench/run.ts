@@ -19,6 +19,7 @@ import { migrate } from '../src/db/migrate.js'
 import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
 import { benchEmbedder } from './embedder.js'
+import { benchFaults } from './faults.js'
 import { benchPipeline } from './pipeline.js'
 import { benchPools } from './pools.js'
 import { benchRecall, parseScales } from './recall.js'
@@ -27,7 +28,7 @@ import { benchRoundTrips } from './round-trips.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'faults'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     coalesce: { type: 'string', default: '0,250' },
     runs: { type: 'string' },
     'pool-sessions': { type: 'string' },
+    'fault-rounds': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -78,6 +80,8 @@ if (args.help) {
   --runs N                runs per arm in the run-start section (default 200; quick 50);
                           timed 1,000-sentence calls per embedder in the embedder section (default 20; quick 5)
   --pool-sessions 1,100   live sessions from one URL in the pools section (default 1,100,1000; quick 1,100)
+  --fault-rounds N        rounds of every fault in the faults section (default 1); it runs its own
+                          private PostgreSQL and Redis (needs initdb and redis-server)
 `)
   process.exit(0)
 }
@@ -148,6 +152,12 @@ try {
   }
   if (only.has('embedder')) {
     out.push('## 8. Offline embedder\n\n' + (await benchEmbedder(ctx, { sentences: 1_000, rounds: num(args.runs, 20, 5), coldRuns: quick ? 3 : 5 })))
+  }
+  if (only.has('faults')) {
+    const faults = quick
+      ? { sessions: 5, turns: 6, rounds: 1, redisDownMs: 5_000, postgresDownMs: 10_000 }
+      : { sessions: 10, turns: 10, rounds: num(args['fault-rounds'], 1, 1), redisDownMs: 10_000, postgresDownMs: 20_000 }
+    out.push('## 9. Faults under load\n\n' + (await benchFaults(ctx, faults)))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')

@@ -69,7 +69,10 @@ export interface FaultLab {
 export async function openFaultLab(options: FaultLabOptions = {}): Promise<FaultLab> {
   const o = { sessions: 10, turns: 10, turnMs: 400, redisDownMs: 10_000, postgresDownMs: 20_000, workers: 2, log: () => {}, ...options }
   const postgres = await startPrivatePostgres()
-  const redis = await startPrivateRedis()
+  const redis = await startPrivateRedis().catch(async (error: unknown) => {
+    await postgres.destroy()
+    throw error
+  })
   const handle = await createDb({ url: postgres.url })
   await migrate(handle)
   const { name: queueName } = await resolveQueueIdentity(handle.db)
@@ -88,7 +91,14 @@ export async function openFaultLab(options: FaultLabOptions = {}): Promise<Fault
     await worker.saw('extraction worker started')
     return worker
   }
-  for (let i = 0; i < o.workers; i++) await startWorker()
+  try {
+    for (let i = 0; i < o.workers; i++) await startWorker()
+  } catch (error) {
+    for (const worker of workers) await killOnPurpose(worker)
+    await Promise.all([redis.destroy(), postgres.destroy(), pool.end(), inspect.close().catch(() => {})])
+    inspectRedis.disconnect()
+    throw error
+  }
   o.log(`lab ready: PostgreSQL ${postgres.url}, Redis ${redis.url}, ${o.workers} workers`)
 
   /** SIGKILLs a worker while it holds an active job, and starts a replacement as a supervisor would. */
