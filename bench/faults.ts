@@ -50,7 +50,7 @@ export async function benchFaults(ctx: BenchContext, options: FaultBenchOptions)
         `${seconds(worst(rs, (r) => r.longestStallMs))} | ${typed} / ${sum(rs, (r) => r.appErrors.raw ?? 0)} |`,
     )
   }
-  const raw = [...new Set([...rows.values()].flat().flatMap((r) => r.rawErrors.map((e) => e.replace(/:\d+$/, ':<port>'))))]
+  const raw = [...new Set([...rows.values()].flat().flatMap((r) => r.rawErrors.map((e) => e.replace(/:\d+$/, ':<port>'))))].sort()
   return [
     `${options.sessions} sessions × ${options.turns} turns per run (one turn every 400 ms per session, recall after each), ` +
       `2 worker processes (\`workers/extraction-worker.ts\`, default settings), an app process; Redis down ` +
@@ -59,6 +59,6 @@ export async function benchFaults(ctx: BenchContext, options: FaultBenchOptions)
       'message stored by then is extracted. Stall: longest time a lagging session\'s watermark did not move (polled every 100 ms).',
     lines.join('\n'),
     `Workers exiting non-zero on the final SIGTERM: ${closeCrashes}. ` +
-      (raw.length > 0 ? `Raw (untyped) errors the app saw, all from writes: ${raw.map((e) => `\`${e}\``).join(', ')}.` : 'The app saw no raw errors.'),
+      (raw.length > 0 ? `Raw (untyped) errors the app saw, by operation: ${raw.map((e) => `\`${e}\``).join(', ')}.` : 'The app saw no raw errors.'),
   ].join('\n\n')
 }

@@ -157,7 +157,7 @@ try {
     const faults = quick
       ? { sessions: 5, turns: 6, rounds: 1, redisDownMs: 5_000, postgresDownMs: 10_000 }
       : { sessions: 10, turns: 10, rounds: num(args['fault-rounds'], 1, 1), redisDownMs: 10_000, postgresDownMs: 20_000 }
-    out.push('## 9. Faults under load\n\n' + (await benchFaults(ctx, faults)))
+    out.push('## 10. Faults under load\n\n' + (await benchFaults(ctx, faults)))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')

@@ -35,10 +35,10 @@ const turns = Number(env('TURNS'))
 const turnMs = Number(env('TURN_MS'))
 
 const stats = { stored: 0, writeRetries: 0, errors: {} as Record<string, number>, rawErrors: [] as string[], reads: 0, readErrors: 0 }
-const record = (error: unknown) => {
+const record = (error: unknown, operation: 'read' | 'write') => {
   const key = isFactlineError(error) ? error.code : 'raw'
   stats.errors[key] = (stats.errors[key] ?? 0) + 1
-  if (key === 'raw' && stats.rawErrors.length < 20) stats.rawErrors.push(error instanceof Error ? error.message : String(error))
+  if (key === 'raw' && stats.rawErrors.length < 20) stats.rawErrors.push(`${operation}: ${error instanceof Error ? error.message : String(error)}`)
 }
 
 const memory = await createMemory({
@@ -59,14 +59,19 @@ await Promise.all(
         try {
           if (attempt > 0) {
             stats.writeRetries++
-            const stored = await session.getItems()
+            const stored = await session.getItems().catch((error: unknown) => {
+              record(error, 'read')
+              throw error
+            })
             if (stored.some((item) => (item as { content?: unknown }).content === content)) break
           }
-          await session.addItems([{ role: 'user', content }])
+          await session.addItems([{ role: 'user', content }]).catch((error: unknown) => {
+            record(error, 'write')
+            throw error
+          })
           stats.stored++
           break
-        } catch (error) {
-          record(error)
+        } catch {
           await sleep(500)
         }
       }
@@ -75,7 +80,7 @@ await Promise.all(
         await memory.recall({ userId, query: content })
       } catch (error) {
         stats.readErrors++
-        record(error)
+        record(error, 'read')
       }
       await sleep(turnMs)
     }
