@@ -20,6 +20,7 @@ import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
 import { benchEmbedder } from './embedder.js'
 import { benchFaults } from './faults.js'
+import { benchEpisodic } from './episodic.js'
 import { benchPipeline } from './pipeline.js'
 import { benchPools } from './pools.js'
 import { benchRecall, parseScales } from './recall.js'
@@ -28,7 +29,7 @@ import { benchRoundTrips } from './round-trips.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'faults'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'episodic', 'faults'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -54,6 +55,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     'pool-sessions': { type: 'string' },
     'fault-rounds': { type: 'string' },
+    'episodic-scale': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -82,6 +84,7 @@ if (args.help) {
   --pool-sessions 1,100   live sessions from one URL in the pools section (default 1,100,1000; quick 1,100)
   --fault-rounds N        rounds of every fault in the faults section (default 1); it runs its own
                           private PostgreSQL and Redis (needs initdb and redis-server)
+  --episodic-scale H:T    the heavy user's excerpts : all excerpts (default 100000:1000000; quick 10000:100000)
 `)
   process.exit(0)
 }
@@ -152,6 +155,14 @@ try {
   }
   if (only.has('embedder')) {
     out.push('## 8. Offline embedder\n\n' + (await benchEmbedder(ctx, { sentences: 1_000, rounds: num(args.runs, 20, 5), coldRuns: quick ? 3 : 5 })))
+  }
+  if (only.has('episodic')) {
+    const [heavyChunks, totalChunks] = (args['episodic-scale'] ?? (quick ? '10000:100000' : '100000:1000000')).split(':').map(Number)
+    if (!heavyChunks || !totalChunks || heavyChunks > totalChunks) throw new Error('--episodic-scale wants heavy:total, heavy ≤ total')
+    out.push(
+      '## 9. Episodic index at scale\n\n' +
+        (await benchEpisodic(ctx, { heavyChunks, totalChunks, chunksPerOtherUser: 100, queries: num(args.queries, 100, 30), k: 10 })),
+    )
   }
   if (only.has('faults')) {
     const faults = quick
