@@ -39,5 +39,8 @@ describe.skipIf(missing !== undefined && !required)('faults under load (private 
       workerCrashes: 0,
     })
     expect(row.catchUpMs, 'extraction caught up after the fault').not.toBeNull()
+    // How it recovered: the dead worker's job was taken over; the workers swept when Redis came back.
+    if (fault === 'worker SIGKILL mid-job' && row.note.includes('holding')) expect(row.stalledJobs).toBeGreaterThanOrEqual(1)
+    if (fault === 'Redis killed') expect(row.reconnectSweeps).toBeGreaterThanOrEqual(1)
   })
 })

@@ -52,6 +52,9 @@ export interface FaultRow extends GroundTruth {
   rawErrors: string[]
   /** What the fault did, e.g. which job the killed worker held. */
   note: string
+  /** Worker log lines of the run: jobs taken over from a dead worker, and sweeps after Redis came back. */
+  stalledJobs: number
+  reconnectSweeps: number
 }
 
 const TURN_TEXTS = [
@@ -149,6 +152,9 @@ export async function openFaultLab(options: FaultLabOptions = {}): Promise<Fault
       const prefix = `${fault.replace(/[^a-z]+/gi, '-').toLowerCase()}-${randomUUID().slice(0, 8)}`
       const watch = watchExtraction(pool, prefix)
       const alive = workers.filter(isRunning)
+      const seen = new Map(workers.map((w) => [w, w.lines.length]))
+      const logged = (text: string) =>
+        workers.reduce((n, w) => n + w.lines.slice(seen.get(w) ?? 0).filter((l) => l.includes(text)).length, 0)
       const app = spawnChild('app', 'test/integration/faults/lab/load-app.ts', {
         ...env,
         PREFIX: prefix,
@@ -182,6 +188,8 @@ export async function openFaultLab(options: FaultLabOptions = {}): Promise<Fault
         appErrors: stats?.errors ?? {},
         rawErrors: stats?.rawErrors ?? (appExit ? app.lines.slice(-10) : ['app did not finish']),
         note,
+        stalledJobs: logged('extraction job stalled'),
+        reconnectSweeps: logged('Redis connection is back'),
       }
     },
     async close() {
