@@ -199,7 +199,8 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
   const runSweep = async () => {
     const queue = await openProducer()
     // Right after Redis returns the fail-fast producer may still be reconnecting (within a second).
-    await whenReady(producerClient!, 10_000)
+    // If it is not back in time, sweep anyway: each session it cannot enqueue is reported as failed.
+    await whenReady(producerClient!, 10_000).catch(() => {})
     return sweep(options.db.db, queue, { logger })
   }
   const interval = options.sweepIntervalMs ?? 60_000
