@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
 import type { Embedder } from '../embed/embedder.js'
+import { retryRead } from '../db/retry-read.js'
 import { parseOrThrow } from '../errors.js'
 import type { Scope } from '../scope.js'
 import { assertScope, ScopeSchema } from '../scope.js'
@@ -116,7 +117,7 @@ export async function searchMemory(handle: FactlineDb, embedder: Embedder, optio
   if (query.trim().length === 0) return []
   const scope: Scope = { userId: o.userId, namespace: o.namespace }
   const vector = await embedText(embedder, query)
-  const result = await searchQuery(handle.db, scope, {
+  const statement = searchQuery(handle.db, scope, {
     text: query,
     vector,
     facts: o.types.includes('fact'),
@@ -130,7 +131,8 @@ export async function searchMemory(handle: FactlineDb, embedder: Embedder, optio
     recencyHalfLifeDays: o.recencyHalfLifeDays,
     recencyWeight: o.recencyWeight,
     now: Date.now(),
-  }).execute(handle.db)
+  })
+  const result = await retryRead(() => statement.execute(handle.db), handle.target)
   return result.rows.map((row) => {
     const hit: SearchHit = {
       type: row.type,
