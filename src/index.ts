@@ -57,3 +57,4 @@ export type { ImportTranscriptInput, ImportTranscriptResult } from './extraction
 export type { ExtractionWorker } from './queue/extraction-worker.js'
 export type { ExtractionJobCounts } from './queue/extraction-queue.js'
 export type { SweepResult } from './extraction/sweep.js'
+export type { ReindexOptions, ReindexResult } from './extraction/reindex.js'

@@ -11,6 +11,7 @@ import type { Embedder } from './embed/embedder.js'
 import { FactlineError } from './errors.js'
 import { importTranscript, type ImportTranscriptInput, type ImportTranscriptResult } from './extraction/import-transcript.js'
 import { sweep, type SweepResult } from './extraction/sweep.js'
+import { reindex, type ReindexOptions, type ReindexResult } from './extraction/reindex.js'
 import type { Extractor } from './extractors/extractor.js'
 import { explainFact, type FactExplanation } from './facts/explain.js'
 import { createFactStore, type FactStore } from './facts/fact-store.js'
@@ -62,6 +63,12 @@ export interface Memory {
   flush(options?: { timeoutMs?: number }): Promise<void>
   /** Re-enqueues every session whose extraction lags its transcript. */
   sweep(): Promise<SweepResult>
+  /**
+   * Re-embeds every fact and excerpt with this memory's embedder (or `embedder`, then reopen with
+   * it), altering the vector columns when its dimension differs, records it, and indexes sessions
+   * extracted before the episodic layer. Resumable and idempotent (see `reindex`).
+   */
+  reindex(options?: ReindexOptions & { embedder?: Embedder }): Promise<ReindexResult>
   /** Starts a BullMQ worker in this process (queue mode only); `close()` stops it. */
   worker(options?: { concurrency?: number; sweepIntervalMs?: number }): Promise<ExtractionWorker>
   /** Stops workers and extraction, and closes what `createMemory` opened (never what you passed in). */
@@ -164,6 +171,8 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       run: createRunWithMemory(context, o.namespace),
       flush: (flushOptions) => scheduler.flush(flushOptions),
       sweep: () => sweep(handle.db, scheduler, { logger }),
+      reindex: ({ embedder: target = embedder, ...reindexOptions } = {}) =>
+        reindex(handle, target, { ...reindexOptions, excerpts: o.excerpts, logger }),
       async worker(workerOptions = {}) {
         if (!queue) {
           throw new FactlineError('invalid_config', 'memory.worker() needs a queue: pass queue: { url } or set REDIS_URL')

@@ -8,6 +8,7 @@ import { integerFlag, UsageError } from './cli-args.js'
 import { FACTS_HELP, runFactsCommand, runSessionsCommand, SESSIONS_HELP } from './data-commands.js'
 import { runDemo } from './demo.js'
 import { runSweepCommand, runWorkerCommand } from './queue-commands.js'
+import { REINDEX_HELP, runReindexCommand } from './reindex-command.js'
 
 const HELP = `factline — PostgreSQL memory for OpenAI Agents SDK agents
 
@@ -18,6 +19,7 @@ Commands:
   demo       an offline walkthrough: two sessions, extraction, cross-session recall, provenance
   worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL)
   sweep      re-enqueue sessions whose fact extraction lags behind their transcript
+  reindex    re-embed facts and excerpts with the configured embedder; index old sessions
   sessions   list sessions, or show one's transcript
   facts      list a user's facts, explain one (its sources and history), forget one or a user
 
@@ -88,6 +90,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runWorkerCommand(rest)
       case 'sweep':
         return await runSweepCommand(rest)
+      case 'reindex':
+        return await runReindexCommand(rest, stdout)
       case 'sessions':
         return await runSessionsCommand(rest, stdout)
       case 'facts':
@@ -103,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      const help = command === 'sessions' ? SESSIONS_HELP : command === 'facts' ? FACTS_HELP : HELP
+      const help = command === 'sessions' ? SESSIONS_HELP : command === 'facts' ? FACTS_HELP : command === 'reindex' ? REINDEX_HELP : HELP
       process.stderr.write(`factline ${command ?? ''}: ${errorMessage(error)}\n\n${help}`)
       return EXIT.usage
     }
