@@ -4,6 +4,7 @@ import { cosineDistance } from '../db/vector.js'
 import type { Scope } from '../scope.js'
 import { scopedFacts } from '../facts/scoped-facts.js'
 import { scopedExcerpts } from './excerpts-table.js'
+import { keyWordsVector } from './fact-key-text.js'
 import { RRF_K } from './recall-query.js'
 
 /** Everything one search statement depends on, already validated. @internal */
@@ -115,6 +116,10 @@ function layerCtes(prefix: string, extra: string[], p: SearchQueryParams) {
  *   filtered afterwards), narrowed by `since` / `until` and the excluded session;
  * - per layer, a vector and a full-text ranking fused by reciprocal rank fusion × recency
  *   (`layerCtes`), so a fact scores exactly what `recallFacts` gives it;
+ * - facts are also found by text through their key's words (`fact-key-text.ts`), and a name fact
+ *   only by questions about names (every question naming the user would match it otherwise);
+ * - an excerpt whose message is the source of a superseded fact never outranks the fact that
+ *   superseded it when that fact is a candidate: a later correction ranks above the stale message;
  * - an excerpt whose message is a source of a fact candidate scoring at least as well is folded
  *   into that fact (not listed: the fact says it, with the excerpt's message among its sources);
  *   an excerpt that outscores every fact drawn from it says more than they do and stays;
@@ -124,7 +129,15 @@ function layerCtes(prefix: string, extra: string[], p: SearchQueryParams) {
  */
 export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryParams) {
   let facts = scopedFacts(db, scope)
-    .select(['facts.id', 'facts.valid_from as at', 'facts.embedding', 'facts.search'])
+    .select(['facts.id', 'facts.valid_from as at', 'facts.embedding'])
+    // A user's name fact shares a word with every question that names them ("Which department does
+    // Priya work in?"); it takes part in the text ranking only for questions about names.
+    .select(
+      sql<string>`case when facts.key = 'name' and not (to_tsvector('english', ${p.text}) @@ to_tsquery('english', 'name | call')) then null
+                  else facts.search || ${keyWordsVector('facts.key')} end`.as(
+        'search',
+      ),
+    )
     .where('facts.status', '=', 'active')
   if (!p.facts) facts = facts.where(sql<boolean>`false`)
   if (p.since) facts = facts.where('facts.valid_from', '>=', p.since)
@@ -154,13 +167,26 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
     ),
     ${layerCtes('f', [], p)},
     ${layerCtes('e', ['session_id', 'message_id'], p)},
+    e_current as (
+      select e.id, e.at, e.similarity, e.session_id, e.message_id,
+             case when successor.score < e.score then successor.score * 0.999 else e.score end as score
+      from e_scored e
+      left join lateral (
+        select max(f.score) as score
+        from ${factSources} fs
+        join ${sql.table('facts')} stale on stale.id = fs.fact_id
+        join f_scored f on f.id = stale.superseded_by
+        where fs.message_id = e.message_id and stale.status = 'superseded'
+          and stale.user_id = ${scope.userId} and stale.namespace = ${scope.namespace}
+      ) successor on true
+    ),
     hits as (
       select 'fact' as type, f.id::text as id, f.score, f.similarity, f.at,
              null::text as session_id, null::bigint as message_id
       from f_scored f
       union all
       select 'excerpt', e.id::text, e.score, e.similarity, e.at, e.session_id, e.message_id
-      from e_scored e
+      from e_current e
       where not exists (
         select 1 from ${factSources} fs join f_scored f on f.id = fs.fact_id
         where fs.message_id = e.message_id and f.score >= e.score
