@@ -118,26 +118,29 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
     const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) => {
       const namespace = scope.namespace ?? session?.namespace ?? o.namespace
-      // Before recall or any model sees a word: the session must be this user's, and stored as theirs.
-      await session?.assertOwner({ userId: scope.userId, namespace })
-      return prepareMemoryContext({
+      // Before recall or any model sees a word: the session must be this user's (checked here) and
+      // stored as theirs (checked by the history read, or else in the search statement itself).
+      if (session && (session.userId !== scope.userId || session.namespace !== namespace)) {
+        await session.assertOwner({ userId: scope.userId, namespace })
+      }
+      const sessionId = session ? await session.getSessionId() : undefined
+      let searched = false
+      const memoryContext = await prepareMemoryContext({
         input,
         recentItems: session && o.context.recentItems > 0 ? await session.getItems(o.context.recentItems) : [],
         // Search, not recall: the block carries excerpts too. The running session's own excerpts are
         // left out, since its history is already in the model's input.
-        recall: async (query) =>
-          contextFromHits(
-            await search({
-              userId: scope.userId,
-              namespace,
-              query,
-              k: o.context.k,
-              ...(session ? { excludeSessionId: await session.getSessionId() } : {}),
-            }),
-          ),
+        recall: async (query) => {
+          searched = true
+          const request = { userId: scope.userId, namespace, query, k: o.context.k, ...(sessionId ? { excludeSessionId: sessionId } : {}) }
+          return contextFromHits(await searchMemory(handle, embedder, request, { ownedSessionId: sessionId }))
+        },
         block: { maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, heading: o.context.heading },
         callModelInputFilter,
       })
+      // Nothing to search for (an empty input): the stored owner still gets its check.
+      if (session && !searched) await session.assertOwner({ userId: scope.userId, namespace })
+      return memoryContext
     }
 
     return {

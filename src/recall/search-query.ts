@@ -25,6 +25,8 @@ export interface SearchQueryParams {
   until?: Date | undefined
   /** Leave out this session's excerpts (the running session's history is already in the prompt). */
   excludeSessionId?: string | undefined
+  /** Refuse (row `owned` false, no hits) unless this session is stored as the scope's or not at all. */
+  ownedSessionId?: string | undefined
   recencyHalfLifeDays: number
   recencyWeight: number
   /** Ages are counted from the scope's newest memory; this instant only when the scope is empty. */
@@ -33,7 +35,10 @@ export interface SearchQueryParams {
 
 /** A row of the search statement; JSON columns come back parsed (pg and PGlite both do). @internal */
 export interface SearchRow {
-  type: 'fact' | 'excerpt'
+  /** False when `ownedSessionId` belongs to another scope; then it is the only row. */
+  owned: boolean
+  /** Null on the single row of a search with no hits. */
+  type: 'fact' | 'excerpt' | null
   id: string
   text: string
   score: number
@@ -156,6 +161,12 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
   if (p.until) excerpts = excerpts.where('transcript_excerpts.at', '<', p.until)
   if (p.excludeSessionId !== undefined) excerpts = excerpts.where('transcript_excerpts.session_id', '<>', p.excludeSessionId)
 
+  // The running session must be stored as this scope's (or not stored yet): checked in this
+  // statement, so the owner check costs no round trip of its own. Not owned → one row, owned = false.
+  const ownerCheck = p.ownedSessionId === undefined
+    ? sql`true`
+    : sql`not exists (select 1 from ${sql.table('agent_sessions')} where session_id = ${p.ownedSessionId}
+                      and (user_id is distinct from ${scope.userId} or namespace <> ${scope.namespace}))`
   const factSources = sql.table('fact_sources')
   const messages = sql.table('agent_messages')
   return sql<SearchRow>`
@@ -180,6 +191,7 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
           and stale.user_id = ${scope.userId} and stale.namespace = ${scope.namespace}
       ) successor on true
     ),
+    guard as (select ${ownerCheck} as owned),
     hits as (
       select 'fact' as type, f.id::text as id, f.score, f.similarity, f.at,
              null::text as session_id, null::bigint as message_id
@@ -194,12 +206,12 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
       order by score desc, similarity desc nulls last, type desc, id
       limit ${p.k}
     )
-    select hits.type, hits.id, hits.score, hits.similarity, hits.at, hits.session_id, hits.message_id,
+    select guard.owned, hits.type, hits.id, hits.score, hits.similarity, hits.at, hits.session_id, hits.message_id,
            coalesce(fact.content, excerpt.text) as text,
            case when hits.type = 'fact' then fact_src.sources
                 else json_build_array(json_build_object('sessionId', hits.session_id, 'messageId', hits.message_id, 'at', hits.at))
            end as sources
-    from hits
+    from guard left join hits on guard.owned
     left join ${sql.table('facts')} fact
       on fact.id = case when hits.type = 'fact' then hits.id::uuid end
       and fact.user_id = ${scope.userId} and fact.namespace = ${scope.namespace}
@@ -212,5 +224,5 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
       from ${factSources} fs join ${messages} m on m.id = fs.message_id
       where fs.fact_id = case when hits.type = 'fact' then hits.id::uuid end
     ) fact_src on true
-    order by hits.score desc, hits.similarity desc nulls last, hits.type desc, hits.id`
+    order by hits.score desc nulls last, hits.similarity desc nulls last, hits.type desc, hits.id`
 }
