@@ -43,7 +43,6 @@ export type {
   CandidateFactInput,
 } from './extractors/extractor.js'
 export { NlpExtractor, type NlpExtractorOptions } from './extractors/nlp/nlp-extractor.js'
-export { RuleExtractor, type RuleExtractorOptions } from './extractors/rules/rule-extractor.js'
 export { OpenAIExtractor, type OpenAIExtractorOptions } from './extractors/openai/openai-extractor.js'
 export type { FactStore } from './facts/fact-store.js'
 export type { AddFactInput, UpdateFactInput, ListFactsInput } from './facts/fact-input.js'

@@ -1,13 +1,14 @@
 /**
  * The kind and key of a self-statement. Keys are the slots that supersede each other (a later
  * `home_location` replaces the earlier one); most statements are events or notes and have none.
- * Keys match the rule extractor's where the slot is the same (`name`, `home_location`,
- * `employer`, `job_title`, `opinion_<thing>`, `decision_<domain>`), so both extractors can
- * correct facts the other wrote.
+ * Keys are the ones the removed rule extractor wrote (`name`, `home_location`, `employer`,
+ * `job_title`, `opinion_<thing>`, `decision_<domain>`), so facts it stored are still corrected.
+ * This, with `fact-key.ts` and `decision-domains.ts`, is the hand-written part: the slots and
+ * correction semantics no NLP library knows.
  * @internal
  */
-import { decisionDomain } from '../rules/decision-domains.js'
-import { keyFor, slugify } from '../rules/phrases.js'
+import { decisionDomain } from './decision-domains.js'
+import { keyFor, slugify } from './fact-key.js'
 import type { SelfStatement } from './self-statement.js'
 
 /** Where a statement lands: its kind, its key, and whether it replaces the slot's value. */
