@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import { z } from 'zod'
+import { changeEmbeddingDimensions } from '../../migrations/change-embedding-dimensions.js'
 import type { FactlineDb } from '../db/create-db.js'
 import { readEmbedderRecord, EMBEDDER_META_KEY } from '../db/embedder-record.js'
 import { assertMigrated, readEmbeddingDimensions } from '../db/migrate.js'
@@ -98,7 +99,7 @@ export async function reindex(
   if (!upToDate || o.force) {
     let progress: Progress = result.resumed && unfinished ? unfinished : { target: embedder.id, fact: null, excerpt: 0 }
     await db.transaction().execute(async (trx) => {
-      if (previousDimensions !== embedder.dimensions) await changeDimensions(trx, embedder.dimensions)
+      if (previousDimensions !== embedder.dimensions) await changeEmbeddingDimensions(trx, handle.tables, embedder.dimensions)
       await writeMeta(trx, REINDEX_META_KEY, JSON.stringify(progress))
     })
     logger.info('reindex: re-embedding', { from: previousEmbedder, to: embedder.id, resumed: result.resumed })
@@ -159,18 +160,6 @@ export async function readProgress(db: Kysely<Database>): Promise<Progress | und
   const parsed = ProgressSchema.safeParse(JSON.parse(row.value))
   // Unreadable progress only costs a restart from the first batch.
   return parsed.success ? parsed.data : undefined
-}
-
-/**
- * Alters both vector columns to `dimensions` and records it, inside the caller's transaction: the
- * stored vectors are cleared (`using null`), since the new embedder's vectors replace them.
- */
-async function changeDimensions(trx: Kysely<Database>, dimensions: number): Promise<void> {
-  const type = sql`vector(${sql.lit(dimensions)})`
-  for (const table of ['facts', 'transcript_excerpts'] as const) {
-    await sql`alter table ${sql.table(table)} alter column embedding type ${type} using null`.execute(trx)
-  }
-  await writeMeta(trx, 'embedding_dimensions', String(dimensions))
 }
 
 /** One `update … from (values …)` for a batch of `[id, vector]`. */
