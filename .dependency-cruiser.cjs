@@ -15,6 +15,8 @@ const LAYERS = [
   ['src/extraction/'],
   ['src/queue/'],
   ['src/config/'],
+  // The inspector reads through a port of the façade (InspectedMemory), so memory.inspector() can load it.
+  ['src/inspect/'],
   ['src/memory.ts', 'src/index.ts'],
   ['src/cli/'],
   ['workers/'],

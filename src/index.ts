@@ -1,4 +1,5 @@
 export { createMemory, type Memory, type MemoryRunOptions } from './memory.js'
+export type { InspectorOptions } from './inspect/inspector-app.js'
 export { DEFAULT_NAMESPACE, type Scope, type ScopeInput } from './scope.js'
 export type { FactlineOptions } from './config/factline-options.js'
 export { FactlineError, isFactlineError, type FactlineErrorCode, type FactlineErrorOptions } from './errors.js'

@@ -1,4 +1,5 @@
 import type { AgentInputItem } from '@openai/agents'
+import type { Hono } from 'hono'
 import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
 import { createCloserStack } from './config/closer-stack.js'
@@ -17,6 +18,7 @@ import { explainFact, type ExplainOptions, type FactExplanation } from './facts/
 import type { Fact } from './facts/fact.js'
 import { createFactStore, type FactStore } from './facts/fact-store.js'
 import { forgetUser, listUserSessionIds, type ForgetUserResult } from './facts/forget-user.js'
+import type { InspectorOptions } from './inspect/inspector-app.js'
 import { quietLogger } from './logger.js'
 import { createExtractionWorker, type ExtractionWorker } from './queue/extraction-worker.js'
 import { recallFacts, type RecalledFact, type RecallOptions } from './recall/recall.js'
@@ -74,6 +76,12 @@ export interface Memory {
   reindex(options?: ReindexOptions & { embedder?: Embedder }): Promise<ReindexResult>
   /** Starts a BullMQ worker in this process (queue mode only); `close()` stops it. */
   worker(options?: { concurrency?: number; sweepIntervalMs?: number }): Promise<ExtractionWorker>
+  /**
+   * The inspector (what is remembered about a user, why, and what a run would inject) as a Hono
+   * app: mount it (`app.route('/inspect', await memory.inspector())`) or serve its `fetch`.
+   * Read-only unless `allowWrites`; without a `token` it answers loopback requests only.
+   */
+  inspector(options?: InspectorOptions): Promise<Hono>
   /** Stops workers and extraction, and closes what `createMemory` opened (never what you passed in). */
   close(): Promise<void>
 }
@@ -146,7 +154,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       return memoryContext
     }
 
-    return {
+    const memory: Memory = {
       mode: scheduler.mode,
       db: handle,
       embedder,
@@ -201,8 +209,15 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
         closers.push(() => worker.close())
         return worker
       },
+      async inspector(inspectorOptions) {
+        // Loaded on first use: apps that never inspect never load hono.
+        const [{ createInspector }, { pipelineOf }] = await Promise.all([import('./inspect/inspector-app.js'), import('./inspect/pipeline.js')])
+        const settings = { k: o.context.k, maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, namespace: o.namespace }
+        return createInspector({ memory, pipeline: pipelineOf(scheduler), settings, logger }, inspectorOptions)
+      },
       close: () => closers.close(),
     }
+    return memory
   } catch (error) {
     await closers.close().catch(() => {})
     throw error
