@@ -97,7 +97,7 @@ export interface ExtractionWorker {
  * @example
  * ```ts
  * const handle = await createDb({ url: process.env.DATABASE_URL! })
- * const w = await createExtractionWorker({ db: handle, extractor: new RuleExtractor(),
+ * const w = await createExtractionWorker({ db: handle, extractor: new NlpExtractor(),
  *   embedder: new HashEmbedder(), connection: { url: process.env.REDIS_URL! } })
  * process.once('SIGTERM', () => void w.close())
  * ```

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
-import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import { listFacts } from '../../../src/facts/fact-repository.js'
 import type { Logger } from '../../../src/logger.js'
 import { createExtractionWorker } from '../../../src/queue/extraction-worker.js'
@@ -47,7 +47,7 @@ afterAll(async () => {
 const startWorker = (queueName: string, sweepIntervalMs: number, logger: Logger) =>
   createExtractionWorker({
     db: own,
-    extractor: new RuleExtractor(),
+    extractor: new NlpExtractor(),
     embedder: new HashEmbedder(),
     connection: { url: inject('redisUrl') },
     queueName,
