@@ -11,7 +11,7 @@ const LAYERS = [
   ['src/db/', 'migrations/'],
   ['src/session/', 'src/facts/', 'src/embed/', 'src/extractors/'],
   ['src/recall/'],
-  ['src/context/'],
+  ['src/context/', 'src/tools/'],
   ['src/extraction/'],
   ['src/queue/'],
   ['src/config/'],

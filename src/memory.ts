@@ -1,7 +1,8 @@
-import type { AgentInputItem } from '@openai/agents'
+import type { AgentInputItem, FunctionTool } from '@openai/agents'
 import type { Hono } from 'hono'
 import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
+import { resolveRecallTrace } from './context/recall-span.js'
 import { createCloserStack } from './config/closer-stack.js'
 import { createModels, createScheduler, openAISettingsFrom, openDatabase, prepareDatabase, queueSettingsFrom } from './config/components.js'
 import { configFromEnv } from './config/env.js'
@@ -12,6 +13,8 @@ import type { Embedder } from './embed/embedder.js'
 import { FactlineError } from './errors.js'
 import { importTranscript, type ImportTranscriptInput, type ImportTranscriptResult } from './extraction/import-transcript.js'
 import { sweep, type SweepResult } from './extraction/sweep.js'
+import { traceExtractionBatches } from './extraction/extraction-trace.js'
+import { reindex, type ReindexOptions, type ReindexResult } from './extraction/reindex.js'
 import type { Extractor } from './extractors/extractor.js'
 import { explainFact, type ExplainOptions, type FactExplanation } from './facts/explain.js'
 import type { Fact } from './facts/fact.js'
@@ -24,6 +27,7 @@ import { recallFacts, type RecalledFact, type RecallOptions } from './recall/rec
 import type { ScopeInput } from './scope.js'
 import { searchMemory, type SearchHit, type SearchOptions } from './recall/search.js'
 import { PostgresSession } from './session/postgres-session.js'
+import { createMemoryTools, type MemoryToolsOptions } from './tools/memory-tools.js'
 
 export type { MemoryRunOptions } from './context/run-with-memory.js'
 
@@ -58,8 +62,10 @@ export interface Memory {
   forgetUser(userId: string): Promise<ForgetUserResult>
   /** Recalls once for a run and returns the filter that puts the facts in the instructions. */
   context(request: ContextRequest & { input: string | AgentInputItem[] }): Promise<MemoryContext>
-  /** `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions. */
+  /** `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions, traced as `factline.recall`. */
   run: RunWithMemory
+  /** SDK tools over one user's memory: `search_memory`, `explain_memory`, `forget_memory` (opt-in, needs approval). */
+  tools(options: MemoryToolsOptions): FunctionTool<any, any, any>[]
   /**
    * Waits until extraction has caught up with every turn this memory stored.
    * @throws FactlineError `timeout` after `timeoutMs` (default 30 s); in inline mode, the first extraction error.
@@ -67,6 +73,12 @@ export interface Memory {
   flush(options?: { timeoutMs?: number }): Promise<void>
   /** Re-enqueues every session whose extraction lags its transcript. */
   sweep(): Promise<SweepResult>
+  /**
+   * Re-embeds every fact and excerpt with this memory's embedder (or `embedder`, then reopen with
+   * it), altering the vector columns when its dimension differs, records it, and indexes sessions
+   * extracted before the episodic layer. Resumable and idempotent (see `reindex`).
+   */
+  reindex(options?: ReindexOptions & { embedder?: Embedder }): Promise<ReindexResult>
   /** Starts a BullMQ worker in this process (queue mode only); `close()` stops it. */
   worker(options?: { concurrency?: number; sweepIntervalMs?: number }): Promise<ExtractionWorker>
   /**
@@ -115,35 +127,41 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     await prepareDatabase(handle, embedder, o.createTables, logger)
     const facts = await createFactStore({ db: handle, embedder })
     const queue = queueSettingsFrom(o.queue, env)
-    const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger, excerpts: o.excerpts })
+    const onBatch = o.tracing.extraction ? traceExtractionBatches(o.tracing) : undefined
+    const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger, excerpts: o.excerpts, onBatch })
     closers.push(() => scheduler.close())
 
     const namespaceOf = (scope: Partial<ScopeInput>) => scope.namespace ?? o.namespace
     const recall = (request: RecallOptions) =>
       recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
     const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
-    const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) => {
+    const context: Memory['context'] = async ({ input, session, callModelInputFilter, traceParent, userId, namespace: ns, ...traced }) => {
+      const scope = { userId, namespace: ns }
       const namespace = scope.namespace ?? session?.namespace ?? o.namespace
-      // Before recall or any model sees a word: the session must be this user's, and stored as theirs.
-      await session?.assertOwner({ userId: scope.userId, namespace })
-      return prepareMemoryContext({
+      // Before recall or any model sees a word: the session must be this user's (checked here) and
+      // stored as theirs (checked by the history read, or else in the search statement itself).
+      if (session && (session.userId !== scope.userId || session.namespace !== namespace)) {
+        await session.assertOwner({ userId: scope.userId, namespace })
+      }
+      const sessionId = session ? await session.getSessionId() : undefined
+      let searched = false
+      const memoryContext = await prepareMemoryContext({
         input,
         recentItems: session && o.context.recentItems > 0 ? await session.getItems(o.context.recentItems) : [],
         // Search, not recall: the block carries excerpts too. The running session's own excerpts are
         // left out, since its history is already in the model's input.
-        recall: async (query) =>
-          contextFromHits(
-            await search({
-              userId: scope.userId,
-              namespace,
-              query,
-              k: o.context.k,
-              ...(session ? { excludeSessionId: await session.getSessionId() } : {}),
-            }),
-          ),
+        recall: async (query) => {
+          searched = true
+          const request = { userId: scope.userId, namespace, query, k: o.context.k, ...(sessionId ? { excludeSessionId: sessionId } : {}) }
+          return contextFromHits(await searchMemory(handle, embedder, request, { ownedSessionId: sessionId }))
+        },
         block: { maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, heading: o.context.heading },
         callModelInputFilter,
+        trace: { config: resolveRecallTrace(o.tracing, traced), userId, namespace, sessionId, parent: traceParent },
       })
+      // Nothing to search for (an empty input): the stored owner still gets its check.
+      if (session && !searched) await session.assertOwner({ userId: scope.userId, namespace })
+      return memoryContext
     }
 
     const memory: Memory = {
@@ -177,8 +195,11 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       },
       context,
       run: createRunWithMemory(context, o.namespace),
+      tools: (toolOptions) => createMemoryTools({ handle, facts, search: (scope, query) => search({ ...scope, query, k: o.context.k }) }, toolOptions, o.namespace),
       flush: (flushOptions) => scheduler.flush(flushOptions),
       sweep: () => sweep(handle.db, scheduler, { logger }),
+      reindex: ({ embedder: target = embedder, ...reindexOptions } = {}) =>
+        reindex(handle, target, { ...reindexOptions, excerpts: o.excerpts, logger }),
       async worker(workerOptions = {}) {
         if (!queue) {
           throw new FactlineError('invalid_config', 'memory.worker() needs a queue: pass queue: { url } or set REDIS_URL')
@@ -194,6 +215,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           queueName: queue.name,
           excerpts: o.excerpts,
           logger,
+          onBatch,
           ...workerOptions,
         })
         closers.push(() => worker.close())

@@ -31,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./queue-commands.js')).runWorkerCommand(rest)
       case 'sweep':
         return await (await import('./queue-commands.js')).runSweepCommand(rest)
+      case 'reindex':
+        return await (await import('./reindex-command.js')).runReindexCommand(rest, stdout)
       case 'sessions':
         return await (await import('./data-commands.js')).runSessionsCommand(rest, stdout)
       case 'facts':
@@ -66,6 +68,7 @@ async function helpFor(command: string | undefined): Promise<string> {
   if (command === 'sessions') return (await import('./data-commands.js')).SESSIONS_HELP
   if (command === 'facts') return (await import('./data-commands.js')).FACTS_HELP
   if (command === 'inspect') return (await import('./inspect-command.js')).INSPECT_HELP
+  if (command === 'reindex') return (await import('./reindex-command.js')).REINDEX_HELP
   if (command === 'migrate') return (await import('./help.js')).MIGRATE_HELP
   if (command === 'demo') return DEMO_HELP
   return HELP

@@ -13,6 +13,7 @@ Commands:
              (--inspect then serves the inspector on its data)
   worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL)
   sweep      re-enqueue sessions whose fact extraction lags behind their transcript
+  reindex    re-embed facts and excerpts with the configured embedder; index old sessions
   sessions   list sessions, or show one's transcript
   facts      list a user's facts, explain one (its sources and history), forget one or a user
   inspect    a local web page: what is remembered about a user, why, and what a run would inject

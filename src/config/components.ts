@@ -10,6 +10,7 @@ import { OpenAIEmbedder, type OpenAIEmbedderOptions } from '../embed/openai-embe
 import { isFactlineError } from '../errors.js'
 import type { ExtractionScheduler } from '../extraction/extraction-scheduler.js'
 import { createInlineScheduler } from '../extraction/inline-scheduler.js'
+import type { ExtractionProcessorDeps } from '../extraction/extraction-deps.js'
 import type { Extractor } from '../extractors/extractor.js'
 import { OpenAIExtractor, type OpenAIExtractorOptions } from '../extractors/openai/openai-extractor.js'
 import { NlpExtractor } from '../extractors/nlp/nlp-extractor.js'
@@ -150,7 +151,7 @@ export async function prepareDatabase(handle: FactlineDb, embedder: Embedder, cr
   }
   const recorded = await recordEmbedder(handle, embedder.id)
   if (recorded !== embedder.id) {
-    logger.warn('the stored facts were embedded by another embedder; recall and deduplication compare unlike vectors until they are re-embedded', {
+    logger.warn('the stored facts were embedded by another embedder; recall and deduplication compare unlike vectors until they are re-embedded (`factline reindex`, or memory.reindex())', {
       recorded,
       embedder: embedder.id,
     })
@@ -170,7 +171,14 @@ export function queueSettingsFrom(option: FactlineConfig['queue'], env: EnvConfi
 /** The scheduler the queue settings imply: BullMQ when a queue is configured, else in process. */
 export async function createScheduler(
   queue: QueueSettings,
-  deps: { handle: FactlineDb; extractor: Extractor; embedder: Embedder; logger: Logger; excerpts?: ExcerptIndexConfig | undefined },
+  deps: {
+    handle: FactlineDb
+    extractor: Extractor
+    embedder: Embedder
+    logger: Logger
+    excerpts?: ExcerptIndexConfig | undefined
+    onBatch?: ExtractionProcessorDeps['onBatch']
+  },
 ): Promise<ExtractionScheduler> {
   if (!queue) {
     return createInlineScheduler({
@@ -179,6 +187,7 @@ export async function createScheduler(
       embedder: deps.embedder,
       logger: deps.logger,
       excerpts: deps.excerpts,
+      onBatch: deps.onBatch,
     })
   }
   const connection = 'connection' in queue ? { connection: queue.connection } : { url: queue.url }

@@ -124,8 +124,8 @@ export function dimensionMismatch(configured: number, stored: number): FactlineE
     `the embedder produces ${configured}-dim vectors but the database stores ${stored}-dim ones (vectors of ` +
       `different models do not mix). Three ways out: keep the embedder that filled it (a ${stored}-dim one, e.g. ` +
       `the offline embedder when you tried factline without OPENAI_API_KEY); start a new database or data folder ` +
-      `(FACTLINE_DATA_DIR, database: { dataDir }) for the new embedder; or keep the facts and re-embed them: ` +
-      `export them (memory.facts.list), start the new database, and add them again`,
+      `(FACTLINE_DATA_DIR, database: { dataDir }) for the new embedder; or move this one to the new embedder ` +
+      `with \`factline reindex --dimensions ${configured}\``,
     { details: { configured, stored } },
   )
 }

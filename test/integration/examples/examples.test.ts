@@ -2,8 +2,12 @@ import { execFile } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import pg from 'pg'
 import { describe, expect, inject, it } from 'vitest'
 import { lacks } from '../../helpers/services.js'
+import { createDb } from '../../../src/db/create-db.js'
+import { migrate } from '../../../src/db/migrate.js'
+import { TEST_EMBEDDING_DIMENSIONS, uniqueId } from '../../helpers/test-env.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -30,6 +34,28 @@ function isolatedRedisUrl(): string {
   return url.toString()
 }
 
+/**
+ * A migrated database of its own for the example: its `factline worker` sweeps for lagging sessions
+ * as soon as it starts, and must not pick up other suites' sessions in the run's database.
+ */
+async function withOwnDatabase<T>(use: (url: string) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: inject('databaseUrl') })
+  await admin.connect()
+  const name = `factline_example_${uniqueId('db').replaceAll('-', '').slice(2, 18)}`
+  await admin.query(`create database ${name}`)
+  try {
+    const url = new URL(inject('databaseUrl'))
+    url.pathname = `/${name}`
+    const handle = await createDb({ url: url.toString() })
+    await migrate(handle, { embeddingDimensions: TEST_EMBEDDING_DIMENSIONS })
+    await handle.close()
+    return await use(url.toString())
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`)
+    await admin.end()
+  }
+}
+
 const offline = { DATABASE_URL: undefined, REDIS_URL: undefined, OPENAI_API_KEY: undefined }
 
 describe('examples', () => {
@@ -39,6 +65,7 @@ describe('examples', () => {
       '02-transcript-only.ts',
       '03-production.ts',
       '04-chat.ts',
+      '05-tracing-and-tools.ts',
     ])
   })
 
@@ -55,17 +82,24 @@ describe('examples', () => {
   })
 
   it.skipIf(lacks('postgres', 'redis'))('03-production extracts through a separate worker process', async () => {
-    const out = await runExample('03-production.ts', {
-      DATABASE_URL: inject('databaseUrl'),
-      REDIS_URL: isolatedRedisUrl(),
-      OPENAI_API_KEY: undefined,
-    })
+    const out = await withOwnDatabase((url) =>
+      runExample('03-production.ts', { DATABASE_URL: url, REDIS_URL: isolatedRedisUrl(), OPENAI_API_KEY: undefined }),
+    )
     expect(out).toMatch(/Works at Initech/)
     expect(out).toMatch(/Deploys to Fly\.io/)
   })
 
   it('03-production says what is missing and exits 0 without services', async () => {
     expect(await runExample('03-production.ts', offline)).toContain('Missing: DATABASE_URL, REDIS_URL')
+  })
+
+  it('05-tracing-and-tools prints the recall span in the run trace and forgets a fact after approval, offline', async () => {
+    const out = await runExample('05-tracing-and-tools.ts', offline)
+    expect(out).toMatch(/└ factline\.recall \(2 injected, 0 left out, \d+ tokens\)\n {8}fact [0-9a-f-]{36} score [\d.]+ ← monday#\d/)
+    expect(out).toContain('    └ agent Assistant')
+    expect(out).toContain('        └ function search_memory')
+    expect(out).toMatch(/approval requested: forget_memory\(\{"id":"[0-9a-f-]{36}"\}\)/)
+    expect(out).toMatch(/fact [0-9a-f-]{36} is now forgotten/)
   })
 
   it('04-chat says what is missing and exits 0 without an API key', async () => {
