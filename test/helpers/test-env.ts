@@ -9,5 +9,7 @@ export const TEST_EMBEDDING_DIMENSIONS = 384
  */
 export function uniqueId(prefix: string): string {
   const runTag = process.env.FACTLINE_TEST_RUN_TAG
-  return runTag ? `${prefix}-${runTag}-${randomUUID()}` : `${prefix}-${randomUUID()}`
+  const uuid = randomUUID()
+  // The tag takes the uuid's first group, so ids keep their length and shape.
+  return runTag ? `${prefix}-${runTag}${uuid.slice(runTag.length)}` : `${prefix}-${uuid}`
 }

@@ -26,7 +26,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const stops: Array<() => Promise<unknown>> = []
   const missing: MissingService[] = []
-  const runTag = `r${randomUUID().slice(0, 8)}`
+  const runTag = `r${randomUUID().slice(0, 7)}`
   process.env[RUN_TAG_ENV] = runTag
 
   const postgres = await detectService('postgres')
