@@ -42,6 +42,7 @@ export function parseSnippets(readme: string): Snippet[] {
 const GIVEN: ReadonlyArray<[name: string, imports: string[], code: string]> = [
   ['agent', ["import { Agent } from '@openai/agents'"], "const agent = new Agent({ name: 'Assistant', instructions: 'Be brief.' })"],
   ['run', ["import { run } from '@openai/agents'"], ''],
+  ['Agent', ["import { Agent } from '@openai/agents'"], ''],
   ['memory', ["import { createMemory } from 'factline'"], "const memory = await createMemory({ database: { dataDir: 'memory://' }, env: false })"],
   ['session', [], "const session = memory.session('chat-42', { userId: 'user-7' })"],
   ['input', [], "const input = 'Hi again!'"],

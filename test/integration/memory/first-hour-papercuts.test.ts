@@ -71,7 +71,7 @@ describe('createMemory at startup', () => {
       await (await createMemory({ database: { dataDir }, env: false })).close()
       const error = await createMemory({ database: { dataDir }, embedder: new HashEmbedder({ dimensions: 64 }), env: false }).catch((e: unknown) => e)
       expect(error).toMatchObject({ code: 'dimension_mismatch' })
-      expect((error as Error).message).toMatch(/Three ways out: keep the embedder .*; start a new database or data folder .*; or keep the facts and re-embed them/)
+      expect((error as Error).message).toMatch(/Three ways out: keep the embedder .*; start a new database or data folder .*; or move this one to the new embedder with `factline reindex --dimensions 64`/)
     } finally {
       rmSync(dirname(dataDir), { recursive: true, force: true })
     }

@@ -36,14 +36,14 @@ describe('README snippets', () => {
     expect(snippets.filter((s) => s.notRun !== undefined).map((s) => s.line)).toHaveLength(1)
   })
 
-  it.each(snippets.filter((s) => s.notRun === undefined).map((s) => [`line ${s.line}`, s] as const))(
-    'runs the snippet at README %s',
-    async (_, snippet) => {
-      if (snippet.needs.includes('postgres') && lacks('postgres')) return
-      const out = await runSnippet(snippet, dir, server)
-      expect(out.code).toBe(0)
-    },
-  )
+  const runnable = snippets.filter((s) => s.notRun === undefined).map((s) => [`line ${s.line}`, s] as const)
+  const missingService = (snippet: Snippet) => snippet.needs.includes('postgres') && lacks('postgres')
+  it.each(runnable.filter(([, s]) => !missingService(s)))('runs the snippet at README %s', async (_, snippet) => {
+    const out = await runSnippet(snippet, dir, server)
+    expect(out.code).toBe(0)
+  })
+  // Skipped, and counted in the run's summary line, when PostgreSQL is missing.
+  it.skip.each(runnable.filter(([, s]) => missingService(s)))('runs the snippet at README %s', () => {})
 })
 
 /** Writes the snippet's program into its own folder (with node_modules links) and runs it with tsx. */
