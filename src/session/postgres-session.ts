@@ -7,18 +7,23 @@ import type {
   SessionHistoryTransactionAwareSession,
 } from '@openai/agents'
 import type { Kysely } from 'kysely'
+import { types } from 'node:util'
 import { z } from 'zod'
+import { isConnectionError } from '../db/connection-errors.js'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { migrate, migrationRequired } from '../db/migrate.js'
 import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
-import { DEFAULT_NAMESPACE } from '../scope.js'
+import { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH, MAX_USER_ID_LENGTH } from '../scope.js'
 import { assertId } from '../assert-id.js'
 import {
   applyParsedTransaction,
+  deleteOperations,
+  keyedAppend,
   parseHistoryMutations,
+  type ParsedHistoryTransaction,
   parseHistoryTransaction,
   replaceFunctionCalls,
 } from './history-transaction.js'
@@ -62,9 +67,6 @@ export interface ItemsAddedEvent {
 const isFactlineDb = (v: unknown): v is FactlineDb =>
   typeof v === 'object' && v !== null && 'db' in v && 'tables' in v && 'close' in v
 
-// PostgreSQL text cannot hold U+0000; refusing it here gives a typed error instead of a driver one.
-const noNul = (s: string) => !s.includes('\u0000')
-
 export const PostgresSessionOptionsSchema = z.strictObject({
   /** Identifies the conversation; any non-empty string up to 512 characters, without U+0000. */
   sessionId: z.unknown(),
@@ -73,9 +75,9 @@ export const PostgresSessionOptionsSchema = z.strictObject({
    * per user. A session never changes owner: a handle for another user, or without a user, gets
    * `session_conflict` from every method, and a session created without a user stays without one.
    */
-  userId: z.string().min(1).max(512).refine(noNul, 'must not contain U+0000').optional(),
+  userId: z.unknown().optional(),
   /** Scope for facts drawn from this session; part of the owner, like `userId`. @defaultValue 'default' */
-  namespace: z.string().min(1).max(256).refine(noNul, 'must not contain U+0000').optional(),
+  namespace: z.unknown().optional(),
   /** Where to store items; see `DatabaseOptions`. Nothing means embedded PGlite. */
   database: DatabaseOptionsSchema,
   /** An already-open handle shared by many sessions (what `createMemory` passes). */
@@ -102,8 +104,13 @@ export const PostgresSessionOptionsSchema = z.strictObject({
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).optional(),
 })
 
-export type PostgresSessionOptions = Omit<z.input<typeof PostgresSessionOptionsSchema>, 'sessionId' | 'tables' | 'database'> & {
+export type PostgresSessionOptions = Omit<
+  z.input<typeof PostgresSessionOptionsSchema>,
+  'sessionId' | 'userId' | 'namespace' | 'tables' | 'database'
+> & {
   sessionId: string
+  userId?: string | undefined
+  namespace?: string | undefined
   database?: DatabaseOptions
   tables?: TableNameOptions
 }
@@ -140,7 +147,11 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
 
   constructor(options: PostgresSessionOptions) {
     const o = parseOrThrow(PostgresSessionOptionsSchema, options, 'invalid_config', 'Invalid PostgresSession options')
-    this.#sessionId = validateSessionId(o.sessionId)
+    // Ids go through the one validator (not zod) so every entry point refuses them alike.
+    assertId('sessionId', o.sessionId, 512)
+    if (o.userId !== undefined) assertId('userId', o.userId, MAX_USER_ID_LENGTH)
+    if (o.namespace !== undefined) assertId('namespace', o.namespace, MAX_NAMESPACE_LENGTH)
+    this.#sessionId = o.sessionId
     this.#userId = o.userId ?? null
     this.#namespace = o.namespace ?? DEFAULT_NAMESPACE
     this.#owner = { sessionId: this.#sessionId, userId: this.#userId, namespace: this.#namespace }
@@ -213,15 +224,24 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   /**
    * Appends items in order, atomically: one statement upserts the session row (taking its lock,
    * which orders concurrent writers) and inserts every item. An empty list writes nothing.
-   * @throws FactlineError `invalid_item`, `content_too_large` (an item over `maxItemBytes`, or a
-   * batch over `maxBatchItems` / `maxBatchBytes`), `session_conflict` (the session belongs to
-   * another user or namespace); nothing is written in any of these cases.
+   *
+   * With `idempotencyKey`, the write is recorded under that key (like a history transaction's
+   * operation id): repeating the call with the same key and items after an unknown outcome
+   * stores them once and returns normally. `clearSession` forgets the keys.
+   * @throws FactlineError `invalid_item` (a value JSON would not keep, named by path),
+   * `content_too_large` (an item over `maxItemBytes`, or a batch over `maxBatchItems` /
+   * `maxBatchBytes`), `session_conflict` (the session belongs to another user or namespace, or the
+   * key was used for other items); nothing is written in any of these cases.
+   * `connection_failed` with `details.outcome: 'unknown'` when the connection dropped while the
+   * write may have committed: retry with the same `idempotencyKey`.
    */
-  async addItems(items: AgentInputItem[]): Promise<void> {
+  async addItems(items: AgentInputItem[], options?: AddItemsOptions): Promise<void> {
     const encoded = encodeItems(items, this.#limits)
+    const key = readIdempotencyKey(options)
+    if (key !== undefined) return this.#applyParsed(keyedAppend(key, encoded))
     if (encoded.length === 0) return
     const { db } = await this.#handle()
-    const added = await this.#run(appendOwnedItems(db, this.#owner, encoded))
+    const added = await this.#write(appendOwnedItems(db, this.#owner, encoded))
     if (!added) throw this.#conflict()
     await this.#notifyItemsAdded(added.owner, added.inserted)
   }
@@ -232,7 +252,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async popItem(): Promise<AgentInputItem | undefined> {
     const { db } = await this.#handle()
-    return this.#run(
+    return this.#write(
       db.transaction().execute(async (trx) => {
         // Not SKIP LOCKED: an extraction job citing the newest item holds a key-share lock on it,
         // and skipping would pop the wrong item. Waiting on the session row is correct and rare.
@@ -248,11 +268,13 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async clearSession(): Promise<void> {
     const { db } = await this.#handle()
-    await this.#run(
+    await this.#write(
       db.transaction().execute(async (trx) => {
         // The update takes the row lock, so the delete sees every committed append.
         if (!(await touchOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
         await deleteAllItems(trx, this.#sessionId)
+        // A cleared session starts over: a transaction applied before the clear applies again.
+        await deleteOperations(trx, this.#sessionId)
       }),
     )
   }
@@ -277,11 +299,12 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
     const encoded = encodeItems(items, this.#limits)
     const { db } = await this.#handle()
-    await this.#run(
+    await this.#write(
       db.transaction().execute(async (trx) => {
         // Take the session lock first; later statements then see every committed append.
         if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await deleteAllItems(trx, this.#sessionId)
+        await deleteOperations(trx, this.#sessionId)
         if (encoded.length > 0) await insertItems(trx, this.#sessionId, encoded)
       }),
     )
@@ -298,10 +321,13 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * else; history is unchanged in every case.
    */
   async applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
-    const tx = parseHistoryTransaction(args, this.#limits)
+    return this.#applyParsed(parseHistoryTransaction(args, this.#limits))
+  }
+
+  async #applyParsed(tx: ParsedHistoryTransaction): Promise<void> {
     const prepare = (items: AgentInputItem[]) => (this as Session).prepareHistoryItemsForPersistenceComparison?.(items) ?? items
     const { db } = await this.#handle()
-    const result = await this.#run(
+    const result = await this.#write(
       db.transaction().execute(async (trx) => {
         const owner = await upsertSession(trx, this.#owner)
         if (!owner) throw this.#conflict()
@@ -322,7 +348,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const replacements = parseHistoryMutations(args, this.#limits)
     if (replacements.length === 0) return
     const { db } = await this.#handle()
-    await this.#run(
+    await this.#write(
       db.transaction().execute(async (trx) => {
         if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await replaceFunctionCalls(trx, this.#sessionId, replacements)
@@ -344,6 +370,19 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       return await promise
     } catch (error) {
       if (isUndefinedTable(error)) throw migrationRequired(await this.#handle(), error)
+      throw error
+    }
+  }
+
+  /**
+   * `#run` for a write: a connection lost once the statement (or COMMIT) was sent leaves the
+   * outcome unknown, and the caller must hear exactly that to retry safely.
+   */
+  async #write<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await this.#run(promise)
+    } catch (error) {
+      if (isConnectionError(error)) throw outcomeUnknown(this.#sessionId, error)
       throw error
     }
   }
@@ -390,9 +429,35 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   }
 }
 
-function validateSessionId(value: unknown): string {
-  assertId('sessionId', value, 512)
-  return value
+/** Options of `addItems`. */
+export interface AddItemsOptions {
+  /** Makes a retried write a no-op: the same key with the same items is stored once. Up to 512 characters. */
+  idempotencyKey?: string | undefined
+}
+
+function readIdempotencyKey(options: unknown): unknown {
+  if (options === undefined) return undefined
+  if (typeof options !== 'object' || options === null || types.isProxy(options)) {
+    throw new FactlineError('invalid_argument', 'addItems options must be an object like { idempotencyKey }')
+  }
+  const descriptor = Object.getOwnPropertyDescriptor(options, 'idempotencyKey')
+  if (descriptor && !('value' in descriptor)) {
+    throw new FactlineError('invalid_argument', 'addItems options.idempotencyKey must be a plain value, not a getter')
+  }
+  return descriptor?.value
+}
+
+/**
+ * The connection dropped after a write was sent: it may or may not have committed. Retryable;
+ * a retry is safe with the same `idempotencyKey` (or history transaction operation id).
+ */
+export function outcomeUnknown(sessionId: string, cause: unknown): FactlineError {
+  return new FactlineError(
+    'connection_failed',
+    `the connection to the database was lost while writing to session ${JSON.stringify(sessionId)}; the write may or ` +
+      'may not have been stored. Retry it with the same idempotencyKey (or operation id) to store it exactly once',
+    { cause, details: { sessionId, outcome: 'unknown', retryable: true } },
+  )
 }
 
 function isUndefinedTable(error: unknown): boolean {
