@@ -85,7 +85,7 @@ describe.each(BACKENDS)('PostgresSession stored values (%s)', (backend) => {
       const session = newSession()
       const call = { type: 'function_call', callId: 'c1', name: 'f', arguments: '{}', status: 'completed' } as AgentInputItem
       await session.addItems([call])
-      const replacement = { ...call, providerData: { at: new Date(0) } }
+      const replacement = { ...call, providerData: { at: new Date(0) } } as never
       await expect(
         session.applyHistoryMutations({ mutations: [{ type: 'replace_function_call', callId: 'c1', replacement }] }),
       ).rejects.toMatchObject({ code: 'invalid_item', details: { path: 'args.mutations[0].replacement.providerData.at' } })

@@ -2,7 +2,7 @@
 // (MIT License, Copyright (c) OpenAI), run against the SDK's MemorySession (control) and
 // PostgresSession on PGlite and PostgreSQL. Where the SDK asserts its UserError wording, the port
 // asserts factline's error code on PostgresSession (see expectRefusal).
-import { MemorySession, type AgentInputItem, type Logger as SdkLogger, type SessionHistoryTransactionArgs } from '@openai/agents'
+import { getLogger, MemorySession, type AgentInputItem, type SessionHistoryTransactionArgs } from '@openai/agents'
 import { describe, expect, test, vi } from 'vitest'
 import type { Logger } from '../../../../src/logger.js'
 import { PostgresSession } from '../../../../src/session/postgres-session.js'
@@ -14,6 +14,7 @@ const createUserMessage = (text: string): AgentInputItem => ({ role: 'user', con
 
 describe.each(SESSION_KINDS)('SDK MemorySession tests on %s', (kind) => {
   const sessions = useSessionFactory(kind)
+  type SdkLogger = ReturnType<typeof getLogger>
   const pgBackend = kind === 'PostgresSession (PGlite)' ? 'pglite' : 'postgres'
   const logDb = kind === 'MemorySession' ? undefined : useDatabase(pgBackend)
 
