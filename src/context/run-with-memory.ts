@@ -12,6 +12,7 @@ import {
 import { FactlineError } from '../errors.js'
 import type { ScopeInput } from '../scope.js'
 import { PostgresSession } from '../session/postgres-session.js'
+import { withSafeRetries } from '../session/safe-retry-session.js'
 import type { ContextFact } from './context-block.js'
 import type { MemoryContext } from './memory-context.js'
 
@@ -76,7 +77,9 @@ export function createRunWithMemory(
       callModelInputFilter: sdkOptions.callModelInputFilter,
       ...(session ? { session } : {}),
     })
-    return runAgent(agent, input, { ...sdkOptions, callModelInputFilter } as never)
+    // Writes retried after an unknown commit outcome are stored once (idempotency keys).
+    const sessionOption = session ? { session: withSafeRetries(session) } : {}
+    return runAgent(agent, input, { ...sdkOptions, ...sessionOption, callModelInputFilter } as never)
   }) as RunWithMemory
 }
 
