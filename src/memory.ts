@@ -109,7 +109,11 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     const recall = (request: RecallOptions) =>
       recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
     const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
-    const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) => {
+    const context: Memory['context'] = async (request) => {
+      const { input, session, callModelInputFilter, ...scope } = requireObject(request, 'memory.context({ userId, input })')
+      if (typeof input !== 'string' && !Array.isArray(input)) {
+        throw new FactlineError('invalid_argument', 'memory.context needs input: a string or an array of items')
+      }
       const namespace = scope.namespace ?? session?.namespace ?? o.namespace
       // Before recall or any model sees a word: the session must be this user's, and stored as theirs.
       await session?.assertOwner({ userId: scope.userId, namespace })
@@ -139,8 +143,9 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       embedder,
       extractor,
       facts,
-      session: (sessionId, scope) =>
-        new PostgresSession({
+      session: (sessionId, scopeInput) => {
+        const scope = requireObject(scopeInput, 'memory.session(id, { userId })')
+        return new PostgresSession({
           sessionId,
           userId: requireUserId(scope?.userId, 'memory.session(id, { userId }) needs a non-empty userId: a session belongs to one user'),
           namespace: namespaceOf(scope),
@@ -148,11 +153,18 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           db: handle,
           onItemsAdded: (event) => scheduler.onItemsAdded(event),
           logger,
-        }),
+        })
+      },
       recall,
       search,
-      importTranscript: (input) => importTranscript(handle, scheduler, { ...input, namespace: input.namespace ?? o.namespace }),
-      explain: (factId, scope) => explainFact(handle, factId, { userId: scope.userId, namespace: namespaceOf(scope) }),
+      importTranscript: (input) => {
+        const i = requireObject(input, 'memory.importTranscript({ sessionId, userId, items })')
+        return importTranscript(handle, scheduler, { ...i, namespace: i.namespace ?? o.namespace })
+      },
+      explain: async (factId, scopeInput) => {
+        const scope = requireObject(scopeInput, 'memory.explain(factId, { userId })')
+        return explainFact(handle, factId, { userId: scope.userId, namespace: namespaceOf(scope) })
+      },
       async forgetUser(userId) {
         // Queue mode: the jobs in Redis name the sessions, so read their ids before they are deleted.
         const sessionIds = scheduler.forgetSessions ? await listUserSessionIds(handle, userId) : []
@@ -190,4 +202,12 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     await closers.close().catch(() => {})
     throw error
   }
+}
+
+/** The options object a method needs; JavaScript callers can pass anything. */
+function requireObject<T>(value: T, call: string): T & object {
+  if (typeof value !== 'object' || value === null) {
+    throw new FactlineError('invalid_argument', `${call} needs an options object, got ${value === null ? 'null' : typeof value}`)
+  }
+  return value
 }

@@ -1,5 +1,6 @@
 import type { AgentInputItem } from '@openai/agents'
 import { z } from 'zod'
+import { assertId } from '../assert-id.js'
 import type { FactlineDb } from '../db/create-db.js'
 import { parseOrThrow } from '../errors.js'
 import { assertScope } from '../scope.js'
@@ -56,6 +57,7 @@ export async function importTranscript(
 ): Promise<ImportTranscriptResult> {
   const o = parseOrThrow(ImportTranscriptSchema, input, 'invalid_argument', 'Invalid transcript import')
   assertScope(o)
+  assertId('sessionId', o.sessionId, 512)
   const times = o.items.map((item) => item.at ?? o.at ?? null)
   const items = o.items.map(({ at: _at, ...item }) => item)
   const encoded = encodeItems(items, { maxItemBytes: DEFAULT_MAX_ITEM_BYTES })

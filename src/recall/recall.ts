@@ -77,6 +77,8 @@ export interface RecalledFact {
 export async function recallFacts(handle: FactlineDb, embedder: Embedder, options: RecallOptions): Promise<RecalledFact[]> {
   const o = parseOrThrow(RecallOptionsSchema, options, 'invalid_argument', 'Invalid recall options')
   assertScope(o)
+  // NUL cannot reach PostgreSQL text and carries no meaning in a query (as in searchMemory).
+  o.query = o.query.replaceAll('\u0000', ' ')
   if (o.query.trim().length === 0) return []
   const scope: Scope = { userId: o.userId, namespace: o.namespace }
   const vector = await embedText(embedder, o.query)

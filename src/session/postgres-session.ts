@@ -7,7 +7,6 @@ import type {
   SessionHistoryTransactionAwareSession,
 } from '@openai/agents'
 import type { Kysely } from 'kysely'
-import { types } from 'node:util'
 import { z } from 'zod'
 import { isConnectionError } from '../db/connection-errors.js'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
@@ -35,6 +34,7 @@ import {
   type ItemLimits,
 } from './item-codec.js'
 import { trimHistory } from './history-window.js'
+import { outcomeUnknown, readIdempotencyKey, type AddItemsOptions } from './write-outcome.js'
 import {
   appendOwnedItems,
   deleteAllItems,
@@ -211,10 +211,16 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       throw new FactlineError('invalid_argument', `limit must be a non-negative integer, got ${String(limit)}`)
     }
     if (limit === 0) return []
+    // A limit past any possible row count asks for everything (PostgreSQL's bigint cannot hold 1e20).
+    if (limit !== undefined && limit > Number.MAX_SAFE_INTEGER) return this.#readItems(undefined)
     if (limit === undefined && this.#historyLimit !== undefined) {
       // A plain count cut could start the history with a tool result whose call was cut off.
       return trimHistory(await this.getItems(this.#historyLimit), { maxItems: this.#historyLimit })
     }
+    return this.#readItems(limit)
+  }
+
+  async #readItems(limit: number | undefined): Promise<AgentInputItem[]> {
     const { db } = await this.#handle()
     const read = await this.#run(readOwnedItems(db, this.#owner, limit))
     if (!read.owned) throw this.#conflict()
@@ -427,37 +433,6 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   #conflict(): FactlineError {
     return sessionConflict(this.#sessionId)
   }
-}
-
-/** Options of `addItems`. */
-export interface AddItemsOptions {
-  /** Makes a retried write a no-op: the same key with the same items is stored once. Up to 512 characters. */
-  idempotencyKey?: string | undefined
-}
-
-function readIdempotencyKey(options: unknown): unknown {
-  if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null || types.isProxy(options)) {
-    throw new FactlineError('invalid_argument', 'addItems options must be an object like { idempotencyKey }')
-  }
-  const descriptor = Object.getOwnPropertyDescriptor(options, 'idempotencyKey')
-  if (descriptor && !('value' in descriptor)) {
-    throw new FactlineError('invalid_argument', 'addItems options.idempotencyKey must be a plain value, not a getter')
-  }
-  return descriptor?.value
-}
-
-/**
- * The connection dropped after a write was sent: it may or may not have committed. Retryable;
- * a retry is safe with the same `idempotencyKey` (or history transaction operation id).
- */
-export function outcomeUnknown(sessionId: string, cause: unknown): FactlineError {
-  return new FactlineError(
-    'connection_failed',
-    `the connection to the database was lost while writing to session ${JSON.stringify(sessionId)}; the write may or ` +
-      'may not have been stored. Retry it with the same idempotencyKey (or operation id) to store it exactly once',
-    { cause, details: { sessionId, outcome: 'unknown', retryable: true } },
-  )
 }
 
 function isUndefinedTable(error: unknown): boolean {
