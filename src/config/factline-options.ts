@@ -32,7 +32,7 @@ export const FactlineOptionsSchema = z.strictObject({
    */
   queue: z
     .union([
-      z.strictObject({ url: z.string().min(1), ...queueFields }),
+      z.strictObject({ url: z.string().min(1).refine((u) => URL.canParse(u), 'expected a redis:// URL'), ...queueFields }),
       z.strictObject({ connection: z.custom<Redis>(isRedis, 'expected an ioredis client'), ...queueFields }),
       z.literal(false),
     ])
