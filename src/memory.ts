@@ -144,7 +144,8 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       extractor,
       facts,
       session: (sessionId, scopeInput) => {
-        const scope = requireObject(scopeInput, 'memory.session(id, { userId })')
+        // No scope at all is "no user" (unknown_user), as an empty one is.
+        const scope = requireObject(scopeInput ?? ({} as typeof scopeInput), 'memory.session(id, { userId })')
         return new PostgresSession({
           sessionId,
           userId: requireUserId(scope?.userId, 'memory.session(id, { userId }) needs a non-empty userId: a session belongs to one user'),
