@@ -92,3 +92,17 @@ export class ForwardingSession implements PortedSession {
     return this.inner.applyHistoryMutations(args)
   }
 }
+
+/**
+ * The session seen through the basic `Session` interface only, as the SDK's `AppendOnlySession`
+ * is: the runner then takes its plain-session path (no history transactions).
+ */
+export function basicSessionView(session: PortedSession): Session {
+  return {
+    getSessionId: () => session.getSessionId(),
+    getItems: (limit?: number) => session.getItems(limit),
+    addItems: (items: AgentInputItem[]) => session.addItems(items),
+    popItem: () => session.popItem(),
+    clearSession: () => session.clearSession(),
+  }
+}
