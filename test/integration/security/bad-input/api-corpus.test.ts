@@ -28,6 +28,8 @@ function idCases(m: () => Memory, factId: () => string): CorpusCase[] {
       { name: `memory.explain(factId: ${label})`, call: () => m().explain(b, { userId: OWNER }), expected: [...codes, 'not_found'] },
       { name: `memory.explain(userId: ${label})`, call: () => m().explain(factId(), { userId: b }), expected: codes },
       { name: `memory.forgetUser(${label})`, call: () => m().forgetUser(b), expected: codes },
+      { name: `memory.forget(factId: ${label})`, call: () => m().forget(b, { userId: OWNER }), expected: [...codes, 'not_found'] },
+      { name: `memory.forget(userId: ${label})`, call: () => m().forget(factId(), { userId: b }), expected: codes },
       { name: `memory.context(userId: ${label})`, call: () => m().context({ userId: b, input: 'hello' }), expected: codes },
       {
         name: `memory.importTranscript(sessionId: ${label})`,
@@ -69,6 +71,8 @@ function otherCases(m: () => Memory, factId: () => string): CorpusCase[] {
     { name: 'memory.session(s, historyLimit 0)', call: () => m().session('s', { userId: OWNER, historyLimit: 0 }), expected: 'invalid_config' },
     { name: 'memory.explain(id, undefined)', call: () => m().explain(factId(), undefined as never), expected: ['invalid_argument', 'unknown_user'] },
     { name: 'memory.explain(id, null)', call: () => m().explain(factId(), null as never), expected: ['invalid_argument', 'unknown_user'] },
+    { name: 'memory.forget(id, undefined)', call: () => m().forget(factId(), undefined as never), expected: 'invalid_argument' },
+    { name: 'memory.forget(id, other user)', call: () => m().forget(factId(), { userId: 'someone-else' }), expected: 'not_found' },
     { name: 'memory.explain(id, other user)', call: () => m().explain(factId(), { userId: 'someone-else' }), expected: 'not_found' },
     { name: 'memory.explain(random uuid)', call: () => m().explain('4f1f4b8e-8c1b-4bb0-9d7a-6b2c3e4d5f60', { userId: OWNER }), expected: 'not_found' },
     { name: 'memory.recall(undefined)', call: () => m().recall(undefined as never), expected: 'invalid_argument' },
