@@ -109,9 +109,10 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     closers.push(() => scheduler.close())
 
     const namespaceOf = (scope: Partial<ScopeInput>) => scope.namespace ?? o.namespace
-    const recall = (request: RecallOptions) =>
-      recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
-    const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
+    const recall = async (request: RecallOptions) =>
+      recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...readOptions(request, 'memory.recall') })
+    const search = async (request: SearchOptions) =>
+      searchMemory(handle, embedder, { namespace: o.namespace, ...readOptions(request, 'memory.search') })
     const context: Memory['context'] = async (request) => {
       const { input, session, callModelInputFilter, ...scope } = requireObject(request, 'memory.context({ userId, input })')
       if (typeof input !== 'string' && !Array.isArray(input)) {
@@ -218,4 +219,14 @@ function requireObject<T>(value: T, call: string): T & object {
     throw new FactlineError('invalid_argument', `${call} needs an options object, got ${value === null ? 'null' : typeof value}`)
   }
   return value
+}
+
+/** A shallow copy of a caller's options; a getter that throws becomes invalid_argument without its message. */
+function readOptions<T>(value: T, call: string): T {
+  const options = requireObject(value, `${call}({ userId, query })`)
+  try {
+    return { ...options }
+  } catch {
+    throw new FactlineError('invalid_argument', `${call}: the options could not be read (a getter threw)`)
+  }
 }

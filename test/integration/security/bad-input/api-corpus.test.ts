@@ -9,6 +9,17 @@ import { BAD_IDS, expectOutcome, snapshot, usePrivateDatabase, type CorpusCase }
 
 const user = (text: string) => ({ type: 'message', role: 'user', content: text }) as AgentInputItem
 const OWNER = 'owner'
+const SECRET = 'sk-secret-in-a-getter'
+
+/** `base` with an enumerable getter `key` that throws an error holding a secret. */
+function throwing<T extends object>(base: object, key: string): T {
+  return Object.defineProperty({ ...base }, key, {
+    enumerable: true,
+    get: () => {
+      throw new Error(SECRET)
+    },
+  }) as T
+}
 const SESSION = 'seeded'
 
 function idCases(m: () => Memory, factId: () => string): CorpusCase[] {
@@ -71,6 +82,11 @@ function otherCases(m: () => Memory, factId: () => string): CorpusCase[] {
     { name: 'memory.session(s, historyLimit 0)', call: () => m().session('s', { userId: OWNER, historyLimit: 0 }), expected: 'invalid_config' },
     { name: 'memory.explain(id, undefined)', call: () => m().explain(factId(), undefined as never), expected: ['invalid_argument', 'unknown_user'] },
     { name: 'memory.explain(id, null)', call: () => m().explain(factId(), null as never), expected: ['invalid_argument', 'unknown_user'] },
+    { name: 'memory.recall(throwing getter)', call: () => m().recall(throwing({ query: 'x' }, 'userId')), expected: 'invalid_argument' },
+    { name: 'memory.search(throwing getter)', call: () => m().search(throwing({ userId: OWNER }, 'query')), expected: 'invalid_argument' },
+    { name: 'memory.facts.list(throwing getter)', call: () => m().facts.list(throwing({}, 'userId')), expected: 'invalid_argument' },
+    { name: 'memory.importTranscript(item with throwing getter)', call: () => m().importTranscript({ sessionId: 'imp', userId: OWNER, items: [throwing({ type: 'message', role: 'user' }, 'content')] }), expected: ['invalid_argument', 'invalid_item'] },
+    { name: 'session.addItems(item with throwing getter)', call: () => s().addItems([throwing({ type: 'message', role: 'user' }, 'content')]), expected: 'invalid_item' },
     { name: 'memory.forget(id, undefined)', call: () => m().forget(factId(), undefined as never), expected: 'invalid_argument' },
     { name: 'memory.forget(id, other user)', call: () => m().forget(factId(), { userId: 'someone-else' }), expected: 'not_found' },
     { name: 'memory.explain(id, other user)', call: () => m().explain(factId(), { userId: 'someone-else' }), expected: 'not_found' },

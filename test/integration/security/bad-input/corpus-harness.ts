@@ -52,6 +52,8 @@ export async function expectOutcome(c: CorpusCase): Promise<void> {
   expect(threw, `${c.name} should have failed`).toBe(true)
   // No raw error: a FactlineError with the expected code, whatever happened below it.
   expect(error, `${c.name}: raw ${String((error as Error)?.stack ?? error)}`).toBeInstanceOf(FactlineError)
+  // Nothing a caller's getter said reaches the message (the corpus's getters throw a secret).
+  expect((error as Error).message).not.toContain('sk-secret')
   const codes = typeof c.expected === 'string' ? [c.expected] : c.expected
   expect(codes, `${c.name}: got ${(error as FactlineError).code}: ${(error as Error).message}`).toContain((error as FactlineError).code)
 }
