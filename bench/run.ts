@@ -19,6 +19,7 @@ import { migrate } from '../src/db/migrate.js'
 import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
 import { benchEmbedder } from './embedder.js'
+import { benchFaults } from './faults.js'
 import { benchEpisodic } from './episodic.js'
 import { benchPipeline } from './pipeline.js'
 import { benchPools } from './pools.js'
@@ -28,7 +29,7 @@ import { benchRoundTrips } from './round-trips.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'episodic'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'episodic', 'faults'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -53,6 +54,7 @@ const { values: args } = parseArgs({
     coalesce: { type: 'string', default: '0,250' },
     runs: { type: 'string' },
     'pool-sessions': { type: 'string' },
+    'fault-rounds': { type: 'string' },
     'episodic-scale': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -80,6 +82,8 @@ if (args.help) {
   --runs N                runs per arm in the run-start section (default 200; quick 50);
                           timed 1,000-sentence calls per embedder in the embedder section (default 20; quick 5)
   --pool-sessions 1,100   live sessions from one URL in the pools section (default 1,100,1000; quick 1,100)
+  --fault-rounds N        rounds of every fault in the faults section (default 1); it runs its own
+                          private PostgreSQL and Redis (needs initdb and redis-server)
   --episodic-scale H:T    the heavy user's excerpts : all excerpts (default 100000:1000000; quick 10000:100000)
 `)
   process.exit(0)
@@ -159,6 +163,12 @@ try {
       '## 9. Episodic index at scale\n\n' +
         (await benchEpisodic(ctx, { heavyChunks, totalChunks, chunksPerOtherUser: 100, queries: num(args.queries, 100, 30), k: 10 })),
     )
+  }
+  if (only.has('faults')) {
+    const faults = quick
+      ? { sessions: 5, turns: 6, rounds: 1, redisDownMs: 5_000, postgresDownMs: 10_000 }
+      : { sessions: 10, turns: 10, rounds: num(args['fault-rounds'], 1, 1), redisDownMs: 10_000, postgresDownMs: 20_000 }
+    out.push('## 10. Faults under load\n\n' + (await benchFaults(ctx, faults)))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')

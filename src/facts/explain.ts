@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
+import { retryRead } from '../db/retry-read.js'
 import type { FactEventType } from '../db/schema.js'
 import { parseOrThrow } from '../errors.js'
 import { decodeItem } from '../session/item-codec.js'
@@ -106,6 +107,16 @@ export async function explainFact(
 ): Promise<FactExplanation> {
   const { sourceLimit, sourceCursor, ...scope } = parseOrThrow(ExplainOptionsSchema, options, 'invalid_argument', 'Invalid explain options')
   assertScope(scope)
+  // Only reads: safe to run again on a fresh connection if the first one drops.
+  return retryRead(() => readExplanation(handle, scope, factId, { sourceLimit, sourceCursor }), handle.target)
+}
+
+async function readExplanation(
+  handle: FactlineDb,
+  scope: Scope,
+  factId: string,
+  { sourceLimit, sourceCursor }: { sourceLimit: number; sourceCursor: string | undefined },
+): Promise<FactExplanation> {
   const { db } = handle
   const fact = await getFact(db, scope, factId)
   if (!fact) throw factNotFound(factId, scope)

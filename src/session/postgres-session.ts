@@ -11,6 +11,7 @@ import { z } from 'zod'
 import { isConnectionError } from '../db/connection-errors.js'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { migrate, migrationRequired } from '../db/migrate.js'
+import { retryRead } from '../db/retry-read.js'
 import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
@@ -221,8 +222,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   }
 
   async #readItems(limit: number | undefined): Promise<AgentInputItem[]> {
-    const { db } = await this.#handle()
-    const read = await this.#run(readOwnedItems(db, this.#owner, limit))
+    const { db, target } = await this.#handle()
+    const read = await this.#run(retryRead(() => readOwnedItems(db, this.#owner, limit), target))
     if (!read.owned) throw this.#conflict()
     return read.items
   }
@@ -293,8 +294,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async assertOwner(scope?: { userId: string | null; namespace: string }): Promise<void> {
     if (scope && !isOwnedBy(scope, this.#owner)) throw this.#conflict()
-    const { db } = await this.#handle()
-    await this.#run(this.#refuseIfForeign(db))
+    const { db, target } = await this.#handle()
+    await this.#run(retryRead(() => this.#refuseIfForeign(db), target))
   }
 
   /**
