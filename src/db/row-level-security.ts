@@ -1,0 +1,94 @@
+import { sql } from 'kysely'
+import { FactlineError } from '../errors.js'
+import type { FactlineDb } from './create-db.js'
+import type { TableNames } from './table-names.js'
+
+/** The tables holding users' rows: each has the `factline_user_rows` policy (migration 0006). */
+export function userTables(tables: TableNames): string[] {
+  return [
+    tables.sessions,
+    tables.messages,
+    tables.facts,
+    tables.factSources,
+    tables.factEvents,
+    tables.sessionOperations,
+    tables.transcriptExcerpts,
+  ]
+}
+
+/**
+ * Turns the policies on for every user table (DDL: the table owner, i.e. the migrator, runs it).
+ * Not FORCE: the owner and superusers still see every row, roles like `factline_app` are filtered.
+ */
+export async function enableRowLevelSecurity(handle: Pick<FactlineDb, 'db' | 'tables'>): Promise<void> {
+  for (const table of userTables(handle.tables)) {
+    await sql`alter table ${sql.id(table)} enable row level security`.execute(handle.db)
+  }
+}
+
+/** How the policies bear on this connection's role. */
+export interface RowLevelSecurityState {
+  /** Tables (of the user tables) whose policies are enabled. */
+  enabledTables: number
+  /** Whether the policies filter this role's queries (false for owners, superusers, BYPASSRLS roles). */
+  filtersThisRole: boolean
+  role: string
+}
+
+export async function readRowLevelSecurity(handle: Pick<FactlineDb, 'db' | 'tables'>): Promise<RowLevelSecurityState> {
+  const names = userTables(handle.tables)
+  const { rows } = await sql<{ enabled: number; filtered: boolean | null; role: string }>`
+    select count(*) filter (where c.relrowsecurity)::int as enabled,
+           bool_or(row_security_active(c.oid)) as filtered,
+           current_user::text as role
+    from pg_class c
+    where c.oid = any (select to_regclass(quote_ident(n)) from unnest(${names}::text[]) n)`.execute(handle.db)
+  const row = rows[0]!
+  return { enabledTables: Number(row.enabled), filtersThisRole: row.filtered === true, role: row.role }
+}
+
+/**
+ * Checks that the database and the `rowLevelSecurity` option agree, at startup, instead of letting
+ * every query come back empty:
+ * - the policies filter this role but the option is off: factline would never say whose rows it
+ *   wants, so every session would look empty and every write would fail;
+ * - the option is on but no table enables the policies: the protection asked for is not there.
+ * @throws FactlineError `invalid_config`.
+ */
+export async function assertRowLevelSecurityMatches(handle: FactlineDb): Promise<RowLevelSecurityState> {
+  const state = await readRowLevelSecurity(handle)
+  const wanted = handle.rowLevelSecurity === true
+  if (state.filtersThisRole && !wanted) {
+    throw new FactlineError(
+      'invalid_config',
+      `row-level security filters the rows of role ${JSON.stringify(state.role)}, but factline was not told to set the user: ` +
+        'pass database: { rowLevelSecurity: true } (or FACTLINE_RLS=1), or connect as a role that bypasses it (the table owner, or BYPASSRLS like factline_worker)',
+      { details: { role: state.role } },
+    )
+  }
+  if (wanted && state.enabledTables === 0) {
+    throw new FactlineError(
+      'invalid_config',
+      'rowLevelSecurity is on but no factline table enforces its policies: run `factline migrate` with FACTLINE_RLS=1 ' +
+        'as the table owner (or createTables: true with rowLevelSecurity: true) to enable them',
+      { details: { role: state.role } },
+    )
+  }
+  return state
+}
+
+/**
+ * Checks that this role sees every user's rows, as a worker must: its jobs and sweep name sessions,
+ * not users.
+ * @throws FactlineError `invalid_config` when the policies filter this role.
+ */
+export async function assertSeesAllUsers(handle: Pick<FactlineDb, 'db' | 'tables'>): Promise<void> {
+  const state = await readRowLevelSecurity(handle)
+  if (!state.filtersThisRole) return
+  throw new FactlineError(
+    'invalid_config',
+    `the extraction worker and the sweep read every user's sessions, but row-level security filters role ${JSON.stringify(state.role)}: ` +
+      'run them as a role with BYPASSRLS (factline_worker in deploy/postgres/01-roles.sh) or as the table owner',
+    { details: { role: state.role } },
+  )
+}
