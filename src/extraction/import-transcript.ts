@@ -1,6 +1,7 @@
 import type { AgentInputItem } from '@openai/agents'
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
+import { withUserScope } from '../db/user-scope.js'
 import { parseOrThrow } from '../errors.js'
 import { assertScope } from '../scope.js'
 import { insertItemsWithTimes } from '../session/messages-table.js'
@@ -59,11 +60,8 @@ export async function importTranscript(
   const times = o.items.map((item) => item.at ?? o.at ?? null)
   const items = o.items.map(({ at: _at, ...item }) => item)
   const encoded = encodeItems(items, { maxItemBytes: DEFAULT_MAX_ITEM_BYTES })
-  const range = await insertItemsWithTimes(
-    handle.db,
-    { sessionId: o.sessionId, userId: o.userId, namespace: o.namespace },
-    encoded,
-    times,
+  const range = await withUserScope(handle, o.userId, (db) =>
+    insertItemsWithTimes(db, { sessionId: o.sessionId, userId: o.userId, namespace: o.namespace }, encoded, times),
   )
   if (!range) {
     throw sessionConflict(o.sessionId)

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
+import { withUserScope } from '../db/user-scope.js'
 import type { FactEventType } from '../db/schema.js'
 import { parseOrThrow } from '../errors.js'
 import { decodeItem } from '../session/item-codec.js'
@@ -72,6 +73,10 @@ export async function explainFact(
 ): Promise<FactExplanation> {
   const scope: Scope = parseOrThrow(ExplainOptionsSchema, options, 'invalid_argument', 'Invalid explain options')
   assertScope(scope)
+  return withUserScope(handle, scope.userId, (db) => explainInScope({ ...handle, db }, factId, scope))
+}
+
+async function explainInScope(handle: FactlineDb, factId: string, scope: Scope): Promise<FactExplanation> {
   const { db } = handle
   const fact = await getFact(db, scope, factId)
   if (!fact) throw factNotFound(factId, scope)

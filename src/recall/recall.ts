@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
+import { withUserScope } from '../db/user-scope.js'
 import type { FactStatus } from '../db/schema.js'
 import type { Embedder } from '../embed/embedder.js'
 import { rowToFact } from '../facts/fact.js'
@@ -80,7 +81,7 @@ export async function recallFacts(handle: FactlineDb, embedder: Embedder, option
   if (o.query.trim().length === 0) return []
   const scope: Scope = { userId: o.userId, namespace: o.namespace }
   const vector = await embedText(embedder, o.query)
-  const rows = await recallQuery(handle.db, scope, {
+  const rows = await withUserScope(handle, scope.userId, (db) => recallQuery(db, scope, {
     text: o.query,
     vector,
     filter: {
@@ -93,7 +94,7 @@ export async function recallFacts(handle: FactlineDb, embedder: Embedder, option
     recencyHalfLifeDays: o.recencyHalfLifeDays,
     recencyWeight: o.recencyWeight,
     now: Date.now(),
-  }).execute()
+  }).execute())
   return rows.map((row) => {
     const fact = rowToFact(row)
     return {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
+import { withUserScope } from '../db/user-scope.js'
 import type { Embedder } from '../embed/embedder.js'
 import { parseOrThrow } from '../errors.js'
 import type { Scope } from '../scope.js'
@@ -114,7 +115,7 @@ export async function searchMemory(handle: FactlineDb, embedder: Embedder, optio
   if (query.trim().length === 0) return []
   const scope: Scope = { userId: o.userId, namespace: o.namespace }
   const vector = await embedText(embedder, query)
-  const result = await searchQuery(handle.db, scope, {
+  const result = await withUserScope(handle, scope.userId, (db) => searchQuery(db, scope, {
     text: query,
     vector,
     facts: o.types.includes('fact'),
@@ -128,7 +129,7 @@ export async function searchMemory(handle: FactlineDb, embedder: Embedder, optio
     recencyHalfLifeDays: o.recencyHalfLifeDays,
     recencyWeight: o.recencyWeight,
     now: Date.now(),
-  }).execute(handle.db)
+  }).execute(db))
   return result.rows.map((row) => {
     const hit: SearchHit = {
       type: row.type,

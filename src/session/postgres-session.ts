@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { migrate, migrationRequired } from '../db/migrate.js'
+import { userTransaction, withUserScope } from '../db/user-scope.js'
 import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
@@ -156,7 +157,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const createTables = o.createTables
     this.#open = async () => {
       const handle = shared ?? (await createDb(o.database, o.tables as TableNameOptions | undefined))
-      if (createTables) await migrate(handle)
+      if (createTables) await migrate(handle, { rowLevelSecurity: handle.rowLevelSecurity === true })
       return handle
     }
   }
@@ -204,8 +205,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       // A plain count cut could start the history with a tool result whose call was cut off.
       return trimHistory(await this.getItems(this.#historyLimit), { maxItems: this.#historyLimit })
     }
-    const { db } = await this.#handle()
-    const read = await this.#run(readOwnedItems(db, this.#owner, limit))
+    const handle = await this.#handle()
+    const read = await this.#run(withUserScope(handle, this.#userId, (db) => readOwnedItems(db, this.#owner, limit)))
     if (!read.owned) throw this.#conflict()
     return read.items
   }
@@ -220,8 +221,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async addItems(items: AgentInputItem[]): Promise<void> {
     const encoded = encodeItems(items, this.#limits)
     if (encoded.length === 0) return
-    const { db } = await this.#handle()
-    const added = await this.#run(appendOwnedItems(db, this.#owner, encoded))
+    const handle = await this.#handle()
+    const added = await this.#run(withUserScope(handle, this.#userId, (db) => appendOwnedItems(db, this.#owner, encoded)))
     if (!added) throw this.#conflict()
     await this.#notifyItemsAdded(added.owner, added.inserted)
   }
@@ -231,9 +232,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * session row (like appends), so concurrent pops never return the same item and never skip one.
    */
   async popItem(): Promise<AgentInputItem | undefined> {
-    const { db } = await this.#handle()
+    const handle = await this.#handle()
     return this.#run(
-      db.transaction().execute(async (trx) => {
+      userTransaction(handle, this.#userId, async (trx) => {
         // Not SKIP LOCKED: an extraction job citing the newest item holds a key-share lock on it,
         // and skipping would pop the wrong item. Waiting on the session row is correct and rare.
         if (!(await lockOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
@@ -247,9 +248,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * @throws FactlineError `session_conflict` when the session belongs to another user or namespace.
    */
   async clearSession(): Promise<void> {
-    const { db } = await this.#handle()
+    const handle = await this.#handle()
     await this.#run(
-      db.transaction().execute(async (trx) => {
+      userTransaction(handle, this.#userId, async (trx) => {
         // The update takes the row lock, so the delete sees every committed append.
         if (!(await touchOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
         await deleteAllItems(trx, this.#sessionId)
@@ -265,8 +266,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async assertOwner(scope?: { userId: string | null; namespace: string }): Promise<void> {
     if (scope && !isOwnedBy(scope, this.#owner)) throw this.#conflict()
-    const { db } = await this.#handle()
-    await this.#run(this.#refuseIfForeign(db))
+    const handle = await this.#handle()
+    await this.#run(withUserScope(handle, this.#userId, (db) => this.#refuseIfForeign(db)))
   }
 
   /**
@@ -276,9 +277,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
     const encoded = encodeItems(items, this.#limits)
-    const { db } = await this.#handle()
+    const handle = await this.#handle()
     await this.#run(
-      db.transaction().execute(async (trx) => {
+      userTransaction(handle, this.#userId, async (trx) => {
         // Take the session lock first; later statements then see every committed append.
         if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await deleteAllItems(trx, this.#sessionId)
@@ -300,9 +301,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
     const tx = parseHistoryTransaction(args, this.#limits)
     const prepare = (items: AgentInputItem[]) => (this as Session).prepareHistoryItemsForPersistenceComparison?.(items) ?? items
-    const { db } = await this.#handle()
+    const handle = await this.#handle()
     const result = await this.#run(
-      db.transaction().execute(async (trx) => {
+      userTransaction(handle, this.#userId, async (trx) => {
         const owner = await upsertSession(trx, this.#owner)
         if (!owner) throw this.#conflict()
         const inserted = await applyParsedTransaction(trx, this.#sessionId, tx, prepare)
@@ -321,9 +322,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async applyHistoryMutations(args: SessionHistoryRewriteArgs): Promise<void> {
     const replacements = parseHistoryMutations(args, this.#limits)
     if (replacements.length === 0) return
-    const { db } = await this.#handle()
+    const handle = await this.#handle()
     await this.#run(
-      db.transaction().execute(async (trx) => {
+      userTransaction(handle, this.#userId, async (trx) => {
         if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await replaceFunctionCalls(trx, this.#sessionId, replacements)
       }),

@@ -40,7 +40,7 @@ describe('migrate', () => {
     const handle = await createDb({ url: await scratchDatabase() })
     const result = await migrate(handle, { embeddingDimensions: 64 })
     expect(result).toEqual({
-      applied: ['0001_create_tables', '0002_session_operations', '0003_drop_unused_embedding_index', '0004_camel_case_event_payloads', '0005_transcript_excerpts'],
+      applied: ['0001_create_tables', '0002_session_operations', '0003_drop_unused_embedding_index', '0004_camel_case_event_payloads', '0005_transcript_excerpts', '0006_row_level_security'],
       embeddingDimensions: 64,
     })
     const tables = await sql<{ table_name: string }>`
@@ -76,7 +76,7 @@ describe('migrate', () => {
     const url = await scratchDatabase()
     const handles = await Promise.all(Array.from({ length: 4 }, () => createDb({ url })))
     const results = await Promise.all(handles.map((h) => migrate(h, { embeddingDimensions: 32 })))
-    expect(results.filter((r) => r.applied.length === 5)).toHaveLength(1)
+    expect(results.filter((r) => r.applied.length === 6)).toHaveLength(1)
     expect(results.every((r) => r.embeddingDimensions === 32)).toBe(true)
     await Promise.all(handles.map((h) => h.close()))
   })
