@@ -92,3 +92,12 @@ export async function assertSeesAllUsers(handle: Pick<FactlineDb, 'db' | 'tables
     { details: { role: state.role } },
   )
 }
+
+/**
+ * True for PostgreSQL's refusal of a row by a policy (42501 "… violates row-level security
+ * policy …"): under RLS, what writing to another user's session (or citing their message) gives.
+ */
+export function isRowSecurityViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null
+  return e?.code === '42501' && typeof e.message === 'string' && e.message.includes('row-level security')
+}

@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { migrate, migrationRequired } from '../db/migrate.js'
+import { isRowSecurityViolation } from '../db/row-level-security.js'
 import { userTransaction, withUserScope } from '../db/user-scope.js'
 import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
@@ -222,7 +223,13 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const encoded = encodeItems(items, this.#limits)
     if (encoded.length === 0) return
     const handle = await this.#handle()
-    const added = await this.#run(withUserScope(handle, this.#userId, (db) => appendOwnedItems(db, this.#owner, encoded)))
+    const added = await this.#run(
+      withUserScope(handle, this.#userId, async (db) => {
+        // A policy cannot see a session row made by the same statement: under RLS, create it first.
+        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner))) return undefined
+        return appendOwnedItems(db, this.#owner, encoded)
+      }),
+    )
     if (!added) throw this.#conflict()
     await this.#notifyItemsAdded(added.owner, added.inserted)
   }
@@ -345,6 +352,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       return await promise
     } catch (error) {
       if (isUndefinedTable(error)) throw migrationRequired(await this.#handle(), error)
+      // Row-level security hides another user's session; writing to it is refused by its policy.
+      if (isRowSecurityViolation(error)) throw this.#conflict()
       throw error
     }
   }
