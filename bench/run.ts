@@ -24,10 +24,11 @@ import { benchPools } from './pools.js'
 import { benchRecall, parseScales } from './recall.js'
 import { benchRedos } from './redos.js'
 import { benchRoundTrips } from './round-trips.js'
+import { benchRowLevelSecurity } from './row-level-security.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'rls'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -148,6 +149,10 @@ try {
   }
   if (only.has('embedder')) {
     out.push('## 8. Offline embedder\n\n' + (await benchEmbedder(ctx, { sentences: 1_000, rounds: num(args.runs, 20, 5), coldRuns: quick ? 3 : 5 })))
+  }
+  if (only.has('rls')) {
+    // Last: it enables the policies on the scratch tables (the owner, which earlier sections use, bypasses them).
+    out.push('## 9. Row-level security\n\n' + (await benchRowLevelSecurity(ctx, { ops: num(args.ops, 500, 100) })))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')
