@@ -19,6 +19,7 @@ import { migrate } from '../src/db/migrate.js'
 import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
 import { benchEmbedder } from './embedder.js'
+import { benchEpisodic } from './episodic.js'
 import { benchPipeline } from './pipeline.js'
 import { benchPools } from './pools.js'
 import { benchRecall, parseScales } from './recall.js'
@@ -28,7 +29,7 @@ import { benchRowLevelSecurity } from './row-level-security.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'rls'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'episodic', 'rls'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -53,6 +54,7 @@ const { values: args } = parseArgs({
     coalesce: { type: 'string', default: '0,250' },
     runs: { type: 'string' },
     'pool-sessions': { type: 'string' },
+    'episodic-scale': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -79,6 +81,7 @@ if (args.help) {
   --runs N                runs per arm in the run-start section (default 200; quick 50);
                           timed 1,000-sentence calls per embedder in the embedder section (default 20; quick 5)
   --pool-sessions 1,100   live sessions from one URL in the pools section (default 1,100,1000; quick 1,100)
+  --episodic-scale H:T    the heavy user's excerpts : all excerpts (default 100000:1000000; quick 10000:100000)
 `)
   process.exit(0)
 }
@@ -150,9 +153,17 @@ try {
   if (only.has('embedder')) {
     out.push('## 8. Offline embedder\n\n' + (await benchEmbedder(ctx, { sentences: 1_000, rounds: num(args.runs, 20, 5), coldRuns: quick ? 3 : 5 })))
   }
+  if (only.has('episodic')) {
+    const [heavyChunks, totalChunks] = (args['episodic-scale'] ?? (quick ? '10000:100000' : '100000:1000000')).split(':').map(Number)
+    if (!heavyChunks || !totalChunks || heavyChunks > totalChunks) throw new Error('--episodic-scale wants heavy:total, heavy ≤ total')
+    out.push(
+      '## 9. Episodic index at scale\n\n' +
+        (await benchEpisodic(ctx, { heavyChunks, totalChunks, chunksPerOtherUser: 100, queries: num(args.queries, 100, 30), k: 10 })),
+    )
+  }
   if (only.has('rls')) {
     // Last: it enables the policies on the scratch tables (the owner, which earlier sections use, bypasses them).
-    out.push('## 9. Row-level security\n\n' + (await benchRowLevelSecurity(ctx, { ops: num(args.ops, 500, 100) })))
+    out.push('## 10. Row-level security\n\n' + (await benchRowLevelSecurity(ctx, { ops: num(args.ops, 500, 100) })))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')

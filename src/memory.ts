@@ -12,7 +12,8 @@ import { FactlineError } from './errors.js'
 import { importTranscript, type ImportTranscriptInput, type ImportTranscriptResult } from './extraction/import-transcript.js'
 import { sweep, type SweepResult } from './extraction/sweep.js'
 import type { Extractor } from './extractors/extractor.js'
-import { explainFact, type FactExplanation } from './facts/explain.js'
+import { explainFact, type ExplainOptions, type FactExplanation } from './facts/explain.js'
+import type { Fact } from './facts/fact.js'
 import { createFactStore, type FactStore } from './facts/fact-store.js'
 import { forgetUser, listUserSessionIds, type ForgetUserResult } from './facts/forget-user.js'
 import { quietLogger } from './logger.js'
@@ -44,8 +45,10 @@ export interface Memory {
    * it (waits for that inline; enqueues it with a queue), so temporal questions see real dates.
    */
   importTranscript(input: ImportTranscriptInput): Promise<ImportTranscriptResult>
-  /** Why the agent believes a fact: its source messages, history and supersession chain. */
-  explain(factId: string, scope: ScopeInput): Promise<FactExplanation>
+  /** Why the agent believes a fact: its source messages (a page, texts capped), history and supersession chain. */
+  explain(factId: string, options: ExplainOptions): Promise<FactExplanation>
+  /** Forgets one fact and the facts it replaced; `chain: true` also the facts that replaced it (see `FactStore.forget`). */
+  forget(factId: string, options: ScopeInput & { chain?: boolean; reason?: string }): Promise<Fact>
   /**
    * Deletes everything stored about a user: sessions, messages, facts, sources and events, and in
    * queue mode their sessions' extraction jobs, deduplication keys and failure records in Redis.
@@ -152,7 +155,9 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       recall,
       search,
       importTranscript: (input) => importTranscript(handle, scheduler, { ...input, namespace: input.namespace ?? o.namespace }),
-      explain: (factId, scope) => explainFact(handle, factId, { userId: scope.userId, namespace: namespaceOf(scope) }),
+      explain: (factId, options) => explainFact(handle, factId, { ...options, namespace: namespaceOf(options) }),
+      forget: (factId, { userId, chain, reason, ...scope }) =>
+        facts.forget({ id: factId, userId, namespace: namespaceOf(scope), chain, reason }),
       async forgetUser(userId) {
         // Queue mode: the jobs in Redis name the sessions, so read their ids before they are deleted.
         const sessionIds = scheduler.forgetSessions ? await listUserSessionIds(handle, userId) : []

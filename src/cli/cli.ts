@@ -8,6 +8,7 @@ import { integerFlag, UsageError } from './cli-args.js'
 import { FACTS_HELP, runFactsCommand, runSessionsCommand, SESSIONS_HELP } from './data-commands.js'
 import { runDemo } from './demo.js'
 import { runSweepCommand, runWorkerCommand } from './queue-commands.js'
+import { toTerminal } from './terminal-text.js'
 
 const HELP = `factline — PostgreSQL memory for OpenAI Agents SDK agents
 
@@ -79,7 +80,7 @@ async function runMigrate(argv: string[]): Promise<number> {
   }
 }
 
-const stdout = (text: string) => void process.stdout.write(text)
+const stdout = (text: string) => void process.stdout.write(toTerminal(text))
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -110,11 +111,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       const help = command === 'sessions' ? SESSIONS_HELP : command === 'facts' ? FACTS_HELP : HELP
-      process.stderr.write(`factline ${command ?? ''}: ${errorMessage(error)}\n\n${help}`)
+      process.stderr.write(`factline ${command ?? ''}: ${toTerminal(errorMessage(error))}\n\n${help}`)
       return EXIT.usage
     }
     const code = error instanceof FactlineError ? ` [${error.code}]` : ''
-    process.stderr.write(`factline${code}: ${errorMessage(error)}\n`)
+    process.stderr.write(`factline${code}: ${toTerminal(errorMessage(error))}\n`)
     return EXIT.failure
   }
 }

@@ -5,7 +5,7 @@ import { createDb, type FactlineDb } from '../db/create-db.js'
 import { assertMigrated } from '../db/migrate.js'
 import { FactlineError } from '../errors.js'
 import { explainFact } from '../facts/explain.js'
-import { forgetInTx } from '../facts/fact-writes.js'
+import { forgetInTx } from '../facts/forget-fact.js'
 import { isUuid } from '../assert-id.js'
 import { DEFAULT_NAMESPACE } from '../scope.js'
 import { listFacts, readFactOwner } from '../facts/fact-repository.js'
@@ -15,6 +15,7 @@ import { itemText } from '../session/item-text.js'
 import { readNewestItems } from '../session/messages-table.js'
 import { listSessions, sessionExists } from '../session/sessions-table.js'
 import { clip, formatTable } from './table.js'
+import { toJsonLine } from './terminal-text.js'
 import { integerFlag, UsageError } from './cli-args.js'
 
 
@@ -27,7 +28,7 @@ Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factli
 export const FACTS_HELP = `Usage:
   factline facts list --user ID [--namespace NS] [--status active|superseded|retracted|forgotten|all] [--json]
   factline facts explain FACT_ID [--json]         where a fact came from, its history and what it replaced
-  factline facts forget FACT_ID [--reason TEXT]   erase one fact's content (kept as a tombstone)
+  factline facts forget FACT_ID [--reason TEXT]   erase a fact's content and its earlier versions' (tombstones stay)
   factline facts forget --user ID                 delete everything stored about a user
 Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factline/pglite).
 `
@@ -89,7 +90,7 @@ export async function runSessionsCommand(argv: string[], out: Out): Promise<numb
     if (positionals.length > 0) throw new UsageError(`sessions list takes no positional arguments, got "${positionals[0]}"`)
     const rows = await withDb(({ db }) => listSessions(db, { userId: values.user, limit: limitOf(values.limit, 50) }))
     if (values.json) {
-      out(`${JSON.stringify(rows)}\n`)
+      out(toJsonLine(rows))
     } else {
       out(formatTable(['SESSION', 'USER', 'NAMESPACE', 'ITEMS', 'UPDATED'], rows.map((r) => [r.sessionId, r.userId ?? '-', r.namespace, String(r.items), r.updatedAt.toISOString()])))
     }
@@ -102,7 +103,7 @@ export async function runSessionsCommand(argv: string[], out: Out): Promise<numb
       return readNewestItems(db, sessionId, limitOf(values.limit, 100))
     })
     if (values.json) {
-      out(`${JSON.stringify(rows.map((r) => ({ messageId: r.id, createdAt: r.createdAt, item: r.item })))}\n`)
+      out(toJsonLine(rows.map((r) => ({ messageId: r.id, createdAt: r.createdAt, item: r.item }))))
     } else {
       out(formatTable(['ID', 'ROLE', 'TEXT'], rows.map((r) => {
         const t = itemText(r.item)
@@ -135,7 +136,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
     const facts = await withDb(({ db }) =>
       listFacts(db, scope, { ...(status === 'all' ? {} : { status: status as FactStatus }), limit: limitOf(values.limit, 100) }),
     )
-    if (values.json) out(`${JSON.stringify(facts)}\n`)
+    if (values.json) out(toJsonLine(facts))
     else out(formatTable(['ID', 'STATUS', 'KEY', 'SINCE', 'CONTENT'], facts.map((f) => [f.id, f.status, f.key ?? '-', f.validFrom.toISOString().slice(0, 10), clip(f.content)])))
     return 0
   }
@@ -147,13 +148,14 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
       return explainFact(handle, factId, owner)
     })
     if (values.json) {
-      out(`${JSON.stringify(why)}\n`)
+      out(toJsonLine(why))
       return 0
     }
     const f = why.fact
     out(`${f.content || '(forgotten)'}\n  id ${f.id} · user ${f.userId} · namespace ${f.namespace} · ${f.status}${f.key ? ` · key ${f.key}` : ''}\n  valid ${f.validFrom.toISOString()} → ${f.validTo?.toISOString() ?? 'now'}\n\n`)
     out('Sources:\n')
     out(formatTable(['SESSION', 'MESSAGE', 'ROLE', 'AT', 'TEXT'], why.sources.map((s) => [s.sessionId, String(s.messageId), s.role, s.createdAt.toISOString(), clip(s.text, 80)])))
+    if (why.nextSourceCursor !== null) out(`(the first ${why.sources.length} of ${why.sourceCount} sources)\n`)
     out('\nHistory:\n')
     out(formatTable(['AT', 'EVENT', 'BY', 'REASON'], why.events.map((e) => [e.createdAt.toISOString(), e.type, [e.extractor, e.model, e.jobId].filter(Boolean).join(' ') || '-', e.reason ?? ''])))
     if (why.replaced.length > 0) out(`\nReplaced: ${why.replaced.map((r) => `"${r.content}" (${r.id})`).join(', ')}\n`)
@@ -165,7 +167,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
       if (positionals.length > 0) throw new UsageError('facts forget takes either FACT_ID or --user ID, not both')
       const userId = values.user
       const result = await withDb((handle) => forgetUser(handle, userId))
-      out(values.json ? `${JSON.stringify(result)}\n` : `forgot user ${userId}: ${result.sessions} sessions, ${result.messages} messages, ${result.facts} facts, ${result.events} events\n`)
+      out(values.json ? toJsonLine(result) : `forgot user ${userId}: ${result.sessions} sessions, ${result.messages} messages, ${result.facts} facts, ${result.events} events\n`)
       return 0
     }
     const factId = onePositional(positionals, 'FACT_ID (or --user ID)')
@@ -173,7 +175,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
       const owner = await ownerOf(handle, factId)
       return handle.db.transaction().execute((trx) => forgetInTx(trx, owner, factId, { reason: values.reason ?? 'forgotten with the CLI' }))
     })
-    out(values.json ? `${JSON.stringify(fact)}\n` : `forgot fact ${fact.id}\n`)
+    out(values.json ? toJsonLine(fact) : `forgot fact ${fact.id}\n`)
     return 0
   }
   throw new UsageError(`unknown facts subcommand "${sub}" (expected list, explain or forget)`)

@@ -1,6 +1,7 @@
 import { Agent, setTracingDisabled } from '@openai/agents'
 import { assistantMessage, ScriptedModel } from '@openai/agents/testing'
 import { createMemory } from '../memory.js'
+import { toTerminal } from './terminal-text.js'
 
 /** Lines a scripted assistant says, so the demo needs no model and no network. */
 const REPLIES = ['Nice to meet you, Ada!', 'Noted.', 'Got it: Lisbon it is.', 'You deploy to Hetzner, from Lisbon now.']
@@ -10,7 +11,7 @@ const REPLIES = ['Nice to meet you, Ada!', 'Noted.', 'Got it: Lisbon it is.', 'Y
  * PGlite with the rule extractor and hashing embedder, then cross-session recall and a provenance
  * trace. Writes to `write` so tests can read it.
  */
-export async function runDemo(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
+export async function runDemo(write: (line: string) => void = (l) => process.stdout.write(`${toTerminal(l)}\n`)): Promise<void> {
   setTracingDisabled(true) // offline: nowhere to send traces
   const memory = await createMemory({ database: { dataDir: 'memory://' }, queue: false, openai: false, env: false })
   try {

@@ -4,6 +4,7 @@ import { createJsonLogger } from '../logger.js'
 import { waitForShutdownSignal } from '../config/shutdown-signals.js'
 import { startWorkerFromConfig, sweepFromConfig } from '../config/start-worker.js'
 import { integerFlag } from './cli-args.js'
+import { toJsonLine, toTerminal } from './terminal-text.js'
 import { FactlineError } from '../errors.js'
 
 export const WORKER_HELP = `Usage: factline worker [--concurrency N] [--sweep-interval MS] [--queue NAME]
@@ -81,10 +82,10 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
   }
   const result = await sweepFromConfig(configFromEnv(), { userId: values.user, queueName: queueFlag(values.queue) })
   const failed = result.failed.map((f) => ({ sessionId: f.sessionId, error: f.error.message }))
-  if (values.json) process.stdout.write(`${JSON.stringify({ enqueued: result.enqueued, failed })}\n`)
+  if (values.json) process.stdout.write(toJsonLine({ enqueued: result.enqueued, failed }))
   else {
     process.stdout.write(`enqueued ${result.enqueued} session(s)${failed.length ? `, ${failed.length} failed` : ''}\n`)
-    for (const f of failed) process.stderr.write(`  ${f.sessionId}: ${f.error}\n`)
+    for (const f of failed) process.stderr.write(toTerminal(`  ${f.sessionId}: ${f.error}\n`))
   }
   return failed.length > 0 ? 1 : 0
 }

@@ -74,11 +74,28 @@ async function openPGlite(dataDir: string): Promise<PGlite> {
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite-pgvector'),
   ])
-  if (dataDir !== 'memory://') {
-    const { mkdir } = await import('node:fs/promises')
-    await mkdir(dataDir, { recursive: true })
-  }
+  if (dataDir !== 'memory://') await createPrivateDir(dataDir)
   return PGlite.create(dataDir, { extensions: { vector } })
+}
+
+/**
+ * The folder and every parent it creates (`.factline` too) are made 0700: the files and WAL hold
+ * transcript text, so other local users must not read them. mkdir's mode is masked by the umask,
+ * chmod's is not. A folder that already existed is tightened when we own it.
+ */
+async function createPrivateDir(dataDir: string): Promise<void> {
+  const { chmod, mkdir } = await import('node:fs/promises')
+  const { dirname, resolve } = await import('node:path')
+  const target = resolve(dataDir)
+  const topCreated = await mkdir(target, { recursive: true, mode: 0o700 })
+  const created: string[] = []
+  if (topCreated !== undefined) {
+    for (let dir = target; dir.startsWith(resolve(topCreated)); dir = dirname(dir)) created.push(dir)
+  }
+  for (const dir of created) await chmod(dir, 0o700)
+  // Our own `.factline` parent and an existing data folder: best effort, they may belong to someone else.
+  const existing = [...(created.includes(target) ? [] : [target]), ...(dataDir === DEFAULT_DATA_DIR ? [dirname(target)] : [])]
+  for (const dir of existing) await chmod(dir, 0o700).catch(() => {})
 }
 
 /**

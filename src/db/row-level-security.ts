@@ -17,12 +17,17 @@ export function userTables(tables: TableNames): string[] {
 }
 
 /**
- * Turns the policies on for every user table (DDL: the table owner, i.e. the migrator, runs it).
+ * Turns the policies on for every user table not yet enforcing them (DDL: the table owner, i.e.
+ * the migrator, runs it). Tables already enabled are left alone, so on an up-to-date database a
+ * DML-only role with `createTables` and `rowLevelSecurity` starts without attempting DDL.
  * Not FORCE: the owner and superusers still see every row, roles like `factline_app` are filtered.
  */
 export async function enableRowLevelSecurity(handle: Pick<FactlineDb, 'db' | 'tables'>): Promise<void> {
-  for (const table of userTables(handle.tables)) {
-    await sql`alter table ${sql.id(table)} enable row level security`.execute(handle.db)
+  const { rows } = await sql<{ name: string }>`
+    select n as name from unnest(${userTables(handle.tables)}::text[]) n
+    where not exists (select 1 from pg_class c where c.oid = to_regclass(quote_ident(n)) and c.relrowsecurity)`.execute(handle.db)
+  for (const { name } of rows) {
+    await sql`alter table ${sql.id(name)} enable row level security`.execute(handle.db)
   }
 }
 

@@ -62,6 +62,12 @@ export const FactRefInputSchema = z.strictObject({
   reason,
 })
 
+export const ForgetInputSchema = z.strictObject({
+  ...FactRefInputSchema.shape,
+  /** Also forget the facts that replaced this one: the whole supersession chain. @defaultValue false */
+  chain: z.boolean().optional(),
+})
+
 export const UpdateFactInputSchema = z.strictObject({
   ...FactRefInputSchema.shape,
   content: z.string().optional(),
@@ -98,6 +104,8 @@ export type AddFactInput = z.input<typeof NewFactInputSchema>
 export type FactIdInput = z.input<typeof FactIdInputSchema>
 /** One fact of a scope, with who changes it and why. */
 export type FactRefInput = z.input<typeof FactRefInputSchema>
+/** One fact to forget, and whether its whole supersession chain goes with it. */
+export type ForgetInput = z.input<typeof ForgetInputSchema>
 export type UpdateFactInput = z.input<typeof UpdateFactInputSchema>
 export type AddSourcesInput = z.input<typeof AddSourcesInputSchema>
 export type SupersedeInput = z.input<typeof SupersedeInputSchema>

@@ -8,6 +8,7 @@ import {
   AddSourcesInputSchema,
   FactIdInputSchema,
   FactRefInputSchema,
+  ForgetInputSchema,
   ListFactsInputSchema,
   NewFactInputSchema,
   parseInput,
@@ -17,6 +18,7 @@ import {
   type AddSourcesInput,
   type FactIdInput,
   type FactRefInput,
+  type ForgetInput,
   type ListFactsInput,
   type SupersedeInput,
   type UpdateFactInput,
@@ -25,12 +27,12 @@ import { getFact, listFacts } from './fact-repository.js'
 import {
   addSourcesInTx,
   factNotFound,
-  forgetInTx,
   insertFactWithSources,
   retractInTx,
   supersedeInTx,
   updateFactInTx,
 } from './fact-writes.js'
+import { forgetInTx } from './forget-fact.js'
 
 /** Reads and writes one database's facts; every call is confined to a `(userId, namespace)`. */
 export interface FactStore {
@@ -60,10 +62,12 @@ export interface FactStore {
   retract(input: FactRefInput): Promise<Fact>
   /**
    * The user asked to forget this: content, key and embedding are erased (also from the fact's
-   * event history) and a content-free `forgotten` tombstone event is appended.
+   * event history) and a content-free `forgotten` tombstone event is appended. The facts it
+   * replaced (its earlier versions) are forgotten with it; `chain: true` forgets the facts that
+   * replaced it too, so nothing of the supersession chain stays readable.
    * @throws FactlineError `not_found`.
    */
-  forget(input: FactRefInput): Promise<Fact>
+  forget(input: ForgetInput): Promise<Fact>
 }
 
 export interface FactStoreDeps {
@@ -129,8 +133,8 @@ export async function createFactStore({ db: handle, embedder }: FactStoreDeps): 
     },
 
     async forget(input) {
-      const { meta, reason, ...v } = parseInput(FactRefInputSchema, input, 'Invalid fact reference')
-      return userTransaction(handle, v.userId, (trx) => forgetInTx(trx, v, v.id, { meta, reason }))
+      const { meta, reason, chain, ...v } = parseInput(ForgetInputSchema, input, 'Invalid fact reference')
+      return userTransaction(handle, v.userId, (trx) => forgetInTx(trx, v, v.id, { meta, reason }, { chain }))
     },
   }
 }

@@ -9,7 +9,6 @@ import {
   insertFactLinksAndEvents,
   insertFacts,
   insertFactSources,
-  stripEventContent,
   updateFactRow,
   type FactSourceLink,
   type NewFact,
@@ -50,19 +49,21 @@ export function factSnapshot(fact: Fact) {
 
 /**
  * Checks that every source names an existing message of the given session, and that the session
- * belongs to `userId`. A session of another user is reported exactly like a missing one.
+ * belongs to the scope: its user and its namespace, so a "sales" fact cannot cite a "support"
+ * message. A session of another user or namespace is reported exactly like a missing one.
  * @throws FactlineError `invalid_argument` (no sources), `not_found`, `unknown_user` (the session has no user).
  */
 export async function assertSourcesOwnedBy(
   db: Kysely<Database>,
-  userId: string,
+  scope: Scope,
   sources: readonly FactSourceRef[],
 ): Promise<void> {
+  const { userId, namespace } = scope
   if (sources.length === 0) throw noSources()
   const rows = await db
     .selectFrom('agent_messages')
     .innerJoin('agent_sessions', 'agent_sessions.session_id', 'agent_messages.session_id')
-    .select(['agent_messages.id', 'agent_messages.session_id', 'agent_sessions.user_id'])
+    .select(['agent_messages.id', 'agent_messages.session_id', 'agent_sessions.user_id', 'agent_sessions.namespace'])
     .where(sql.ref<string>('agent_messages.id'), 'in', [...new Set(sources.map((s) => String(s.messageId)))])
     .execute()
   const byId = new Map(rows.map((r) => [Number(r.id), r]))
@@ -76,10 +77,11 @@ export async function assertSourcesOwnedBy(
         { details: { sessionId: source.sessionId, messageId: source.messageId } },
       )
     }
-    if (!row || row.session_id !== source.sessionId || row.user_id !== userId) {
+    if (!row || row.session_id !== source.sessionId || row.user_id !== userId || row.namespace !== namespace) {
       throw new FactlineError(
         'not_found',
-        `message ${source.messageId} of session ${JSON.stringify(source.sessionId)} was not found for user ${JSON.stringify(userId)}`,
+        `message ${source.messageId} of session ${JSON.stringify(source.sessionId)} was not found for user ` +
+          `${JSON.stringify(userId)} in namespace ${JSON.stringify(namespace)}`,
         { details: { sessionId: source.sessionId, messageId: source.messageId } },
       )
     }
@@ -121,7 +123,7 @@ export async function insertFactsWithSources(
   if (entries.length === 0) return []
   // Every fact needs a source of its own; the union checked below would hide one without.
   if (entries.some((e) => e.sources.length === 0)) throw noSources()
-  await assertSourcesOwnedBy(db, scope.userId, entries.flatMap((e) => e.sources))
+  await assertSourcesOwnedBy(db, scope, entries.flatMap((e) => e.sources))
   const facts = await insertFacts(db, scope, entries)
   const links: FactSourceLink[] = []
   const events = facts.map((fact, i) => {
@@ -219,7 +221,7 @@ export async function addSourcesInTx(
   context: WriteContext = {},
 ): Promise<{ fact: Fact; added: FactSourceRef[] }> {
   const fact = await lockFact(db, scope, id)
-  await assertSourcesOwnedBy(db, scope.userId, sources)
+  await assertSourcesOwnedBy(db, scope, sources)
   const added = await insertFactSources(db, id, sources)
   if (added.length > 0) {
     await insertFactEvent(db, scope, {
@@ -290,40 +292,6 @@ export async function retractInTx(
     type: 'retracted',
     before: { status: before.status },
     after: { status: after.status },
-    reason: context.reason,
-    meta: context.meta,
-  })
-  return after
-}
-
-/**
- * Forgets a fact because the user asked: status `forgotten`, content emptied, key and embedding
- * removed (so it can never be recalled or matched again), and `content`/`key` stripped from the
- * fact's earlier events. A `forgotten` event without the content is the tombstone. Sources stay
- * linked (the transcript is the session's to delete). Forgetting twice changes nothing.
- * @throws FactlineError `not_found`.
- */
-export async function forgetInTx(
-  db: Kysely<Database>,
-  scope: Scope,
-  id: string,
-  context: WriteContext = {},
-): Promise<Fact> {
-  const before = await lockFact(db, scope, id)
-  if (before.status === 'forgotten') return before
-  const after = (await updateFactRow(db, scope, id, {
-    status: 'forgotten',
-    content: '',
-    key: null,
-    embedding: null,
-    validTo: before.validTo ?? new Date(),
-  })) as Fact
-  await stripEventContent(db, scope, id)
-  await insertFactEvent(db, scope, {
-    factId: id,
-    type: 'forgotten',
-    before: { status: before.status },
-    after: { status: 'forgotten' },
     reason: context.reason,
     meta: context.meta,
   })

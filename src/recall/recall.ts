@@ -4,10 +4,14 @@ import { withUserScope } from '../db/user-scope.js'
 import type { FactStatus } from '../db/schema.js'
 import type { Embedder } from '../embed/embedder.js'
 import { rowToFact } from '../facts/fact.js'
+import { FactKindSchema } from '../facts/fact-input.js'
 import { assertScope, ScopeSchema, type Scope } from '../scope.js'
 import { embedText } from '../embed/embed-texts.js'
 import { parseOrThrow } from '../errors.js'
 import { recallQuery, type SourceJson } from './recall-query.js'
+
+/** Most kinds one recall may filter on; a longer list is a mistake, and 70 k of them broke the protocol. */
+export const MAX_RECALL_KINDS = 32
 
 export const RecallOptionsSchema = z.strictObject({
   ...ScopeSchema.shape,
@@ -21,8 +25,8 @@ export const RecallOptionsSchema = z.strictObject({
    * @defaultValue no floor
    */
   minScore: z.number().min(-1).max(1).optional(),
-  /** Only facts of these kinds. */
-  kinds: z.array(z.string()).min(1).optional(),
+  /** Only facts of these kinds: 1 to `MAX_RECALL_KINDS`, each a kind as stored (1–64 characters). */
+  kinds: z.array(FactKindSchema).min(1).max(MAX_RECALL_KINDS).optional(),
   /** Also return superseded and retracted facts (forgotten ones never come back). @defaultValue false */
   includeInactive: z.boolean().default(false),
   /** Age at which the recency bonus halves, measured from `validFrom`. @defaultValue 90 */

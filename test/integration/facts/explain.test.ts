@@ -14,8 +14,8 @@ describe('explainFact', () => {
     const why = await explainFact(ctx.handle, fact.id, { userId })
     expect(why.fact).toEqual(fact)
     expect(why.sources).toEqual([
-      { ...at(sources, 0), item: { role: 'user', content: 'I prefer TypeScript' }, role: 'user', text: 'I prefer TypeScript', createdAt: expect.any(Date) },
-      { ...at(sources, 1), item: { role: 'user', content: 'Seriously, TypeScript' }, role: 'user', text: 'Seriously, TypeScript', createdAt: expect.any(Date) },
+      { ...at(sources, 0), item: { role: 'user', content: 'I prefer TypeScript' }, role: 'user', text: 'I prefer TypeScript', truncated: false, createdAt: expect.any(Date) },
+      { ...at(sources, 1), item: { role: 'user', content: 'Seriously, TypeScript' }, role: 'user', text: 'Seriously, TypeScript', truncated: false, createdAt: expect.any(Date) },
     ])
     expect(why.events).toMatchObject([{ type: 'added', extractor: 'rules-v1', after: { content: 'Prefers TypeScript' } }])
     expect(why.replaced).toEqual([])
