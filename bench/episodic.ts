@@ -90,7 +90,7 @@ export async function benchEpisodic(ctx: BenchContext, o: EpisodicBenchOptions):
     const sizes = await sql<{ table: string; scope: string; bq: string; hv: string }>`
       select pg_total_relation_size('transcript_excerpts') as table,
              pg_relation_size('transcript_excerpts_scope_idx') as scope,
-             pg_relation_size('bench_excerpts_bq_idx') as bq,
+             pg_relation_size('transcript_excerpts_bits_idx') as bq,
              pg_relation_size('bench_excerpts_hv_idx') as hv`.execute(db)
     const s = sizes.rows[0]!
     return [
@@ -98,7 +98,7 @@ export async function benchEpisodic(ctx: BenchContext, o: EpisodicBenchOptions):
         `heavy user with ${o.heavyChunks.toLocaleString('en')} (spread over the heap), the others ${o.chunksPerOtherUser} each. ` +
         `k=${o.k}, ${o.queries} queries, warm cache (each plan runs every query once untimed first, then the timed pass rotates ` +
         `the plan order). recall@k counts how many of the exact top k (brute force in Node over the user's vectors) a plan returns. ` +
-        `Load ${loadSeconds.toFixed(0)} s; the two compact columns and their covering indexes took ${compactSeconds.toFixed(0)} s.`,
+        `Load ${loadSeconds.toFixed(0)} s; the stored halfvec column and its covering index took ${compactSeconds.toFixed(0)} s.`,
       `**Heavy user (${o.heavyChunks.toLocaleString('en')} excerpts)**`,
       table(['plan', 'recall@k', 'p50', 'p95', 'vs exact scan'], rows),
       `**A light user (${o.chunksPerOtherUser} excerpts) in the same table**`,
@@ -166,7 +166,7 @@ function binaryRerankPlan(k: number, candidates: number): Plan {
       const r = await sql<{ id: string }>`
         with candidates as materialized (
           select id from transcript_excerpts where user_id = ${userId} and namespace = ${NAMESPACE}
-          order by bq <~> binary_quantize(${vec(query)})::bit(${sql.lit(DIMENSIONS)}) limit ${candidates}
+          order by embedding_bits <~> binary_quantize(${vec(query)}) limit ${candidates}
         )
         select e.id::text from transcript_excerpts e join candidates c using (id)
         order by e.embedding <=> ${vec(query)}, e.id limit ${k}`.execute(db)
@@ -246,14 +246,13 @@ async function loadExcerpts(db: Kysely<Database>, o: EpisodicBenchOptions): Prom
 }
 
 /**
- * The candidate representations as stored generated columns, each with a covering btree on the
- * user's scope so a scan reads the compact value from the index and never the 1.5 KB vector.
+ * The half-precision candidate as a stored generated column with a covering btree on the user's
+ * scope, so a scan reads the compact value from the index and never the 1.5 KB vector. The
+ * binary code (`embedding_bits`) and its covering index come with factline's migrations.
  */
 async function addCompactColumns(db: Kysely<Database>): Promise<void> {
   await sql`alter table transcript_excerpts
-    add column bq bit(${sql.lit(DIMENSIONS)}) generated always as (binary_quantize(embedding)::bit(${sql.lit(DIMENSIONS)})) stored,
     add column hv halfvec(${sql.lit(DIMENSIONS)}) generated always as (embedding::halfvec(${sql.lit(DIMENSIONS)})) stored`.execute(db)
-  await sql`create index bench_excerpts_bq_idx on transcript_excerpts (user_id, namespace) include (id, bq)`.execute(db)
   await sql`create index bench_excerpts_hv_idx on transcript_excerpts (user_id, namespace) include (id, hv)`.execute(db)
   await sql`vacuum analyze transcript_excerpts`.execute(db)
 }

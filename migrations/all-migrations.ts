@@ -4,7 +4,8 @@ import { createSessionOperations } from './0002_session_operations.js'
 import { dropUnusedEmbeddingIndex } from './0003_drop_unused_embedding_index.js'
 import { camelCaseEventPayloads } from './0004_camel_case_event_payloads.js'
 import { createTranscriptExcerpts } from './0005_transcript_excerpts.js'
-import { createRowLevelSecurityPolicies } from './0006_row_level_security.js'
+import { addExcerptBinaryCodes } from './0006_excerpt_binary_codes.js'
+import { createRowLevelSecurityPolicies } from './0007_row_level_security.js'
 import type { MigrationSettings } from './migration-settings.js'
 
 /**
@@ -18,6 +19,7 @@ export function allMigrations(settings: MigrationSettings): Record<string, Migra
     '0003_drop_unused_embedding_index': dropUnusedEmbeddingIndex(settings),
     '0004_camel_case_event_payloads': camelCaseEventPayloads(settings),
     '0005_transcript_excerpts': createTranscriptExcerpts(settings),
-    '0006_row_level_security': createRowLevelSecurityPolicies(settings),
+    '0006_excerpt_binary_codes': addExcerptBinaryCodes(settings),
+    '0007_row_level_security': createRowLevelSecurityPolicies(settings),
   }
 }

@@ -20,7 +20,7 @@ const isPGlite = (v: unknown): v is PGlite =>
 
 /**
  * Tell PostgreSQL whose rows each query may touch: every user-scoped call runs in a transaction that
- * first sets `factline.user_id`, which the row-level security policies (migration 0006) compare
+ * first sets `factline.user_id`, which the row-level security policies (migration 0007) compare
  * with each row. Costs round trips (see README, Security); the migrator must enable the policies
  * (`factline migrate` with `FACTLINE_RLS=1`, or `createTables` with this on). @defaultValue false
  */

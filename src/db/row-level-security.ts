@@ -3,7 +3,7 @@ import { FactlineError } from '../errors.js'
 import type { FactlineDb } from './create-db.js'
 import type { TableNames } from './table-names.js'
 
-/** The tables holding users' rows: each has the `factline_user_rows` policy (migration 0006). */
+/** The tables holding users' rows: each has the `factline_user_rows` policy (migration 0007). */
 export function userTables(tables: TableNames): string[] {
   return [
     tables.sessions,

@@ -115,6 +115,8 @@ export interface TranscriptExcerptTable {
   embedding: string | null
   /** Generated column; never written. */
   search: ColumnType<string, never, never>
+  /** `binary_quantize(embedding)`: generated, never written; ranks candidates by Hamming distance. */
+  embedding_bits: ColumnType<string | null, never, never>
   /** The message's time (`agent_messages.created_at`). */
   at: Timestamp
 }

@@ -8,7 +8,7 @@ export interface UserScopeTarget {
   readonly rowLevelSecurity?: boolean | undefined
 }
 
-/** The setting the row-level security policies of migration 0006 compare each row's user with. */
+/** The setting the row-level security policies of migration 0007 compare each row's user with. */
 export const USER_ID_SETTING = 'factline.user_id'
 
 /** Sets the user for the rest of this transaction only (`is_local`): it can never leak to the pool. */

@@ -6,6 +6,11 @@ import { createDb } from '../../../src/db/create-db.js'
 import { migrate, readEmbeddingDimensions, assertMigrated } from '../../../src/db/migrate.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { uniqueId } from '../../helpers/test-env.js'
+import { allMigrations } from '../../../migrations/all-migrations.js'
+import { resolveTableNames } from '../../../src/db/table-names.js'
+
+/** Every migration's name, in order: what a fresh database applies. */
+const ALL = Object.keys(allMigrations({ tables: resolveTableNames(), embeddingDimensions: 64 }))
 
 /** A scratch database per test file, so these tests may create and break schemas freely. */
 let admin: pg.Client
@@ -40,7 +45,7 @@ describe('migrate', () => {
     const handle = await createDb({ url: await scratchDatabase() })
     const result = await migrate(handle, { embeddingDimensions: 64 })
     expect(result).toEqual({
-      applied: ['0001_create_tables', '0002_session_operations', '0003_drop_unused_embedding_index', '0004_camel_case_event_payloads', '0005_transcript_excerpts', '0006_row_level_security'],
+      applied: ALL,
       embeddingDimensions: 64,
     })
     const tables = await sql<{ table_name: string }>`
@@ -76,7 +81,7 @@ describe('migrate', () => {
     const url = await scratchDatabase()
     const handles = await Promise.all(Array.from({ length: 4 }, () => createDb({ url })))
     const results = await Promise.all(handles.map((h) => migrate(h, { embeddingDimensions: 32 })))
-    expect(results.filter((r) => r.applied.length === 6)).toHaveLength(1)
+    expect(results.filter((r) => r.applied.length === ALL.length)).toHaveLength(1)
     expect(results.every((r) => r.embeddingDimensions === 32)).toBe(true)
     await Promise.all(handles.map((h) => h.close()))
   })

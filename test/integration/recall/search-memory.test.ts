@@ -63,6 +63,25 @@ describe.each<Setup>(['pglite+inline', 'postgres+inline', 'postgres+redis+worker
     expect((await memory.recall({ userId, query: 'Where do I live?' })).map((f) => f.content)).toEqual(['Lives in Lisbon'])
   })
 
+  it('finds the exact match for a user holding more excerpts than the Hamming candidate depth', async () => {
+    // 450 excerpts > 10 × 40 candidates: the vector ranking starts from the binary codes.
+    const userId = uniqueId('heavy')
+    const session = memory.session(uniqueId('s'), { userId })
+    const colours = ['amber', 'cobalt', 'crimson', 'jade', 'ochre', 'slate', 'teal', 'violet', 'saffron']
+    const things = ['kayak', 'violin', 'greenhouse', 'telescope', 'bicycle', 'loom', 'lantern', 'canoe', 'sextant', 'kiln', 'harp', 'anvil']
+    const places = ['harbour', 'orchard', 'attic', 'quarry', 'lighthouse']
+    const texts = Array.from(
+      { length: 450 },
+      (_, i) => `Last spring I repainted the ${things[i % 12]} in ${colours[Math.floor(i / 12) % 9]} near the ${places[Math.floor(i / 108) % 5]}, entry ${i}.`,
+    )
+    await session.addItems(texts.map((content) => ({ role: 'user' as const, content })))
+    await memory.flush()
+    expect(await excerptsOf(userId)).toBeGreaterThan(400)
+    const target = texts[321]!
+    const hits = await memory.search({ userId, query: target, types: ['excerpt'] })
+    expect(hits[0]).toMatchObject({ type: 'excerpt', text: target })
+  })
+
   it('indexes each message once however often extraction runs', async () => {
     const userId = uniqueId('once')
     const session = memory.session(uniqueId('s'), { userId })

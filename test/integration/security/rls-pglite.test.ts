@@ -8,7 +8,7 @@ import { createMemory } from '../../../src/index.js'
 import { TEST_EMBEDDING_DIMENSIONS, uniqueId } from '../../helpers/test-env.js'
 
 /**
- * The policies of migration 0006 on embedded PGlite: they migrate and enable there too, the
+ * The policies of migration 0007 on embedded PGlite: they migrate and enable there too, the
  * embedded superuser is never filtered (so the default install is unchanged), and a role the
  * policies apply to (made with `create role` inside PGlite) sees one user at a time.
  */

@@ -14,7 +14,7 @@ import { waitFor } from '../../helpers/wait-for.js'
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 
-/** Every table holding users' rows (migration 0006 gives each the factline_user_rows policy). */
+/** Every table holding users' rows (migration 0007 gives each the factline_user_rows policy). */
 const USER_TABLES = [
   'agent_sessions',
   'agent_messages',
