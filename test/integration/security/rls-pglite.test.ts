@@ -74,6 +74,9 @@ describe('row-level security (PGlite)', () => {
     try {
       await migrate(plain, { embeddingDimensions: TEST_EMBEDDING_DIMENSIONS })
       expect(await readRowLevelSecurity(plain)).toMatchObject({ enabledTables: 0, filtersThisRole: false })
+      // Off, the scope helper hands the call the database itself: no transaction, no set_config.
+      expect(plain.rowLevelSecurity).toBe(false)
+      expect(await withUserScope(plain, 'someone', async (db) => db)).toBe(plain.db)
     } finally {
       await plain.close()
     }
