@@ -200,6 +200,11 @@ describe('row-level security (PostgreSQL, least-privilege roles)', () => {
     }
   })
 
+  it('starts the app role with the default createTables on an up-to-date database: enabling again is no DDL', async () => {
+    const defaults = await createMemory({ database: { url: urlFor(app), rowLevelSecurity: true }, queue: false, env: false })
+    await defaults.close()
+  })
+
   it('fails at startup, not with empty reads, when the policies filter the role but rowLevelSecurity is off', async () => {
     await expect(createMemory({ database: { url: urlFor(app) }, createTables: false, queue: false, env: false })).rejects.toMatchObject({
       code: 'invalid_config',
