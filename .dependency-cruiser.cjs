@@ -11,10 +11,12 @@ const LAYERS = [
   ['src/db/', 'migrations/'],
   ['src/session/', 'src/facts/', 'src/embed/', 'src/extractors/'],
   ['src/recall/'],
-  ['src/context/'],
+  ['src/context/', 'src/tools/'],
   ['src/extraction/'],
   ['src/queue/'],
   ['src/config/'],
+  // The inspector reads through a port of the façade (InspectedMemory), so memory.inspector() can load it.
+  ['src/inspect/'],
   ['src/memory.ts', 'src/index.ts'],
   ['src/cli/'],
   ['workers/'],

@@ -1,6 +1,8 @@
-import type { AgentInputItem } from '@openai/agents'
+import type { AgentInputItem, FunctionTool } from '@openai/agents'
+import type { Hono } from 'hono'
 import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
+import { resolveRecallTrace } from './context/recall-span.js'
 import { createCloserStack } from './config/closer-stack.js'
 import { createModels, createScheduler, openAISettingsFrom, openDatabase, prepareDatabase, queueSettingsFrom } from './config/components.js'
 import { configFromEnv } from './config/env.js'
@@ -11,17 +13,20 @@ import type { Embedder } from './embed/embedder.js'
 import { FactlineError } from './errors.js'
 import { importTranscript, type ImportTranscriptInput, type ImportTranscriptResult } from './extraction/import-transcript.js'
 import { sweep, type SweepResult } from './extraction/sweep.js'
+import { traceExtractionBatches } from './extraction/extraction-trace.js'
 import type { Extractor } from './extractors/extractor.js'
 import { explainFact, type ExplainOptions, type FactExplanation } from './facts/explain.js'
 import type { Fact } from './facts/fact.js'
 import { createFactStore, type FactStore } from './facts/fact-store.js'
 import { forgetUser, listUserSessionIds, type ForgetUserResult } from './facts/forget-user.js'
+import type { InspectorOptions } from './inspect/inspector-app.js'
 import { quietLogger } from './logger.js'
 import { createExtractionWorker, type ExtractionWorker } from './queue/extraction-worker.js'
 import { recallFacts, type RecalledFact, type RecallOptions } from './recall/recall.js'
 import type { ScopeInput } from './scope.js'
 import { searchMemory, type SearchHit, type SearchOptions } from './recall/search.js'
 import { PostgresSession } from './session/postgres-session.js'
+import { createMemoryTools, type MemoryToolsOptions } from './tools/memory-tools.js'
 
 export type { MemoryRunOptions } from './context/run-with-memory.js'
 
@@ -56,8 +61,10 @@ export interface Memory {
   forgetUser(userId: string): Promise<ForgetUserResult>
   /** Recalls once for a run and returns the filter that puts the facts in the instructions. */
   context(request: ContextRequest & { input: string | AgentInputItem[] }): Promise<MemoryContext>
-  /** `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions. */
+  /** `run()` from `@openai/agents` with this user's recalled facts in every agent's instructions, traced as `factline.recall`. */
   run: RunWithMemory
+  /** SDK tools over one user's memory: `search_memory`, `explain_memory`, `forget_memory` (opt-in, needs approval). */
+  tools(options: MemoryToolsOptions): FunctionTool<any, any, any>[]
   /**
    * Waits until extraction has caught up with every turn this memory stored.
    * @throws FactlineError `timeout` after `timeoutMs` (default 30 s); in inline mode, the first extraction error.
@@ -67,6 +74,12 @@ export interface Memory {
   sweep(): Promise<SweepResult>
   /** Starts a BullMQ worker in this process (queue mode only); `close()` stops it. */
   worker(options?: { concurrency?: number; sweepIntervalMs?: number }): Promise<ExtractionWorker>
+  /**
+   * The inspector (what is remembered about a user, why, and what a run would inject) as a Hono
+   * app: mount it (`app.route('/inspect', await memory.inspector())`) or serve its `fetch`.
+   * Read-only unless `allowWrites`; without a `token` it answers loopback requests only.
+   */
+  inspector(options?: InspectorOptions): Promise<Hono>
   /** Stops workers and extraction, and closes what `createMemory` opened (never what you passed in). */
   close(): Promise<void>
 }
@@ -105,14 +118,16 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     await prepareDatabase(handle, embedder, o.createTables, logger)
     const facts = await createFactStore({ db: handle, embedder })
     const queue = queueSettingsFrom(o.queue, env)
-    const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger, excerpts: o.excerpts })
+    const onBatch = o.tracing.extraction ? traceExtractionBatches(o.tracing) : undefined
+    const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger, excerpts: o.excerpts, onBatch })
     closers.push(() => scheduler.close())
 
     const namespaceOf = (scope: Partial<ScopeInput>) => scope.namespace ?? o.namespace
     const recall = (request: RecallOptions) =>
       recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
     const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
-    const context: Memory['context'] = async ({ input, session, callModelInputFilter, ...scope }) => {
+    const context: Memory['context'] = async ({ input, session, callModelInputFilter, traceParent, userId, namespace: ns, ...traced }) => {
+      const scope = { userId, namespace: ns }
       const namespace = scope.namespace ?? session?.namespace ?? o.namespace
       // Before recall or any model sees a word: the session must be this user's, and stored as theirs.
       await session?.assertOwner({ userId: scope.userId, namespace })
@@ -133,10 +148,11 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           ),
         block: { maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, heading: o.context.heading },
         callModelInputFilter,
+        trace: { config: resolveRecallTrace(o.tracing, traced), userId, namespace, sessionId: await session?.getSessionId(), parent: traceParent },
       })
     }
 
-    return {
+    const memory: Memory = {
       mode: scheduler.mode,
       db: handle,
       embedder,
@@ -167,6 +183,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       },
       context,
       run: createRunWithMemory(context, o.namespace),
+      tools: (toolOptions) => createMemoryTools({ handle, facts, search: (scope, query) => search({ ...scope, query, k: o.context.k }) }, toolOptions, o.namespace),
       flush: (flushOptions) => scheduler.flush(flushOptions),
       sweep: () => sweep(handle.db, scheduler, { logger }),
       async worker(workerOptions = {}) {
@@ -184,13 +201,21 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           queueName: queue.name,
           excerpts: o.excerpts,
           logger,
+          onBatch,
           ...workerOptions,
         })
         closers.push(() => worker.close())
         return worker
       },
+      async inspector(inspectorOptions) {
+        // Loaded on first use: apps that never inspect never load hono.
+        const [{ createInspector }, { pipelineOf }] = await Promise.all([import('./inspect/inspector-app.js'), import('./inspect/pipeline.js')])
+        const settings = { k: o.context.k, maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, namespace: o.namespace }
+        return createInspector({ memory, pipeline: pipelineOf(scheduler), settings, logger }, inspectorOptions)
+      },
       close: () => closers.close(),
     }
+    return memory
   } catch (error) {
     await closers.close().catch(() => {})
     throw error

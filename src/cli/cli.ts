@@ -7,6 +7,7 @@ import { errorMessage, FactlineError } from '../errors.js'
 import { integerFlag, UsageError } from './cli-args.js'
 import { FACTS_HELP, runFactsCommand, runSessionsCommand, SESSIONS_HELP } from './data-commands.js'
 import { runDemo } from './demo.js'
+import { INSPECT_HELP, parseInspectFlags, runInspectCommand } from './inspect-command.js'
 import { runSweepCommand, runWorkerCommand } from './queue-commands.js'
 import { toTerminal } from './terminal-text.js'
 
@@ -17,10 +18,12 @@ Usage: factline <command> [options]
 Commands:
   migrate    create or upgrade the tables (safe to run twice, or from several processes)
   demo       an offline walkthrough: two sessions, extraction, cross-session recall, provenance
+             (--inspect then serves the inspector on its data)
   worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL)
   sweep      re-enqueue sessions whose fact extraction lags behind their transcript
   sessions   list sessions, or show one's transcript
   facts      list a user's facts, explain one (its sources and history), forget one or a user
+  inspect    a local web page: what is remembered about a user, why, and what a run would inject
 
 Run \`factline <command> --help\` for a command's options.
 Environment: DATABASE_URL (PostgreSQL; without it the embedded PGlite in .factline/pglite is used)
@@ -88,9 +91,13 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'migrate':
         return await runMigrate(rest)
-      case 'demo':
-        await runDemo()
+      case 'demo': {
+        const flags = parseInspectFlags(rest)
+        await runDemo(undefined, flags.inspect ? flags : undefined)
         return EXIT.ok
+      }
+      case 'inspect':
+        return await runInspectCommand(rest)
       case 'worker':
         return await runWorkerCommand(rest)
       case 'sweep':
@@ -110,8 +117,10 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      const help = command === 'sessions' ? SESSIONS_HELP : command === 'facts' ? FACTS_HELP : HELP
-      process.stderr.write(`factline ${command ?? ''}: ${toTerminal(errorMessage(error))}\n\n${help}`)
+      const help = command === 'sessions' ? SESSIONS_HELP : command === 'facts' ? FACTS_HELP : command === 'inspect' ? INSPECT_HELP : HELP
+      process.stderr.write(`factline ${command ?? ''}: ${toTerminal(errorMessage(error))}
+
+${help}`)
       return EXIT.usage
     }
     const code = error instanceof FactlineError ? ` [${error.code}]` : ''

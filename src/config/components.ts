@@ -11,6 +11,7 @@ import { OpenAIEmbedder, type OpenAIEmbedderOptions } from '../embed/openai-embe
 import { isFactlineError } from '../errors.js'
 import type { ExtractionScheduler } from '../extraction/extraction-scheduler.js'
 import { createInlineScheduler } from '../extraction/inline-scheduler.js'
+import type { ExtractionProcessorDeps } from '../extraction/extraction-deps.js'
 import type { Extractor } from '../extractors/extractor.js'
 import { OpenAIExtractor, type OpenAIExtractorOptions } from '../extractors/openai/openai-extractor.js'
 import { NlpExtractor } from '../extractors/nlp/nlp-extractor.js'
@@ -188,7 +189,14 @@ export function queueSettingsFrom(option: FactlineConfig['queue'], env: EnvConfi
 /** The scheduler the queue settings imply: BullMQ when a queue is configured, else in process. */
 export async function createScheduler(
   queue: QueueSettings,
-  deps: { handle: FactlineDb; extractor: Extractor; embedder: Embedder; logger: Logger; excerpts?: ExcerptIndexConfig | undefined },
+  deps: {
+    handle: FactlineDb
+    extractor: Extractor
+    embedder: Embedder
+    logger: Logger
+    excerpts?: ExcerptIndexConfig | undefined
+    onBatch?: ExtractionProcessorDeps['onBatch']
+  },
 ): Promise<ExtractionScheduler> {
   if (!queue) {
     return createInlineScheduler({
@@ -198,6 +206,7 @@ export async function createScheduler(
       embedder: deps.embedder,
       logger: deps.logger,
       excerpts: deps.excerpts,
+      onBatch: deps.onBatch,
     })
   }
   return createQueueScheduler({

@@ -26,6 +26,8 @@ export interface EnvConfig {
   startupWaitMs: number
   /** FACTLINE_NAMESPACE @defaultValue 'default' */
   namespace: string | undefined
+  /** FACTLINE_INSPECT_TOKEN: the token `factline inspect` requires on every request. */
+  inspectToken: string | undefined
   /** FACTLINE_LOG_LEVEL @defaultValue 'info' */
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   /** FACTLINE_RLS (1/true or 0/false): `database.rowLevelSecurity`, and `factline migrate` enables the policies. */
@@ -55,6 +57,7 @@ const EnvSchema = z.object({
   FACTLINE_WORKER_CONCURRENCY: z.preprocess(blankAsUndefined, z.coerce.number().int().min(1).max(256).default(4)),
   FACTLINE_STARTUP_WAIT_MS: z.preprocess(blankAsUndefined, z.coerce.number().int().min(0).max(3_600_000).default(60_000)),
   FACTLINE_NAMESPACE: optionalString,
+  FACTLINE_INSPECT_TOKEN: optionalString,
   FACTLINE_LOG_LEVEL: z.preprocess(blankAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   FACTLINE_RLS: optionalFlag,
   FACTLINE_STATEMENT_TIMEOUT_MS: optionalMillis,
@@ -81,6 +84,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     workerConcurrency: e.FACTLINE_WORKER_CONCURRENCY,
     startupWaitMs: e.FACTLINE_STARTUP_WAIT_MS,
     namespace: e.FACTLINE_NAMESPACE,
+    inspectToken: e.FACTLINE_INSPECT_TOKEN,
     logLevel: e.FACTLINE_LOG_LEVEL,
     rowLevelSecurity: e.FACTLINE_RLS,
     timeouts: {

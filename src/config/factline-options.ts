@@ -10,6 +10,7 @@ import type { Extractor } from '../extractors/extractor.js'
 import type { Logger } from '../logger.js'
 import { ExcerptIndexOptionsSchema } from '../recall/excerpt-chunks.js'
 import { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH } from '../scope.js'
+import { TracingOptionsSchema } from '../trace-options.js'
 
 const isObject = (v: unknown) => typeof v === 'object' && v !== null
 const isRedis = (v: unknown): v is Redis => isObject(v) && typeof (v as Redis).duplicate === 'function'
@@ -98,6 +99,8 @@ export const FactlineOptionsSchema = z.strictObject({
       recentItems: z.number().int().min(0).max(50).default(0),
     })
     .prefault({}),
+  /** What factline records in Agents SDK traces: the recall span, extraction traces, how much text. */
+  tracing: TracingOptionsSchema.prefault({}),
   /**
    * How long startup waits for an unreachable PostgreSQL, retrying with backoff, before failing
    * with `connection_failed`. @defaultValue 0 (fail at once)

@@ -62,10 +62,30 @@ export function buildContextBlock<F extends ContextFact>(
   memory: readonly F[] | ContextMemory<F>,
   options: ContextBlockOptions = {},
 ): string {
+  return layoutContextBlock(memory, options).text
+}
+
+/** A built block and what went into it: the first `facts` facts and `excerpts` excerpts fit the budget. @internal */
+export interface ContextBlockLayout {
+  text: string
+  /** How many of the facts (best first) the block shows; the rest did not fit. */
+  facts: number
+  /** How many of the excerpts (best first) the block shows. */
+  excerpts: number
+  /** The block's size as `estimateTokens` counts it (0 for no block). */
+  tokens: number
+}
+
+/** `buildContextBlock`, also saying which items fit, so a trace can list those the budget left out. @internal */
+export function layoutContextBlock<F extends ContextFact>(
+  memory: readonly F[] | ContextMemory<F>,
+  options: ContextBlockOptions = {},
+): ContextBlockLayout {
   const o = parseOrThrow(ContextBlockOptionsSchema, options, 'invalid_config', 'Invalid context options')
   const facts = isFactList(memory) ? memory : memory.facts
   const excerpts = isFactList(memory) ? [] : (memory.excerpts ?? [])
-  if (facts.length === 0 && excerpts.length === 0) return ''
+  const empty: ContextBlockLayout = { text: '', facts: 0, excerpts: 0, tokens: 0 }
+  if (facts.length === 0 && excerpts.length === 0) return empty
 
   const tokens = (text: string) => countTokens(o.estimateTokens, text, 'the context block')
   const heading = `## ${sanitizeForBlock(o.heading)}\n${DATA_NOTICE}\n`
@@ -78,7 +98,7 @@ export function buildContextBlock<F extends ContextFact>(
     factBudget - tokens(heading),
     tokens,
   )
-  const used = tokens(heading + factSection)
+  const used = tokens(heading + factSection.text)
   const excerptSection = section(
     '### From earlier conversations\nWhat the user said before, quoted, most relevant first, with the date and the conversation.',
     EXCERPTS_TAG,
@@ -89,23 +109,26 @@ export function buildContextBlock<F extends ContextFact>(
     o.maxTokens - used - 1,
     tokens,
   )
-  if (!factSection && !excerptSection) return ''
-  return [heading.trimEnd(), factSection, excerptSection].filter(Boolean).join('\n\n')
+  if (!factSection.text && !excerptSection.text) return empty
+  const text = [heading.trimEnd(), factSection.text, excerptSection.text].filter(Boolean).join('\n\n')
+  return { text, facts: factSection.lines, excerpts: excerptSection.lines, tokens: tokens(text) }
 }
 
 /**
- * A titled, fenced list of as many lines as fit in `budget` tokens, or '' when none fits.
+ * A titled, fenced list of as many lines as fit in `budget` tokens ('' when none fits), and how many did.
  * The fence is an XML-like tag the items cannot contain (`sanitizeForBlock` escapes `<` and `>`).
  */
-function section(title: string, tag: string, lines: readonly string[], budget: number, tokens: TokenEstimator): string {
+function section(title: string, tag: string, lines: readonly string[], budget: number, tokens: TokenEstimator) {
   const open = `${title}\n<${tag}>\n`
   const close = `</${tag}>`
   let body = ''
+  let count = 0
   for (const line of lines) {
     if (tokens(open + body + line + '\n' + close) > budget) break
     body += `${line}\n`
+    count++
   }
-  return body ? open + body + close : ''
+  return body ? { text: open + body + close, lines: count } : { text: '', lines: 0 }
 }
 
 // C0 and C1 controls (U+0085 NEL and U+001C–U+001F separators included), DEL, line and paragraph

@@ -1,14 +1,15 @@
-import type { AgentInputItem, CallModelInputFilter } from '@openai/agents'
+import type { AgentInputItem, CallModelInputFilter, Trace } from '@openai/agents'
 import { itemText } from '../session/item-text.js'
 import type { SearchHit } from '../recall/search.js'
 import {
-  buildContextBlock,
+  layoutContextBlock,
   withContextBlock,
   type ContextBlockOptions,
   type ContextExcerpt,
   type ContextFact,
   type ContextMemory,
 } from './context-block.js'
+import { recallSpanData, startRecallSpan, type RecallTraceConfig, type TracedExcerpt, type TracedFact } from './recall-span.js'
 
 /** What a run's memory context holds: the facts and excerpts recalled once at run start and the block built from them. */
 export interface MemoryContext<F extends ContextFact = ContextFact> {
@@ -34,6 +35,18 @@ export interface PrepareMemoryContextInput<F extends ContextFact> {
   block?: ContextBlockOptions
   /** A filter of your own to run before ours. */
   callModelInputFilter?: CallModelInputFilter | undefined
+  /** Records the recall as a `factline.recall` span in the current trace (or `parent`). */
+  trace?: RecallTraceRequest | undefined
+}
+
+/** What the recall span needs besides the recall itself. */
+export interface RecallTraceRequest {
+  config: RecallTraceConfig
+  userId: string
+  namespace: string
+  sessionId?: string | undefined
+  /** The trace to record in when it is not the current one: a resumed run's. */
+  parent?: Trace | null | undefined
 }
 
 /**
@@ -44,10 +57,32 @@ export async function prepareMemoryContext<F extends ContextFact>(
   request: PrepareMemoryContextInput<F>,
 ): Promise<MemoryContext<F>> {
   const query = queryText(request.input, request.recentItems ?? [])
-  const recalled = query ? await request.recall(query) : []
-  const facts = Array.isArray(recalled) ? [...recalled] : [...recalled.facts]
-  const excerpts = Array.isArray(recalled) ? [] : [...(recalled.excerpts ?? [])]
-  const block = buildContextBlock({ facts, excerpts }, request.block)
+  const span = request.trace ? startRecallSpan(request.trace.config, request.trace.parent) : undefined
+  let facts: F[]
+  let excerpts: ContextExcerpt[]
+  let block: string
+  try {
+    const recalled = query ? await request.recall(query) : []
+    facts = Array.isArray(recalled) ? [...recalled] : [...recalled.facts]
+    excerpts = Array.isArray(recalled) ? [] : [...(recalled.excerpts ?? [])]
+    const layout = layoutContextBlock({ facts, excerpts }, request.block)
+    block = layout.text
+    if (span && request.trace) {
+      span.spanData.data = recallSpanData({
+        ...request.trace,
+        query,
+        facts,
+        excerpts,
+        layout,
+        maxTokens: request.block?.maxTokens,
+      })
+    }
+  } catch (error) {
+    span?.setError({ message: 'recall failed', data: { code: (error as { code?: unknown }).code ?? null } })
+    throw error
+  } finally {
+    span?.end()
+  }
   const inner = request.callModelInputFilter
   const callModelInputFilter: CallModelInputFilter = async (args) => {
     const modelData = inner ? await inner(args) : args.modelData
@@ -58,13 +93,16 @@ export async function prepareMemoryContext<F extends ContextFact>(
   return { facts, excerpts, block, callModelInputFilter }
 }
 
-/** Splits `searchMemory` hits into the block's two sections, keeping each one's order. */
-export function contextFromHits(hits: readonly SearchHit[]): ContextMemory<ContextFact & { score: number }> & { excerpts: ContextExcerpt[] } {
-  const facts: Array<ContextFact & { score: number }> = []
-  const excerpts: ContextExcerpt[] = []
+/** Splits `searchMemory` hits into the block's two sections, keeping each one's order, score parts and sources. */
+export function contextFromHits(hits: readonly SearchHit[]): ContextMemory<TracedFact & { score: number }> & {
+  excerpts: TracedExcerpt[]
+} {
+  const facts: Array<TracedFact & { score: number }> = []
+  const excerpts: TracedExcerpt[] = []
   for (const hit of hits) {
-    if (hit.type === 'fact') facts.push({ id: hit.id, content: hit.text, validFrom: hit.at, score: hit.score })
-    else excerpts.push({ text: hit.text, at: hit.at, sessionId: hit.sessionId })
+    const traced = { score: hit.score, similarity: hit.similarity, sources: hit.sources }
+    if (hit.type === 'fact') facts.push({ id: hit.id, content: hit.text, validFrom: hit.at, ...traced })
+    else excerpts.push({ id: hit.id, text: hit.text, at: hit.at, sessionId: hit.sessionId, ...traced })
   }
   return { facts, excerpts }
 }

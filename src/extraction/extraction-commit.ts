@@ -17,12 +17,18 @@ import { advanceWatermark, readExtractionMark } from '../session/sessions-table.
 import { judgeDraft, splitByPresentSources, type SessionMark } from './extraction-checks.js'
 import { unknownSession, type DraftCandidate, type ExtractionDraft } from './extraction-draft.js'
 import { loadNeighbourhood } from '../facts/fact-neighbourhood.js'
-import type { ExtractionContext, ExtractionCounts, ExtractionProcessorDeps } from './extraction-deps.js'
+import type { BatchDecision, ExtractionContext, ExtractionCounts, ExtractionProcessorDeps } from './extraction-deps.js'
 
 /** What a commit did: wrote the draft, or found it `covered` or `stale` and wrote nothing. */
 export type CommitOutcome =
-  | ({ status: 'committed' } & SessionMark & WriteCounts)
+  | ({ status: 'committed'; reconciled: Reconciled } & SessionMark & WriteCounts)
   | ({ status: 'covered' | 'stale' } & SessionMark)
+
+/** The candidates reconciled (those whose sources still exist) and the decisions written, for `onBatch`. */
+interface Reconciled {
+  candidates: DraftCandidate[]
+  decisions: BatchDecision[]
+}
 
 type WriteCounts = ExtractionCounts
 
@@ -58,6 +64,7 @@ export async function commitExtraction(
   if (verdict !== 'fresh') return { status: verdict, ...current }
 
   const counts: WriteCounts = { added: 0, updated: 0, superseded: 0, noop: 0, excerpts: 0, dropped: draft.dropped }
+  const reconciled: Reconciled = { candidates: [], decisions: [] }
   if (draft.userId !== null && (draft.candidates.length > 0 || draft.excerpts.length > 0)) {
     const presentIds = new Set(await lockItemIds(trx, sessionId, { after: draft.watermark, through: draft.through }))
     const { kept, dropped } = splitByPresentSources(draft.candidates, presentIds)
@@ -70,7 +77,11 @@ export async function commitExtraction(
     }
     counts.dropped += dropped.length
     const scope: Scope = { userId: draft.userId, namespace: draft.namespace }
-    if (kept.length > 0) Object.assign(counts, await writeFacts(trx, deps, scope, sessionId, kept, context))
+    if (kept.length > 0) {
+      const { decisions, ...written } = await writeFacts(trx, deps, scope, sessionId, kept, context)
+      Object.assign(counts, written)
+      Object.assign(reconciled, { candidates: kept, decisions })
+    }
     // Indexed in the watermark's commit, so each item is indexed exactly once, and only while it exists.
     const excerpts = draft.excerpts.filter((e) => presentIds.has(e.messageId))
     counts.excerpts = await insertExcerpts(trx, scope, sessionId, excerpts)
@@ -78,7 +89,7 @@ export async function commitExtraction(
 
   // Same commit as the facts, so a retried or duplicated job can never write them twice.
   await advanceWatermark(trx, sessionId, draft.through)
-  return { status: 'committed', ...current, watermark: draft.through, ...counts }
+  return { status: 'committed', ...current, watermark: draft.through, ...counts, reconciled }
 }
 
 /**
@@ -93,7 +104,7 @@ async function writeFacts(
   sessionId: string,
   candidates: readonly DraftCandidate[],
   context: ExtractionContext,
-): Promise<Omit<WriteCounts, 'dropped' | 'excerpts'>> {
+): Promise<Omit<WriteCounts, 'dropped' | 'excerpts'> & { decisions: BatchDecision[] }> {
   const neighbourhood = await loadNeighbourhood(trx, scope, candidates, deps.neighboursPerCandidate ?? 5)
   const decisions = reconcileFacts(neighbourhood, candidates, deps.reconcile)
   const meta: FactEventMeta = {
@@ -122,6 +133,7 @@ async function writeFacts(
   )
   const written = new Map<string, string>(adds.map((d, i) => [d.ref, added[i]!.id]))
   const resolve = (ref: string) => written.get(ref) ?? ref
+  const report: BatchDecision[] = []
   for (const d of decisions) {
     const candidate = candidates[d.candidate]!
     switch (d.action) {
@@ -153,9 +165,11 @@ async function writeFacts(
         await addSourcesInTx(trx, scope, resolve(d.target), fresh(d.candidate).sources, { meta, reason: d.reason })
         break
     }
+    const factId = d.action === 'add' || d.action === 'supersede' ? written.get(d.ref)! : resolve(d.target)
+    report.push({ action: d.action, candidate: d.candidate, factId, ...(d.action !== 'add' ? { target: resolve(d.target) } : {}), reason: d.reason })
   }
   const counts = countDecisions(decisions)
-  return { added: counts.add, updated: counts.update, superseded: counts.supersede, noop: counts.noop }
+  return { added: counts.add, updated: counts.update, superseded: counts.supersede, noop: counts.noop, decisions: report }
 }
 
 /**

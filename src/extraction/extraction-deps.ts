@@ -26,6 +26,31 @@ export interface ExtractionProcessorDeps {
   extractTimeoutMs?: number | undefined
   /** How the batch's messages are indexed as transcript excerpts. @defaultValue user messages, 600-char chunks */
   excerpts?: ExcerptIndexConfig | undefined
+  /** Told about each committed batch, e.g. to trace it; an error it throws is logged, never fails the batch. */
+  onBatch?: ((batch: ExtractionBatch) => void) | undefined
+}
+
+/** One committed batch: what the extractor proposed, what reconciliation decided, how the watermark moved. */
+export interface ExtractionBatch {
+  sessionId: string
+  jobId?: string | undefined
+  userId: string | null
+  namespace: string
+  watermark: { from: number; to: number }
+  candidates: ReadonlyArray<{ content: string; kind: string | null; key: string | null; sourceMessageIds: readonly number[] }>
+  /** One per kept candidate (by index into `candidates`), with the fact it wrote or touched. */
+  decisions: readonly BatchDecision[]
+  counts: ExtractionCounts
+}
+
+/** A reconciliation decision as written: `factId` is the fact added, changed, superseding, or confirmed. */
+export interface BatchDecision {
+  action: 'add' | 'update' | 'supersede' | 'noop'
+  candidate: number
+  factId: string
+  /** The fact replaced (supersede) or the existing fact updated or confirmed. */
+  target?: string
+  reason: string
 }
 
 /** Context a caller adds: the job id for fact events, and a signal to stop between batches. */

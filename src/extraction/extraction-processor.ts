@@ -1,8 +1,8 @@
 import { userTransaction } from '../db/user-scope.js'
-import { FactlineError } from '../errors.js'
-import { quietLogger } from '../logger.js'
+import { errorMessage, FactlineError } from '../errors.js'
+import { quietLogger, type Logger } from '../logger.js'
 import { commitExtraction } from './extraction-commit.js'
-import type { ExtractionContext, ExtractionCounts, ExtractionProcessorDeps } from './extraction-deps.js'
+import type { ExtractionBatch, ExtractionContext, ExtractionCounts, ExtractionProcessorDeps } from './extraction-deps.js'
 import { draftExtraction } from './extraction-draft.js'
 
 // Re-exported so callers keep importing the processor's inputs from the processor.
@@ -96,6 +96,16 @@ export async function processSessionExtraction(
       continue
     }
     drafts = 0
+    reportBatch(deps, logger, {
+      sessionId,
+      jobId: context.jobId,
+      userId: outcome.userId,
+      namespace: outcome.namespace,
+      watermark: { from: draft.watermark, to: outcome.watermark },
+      candidates: outcome.reconciled.candidates,
+      decisions: outcome.reconciled.decisions,
+      counts: { added: outcome.added, updated: outcome.updated, superseded: outcome.superseded, noop: outcome.noop, excerpts: outcome.excerpts, dropped: outcome.dropped },
+    })
     total.items += draft.items
     total.batches++
     total.added += outcome.added
@@ -111,6 +121,16 @@ export async function processSessionExtraction(
   const { userId: _userId, namespace: _namespace, ...counts } = total
   logger.info('extraction done', { jobId: context.jobId, ...counts })
   return total
+}
+
+/** Tells `onBatch` (a tracer, say) about a committed batch; its failure is logged, never the batch's. */
+function reportBatch(deps: ExtractionProcessorDeps, logger: Logger, batch: ExtractionBatch): void {
+  if (!deps.onBatch) return
+  try {
+    deps.onBatch(batch)
+  } catch (error) {
+    logger.warn('extraction onBatch hook failed', { jobId: batch.jobId, sessionId: batch.sessionId, error: errorMessage(error) })
+  }
 }
 
 function sessionKeptChanging(sessionId: string, drafts: number): FactlineError {

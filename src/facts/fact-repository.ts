@@ -246,3 +246,69 @@ export async function readFactOwner(db: Kysely<Database>, factId: string): Promi
   const row = await db.selectFrom('facts').select(['user_id', 'namespace']).where('id', '=', factId).executeTakeFirst()
   return row && { userId: row.user_id, namespace: row.namespace }
 }
+
+/** A user and namespace that hold facts, as the inspector lists them. */
+export interface FactUser {
+  userId: string
+  namespace: string
+  /** Active facts. */
+  facts: number
+}
+
+/**
+ * Users and namespaces that hold facts (any status), with their active fact count; `search` keeps
+ * user ids that contain it. For operators (the inspector), never on a user's behalf.
+ */
+export async function listFactUsers(
+  db: Kysely<Database>,
+  options: { search?: string | undefined; limit: number },
+): Promise<FactUser[]> {
+  let query = db
+    .selectFrom('facts')
+    .select([
+      'facts.user_id',
+      'facts.namespace',
+      sql<number>`count(*) filter (where ${sql.ref('facts.status')} = 'active')`.as('n'),
+    ])
+    .groupBy(['facts.user_id', 'facts.namespace'])
+    .orderBy('facts.user_id')
+    .orderBy('facts.namespace')
+    .limit(options.limit)
+  if (options.search) query = query.where(sql<boolean>`strpos(lower(facts.user_id), lower(${options.search})) > 0`)
+  const rows = await query.execute()
+  return rows.map((r) => ({ userId: r.user_id, namespace: r.namespace, facts: Number(r.n) }))
+}
+
+/** A fact of the scope that cites a transcript message. */
+export interface CitingFact {
+  messageId: number
+  factId: string
+  content: string
+  status: FactStatus
+}
+
+/** The scope's facts that cite any of these messages, by message: "which facts came from this?". */
+export async function listFactsCitingMessages(
+  db: Kysely<Database>,
+  scope: Scope,
+  messageIds: readonly number[],
+): Promise<CitingFact[]> {
+  if (messageIds.length === 0) return []
+  const rows = await scopedFacts(db, scope)
+    .innerJoin('fact_sources', 'fact_sources.fact_id', 'facts.id')
+    .select(['fact_sources.message_id', 'facts.id', 'facts.content', 'facts.status'])
+    .where('fact_sources.message_id', 'in', [...messageIds])
+    .orderBy('fact_sources.message_id')
+    .orderBy('facts.created_at')
+    .execute()
+  return rows.map((r) => ({ messageId: Number(r.message_id), factId: r.id, content: r.content, status: r.status }))
+}
+
+/** How many facts (any status, every namespace) and fact events a user has: what `forgetUser` would delete. */
+export async function countUserFacts(db: Kysely<Database>, userId: string): Promise<{ facts: number; events: number }> {
+  const [facts, events] = await Promise.all([
+    db.selectFrom('facts').select(sql<number>`count(*)`.as('n')).where('facts.user_id', '=', userId).executeTakeFirstOrThrow(),
+    db.selectFrom('fact_events').select(sql<number>`count(*)`.as('n')).where('fact_events.user_id', '=', userId).executeTakeFirstOrThrow(),
+  ])
+  return { facts: Number(facts.n), events: Number(events.n) }
+}

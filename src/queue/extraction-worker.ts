@@ -8,7 +8,7 @@ import type { ReconcileOptions } from '../facts/reconcile.js'
 import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { ExtractionJobSchema } from '../extraction/extraction-job.js'
-import { processSessionExtraction, type ExtractionResult } from '../extraction/extraction-processor.js'
+import { processSessionExtraction, type ExtractionProcessorDeps, type ExtractionResult } from '../extraction/extraction-processor.js'
 import { createExtractionQueue, type ExtractionJobCounts, type ExtractionQueue } from './extraction-queue.js'
 import { sanitizedError, sanitizedFailure } from './job-failure.js'
 import { assertSeesAllUsers } from '../db/row-level-security.js'
@@ -43,6 +43,8 @@ export interface ExtractionWorkerOptions {
   /** How transcript messages are indexed as excerpts. @defaultValue user messages only */
   excerpts?: ExcerptIndexConfig | undefined
   logger?: Logger | undefined
+  /** Told about each committed batch (e.g. `tracing.extraction` traces it). */
+  onBatch?: ExtractionProcessorDeps['onBatch']
 }
 
 /**
@@ -105,6 +107,7 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     reconcile: options.reconcile,
     maxItemsPerBatch: options.maxItemsPerBatch,
     excerpts: options.excerpts,
+    onBatch: options.onBatch,
   }
 
   const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<ExtractionJobResult> => {

@@ -77,6 +77,8 @@ export interface SearchHit {
   text: string
   /** Fused relevance in (0, 1], recency included; comparable across both layers. */
   score: number
+  /** Cosine similarity between query and hit, when the hit was a vector candidate (a score part). */
+  similarity: number | null
   /** A fact's `validFrom`, an excerpt's message time. */
   at: Date
   /** The excerpt's session (excerpts only). */
@@ -136,6 +138,7 @@ export async function searchMemory(handle: FactlineDb, embedder: Embedder, optio
       id: String(row.id),
       text: row.text,
       score: Number(row.score),
+      similarity: row.similarity === null ? null : Number(row.similarity),
       at: new Date(row.at),
       sources: parseSources(row.sources).map((s) => ({
         sessionId: s.sessionId,

@@ -255,3 +255,31 @@ export async function insertItemsWithTimes(
   const ids = typeof row.ids === 'string' ? row.ids.replace(/^\{|\}$/g, '').split(',') : row.ids
   return { userId: row.user_id, namespace: row.namespace, messageIds: ids.map(Number) }
 }
+
+/**
+ * Up to `limit` of `owner`'s session's items, oldest first, with ids and times; undefined when the
+ * session does not exist or belongs to another user or namespace (the same answer for both).
+ */
+export async function readOwnedMessages(
+  db: Kysely<Database>,
+  owner: SessionOwner,
+  limit: number,
+): Promise<StoredMessage[] | undefined> {
+  const session = await db
+    .selectFrom('agent_sessions as s')
+    .select('s.session_id')
+    .where('s.session_id', '=', owner.sessionId)
+    .where(ownedBy(owner))
+    .executeTakeFirst()
+  if (!session) return undefined
+  const rows = await db
+    .selectFrom('agent_messages as m')
+    .innerJoin('agent_sessions as s', 's.session_id', 'm.session_id')
+    .select(['m.id', 'm.created_at', messageData('m.message_data')])
+    .where('m.session_id', '=', owner.sessionId)
+    .where(ownedBy(owner))
+    .orderBy('m.id')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({ id: r.id, createdAt: new Date(r.created_at), item: decodeItem(r.data) }))
+}

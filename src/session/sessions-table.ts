@@ -229,3 +229,87 @@ export async function deleteUserSessions(db: Kysely<Database>, userId: string): 
   const result = await db.deleteFrom('agent_sessions').where('agent_sessions.user_id', '=', userId).executeTakeFirst()
   return Number(result.numDeletedRows)
 }
+
+/** A user and namespace that own sessions, as the inspector lists them. */
+export interface SessionUser {
+  userId: string
+  namespace: string
+  sessions: number
+  lastActive: Date
+}
+
+/**
+ * Users and namespaces that own sessions, most recently active first; `search` keeps the user
+ * ids that contain it (case-insensitive). For operators (the inspector), never on a user's behalf.
+ */
+export async function listSessionUsers(
+  db: Kysely<Database>,
+  options: { search?: string | undefined; limit: number },
+): Promise<SessionUser[]> {
+  let query = db
+    .selectFrom('agent_sessions as s')
+    .select(['s.user_id', 's.namespace', sql<number>`count(*)`.as('n'), sql<Date>`max(s.updated_at)`.as('last_active')])
+    .where('s.user_id', 'is not', null)
+    .groupBy(['s.user_id', 's.namespace'])
+    .orderBy(sql`max(s.updated_at)`, 'desc')
+    .limit(options.limit)
+  if (options.search) query = query.where(sql<boolean>`strpos(lower(s.user_id), lower(${options.search})) > 0`)
+  const rows = await query.execute()
+  return rows.map((r) => ({ userId: r.user_id!, namespace: r.namespace, sessions: Number(r.n), lastActive: new Date(r.last_active) }))
+}
+
+/** A session of one owner with its extraction progress: watermark against newest message. */
+export interface OwnedSessionProgress {
+  sessionId: string
+  items: number
+  /** Id of the newest message (0 when empty). */
+  newestMessageId: number
+  extractedThrough: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+/** The sessions of one `(userId, namespace)` (or the one named), most recently active first, with their extraction progress. */
+export async function listOwnedSessions(
+  db: Kysely<Database>,
+  owner: { userId: string; namespace: string },
+  options: { limit: number; sessionId?: string | undefined },
+): Promise<OwnedSessionProgress[]> {
+  let query = db
+    .selectFrom('agent_sessions as s')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('agent_messages as m')
+          .select([sql<number | null>`max(m.id)`.as('newest'), sql<number>`count(*)`.as('items')])
+          .whereRef('m.session_id', '=', 's.session_id')
+          .as('latest'),
+      (join) => join.onTrue(),
+    )
+    .select(['s.session_id', 's.created_at', 's.updated_at', 's.extracted_through', 'latest.newest', 'latest.items'])
+    .where('s.user_id', '=', owner.userId)
+    .where('s.namespace', '=', owner.namespace)
+    .orderBy('s.updated_at', 'desc')
+    .orderBy('s.session_id')
+    .limit(options.limit)
+  if (options.sessionId !== undefined) query = query.where('s.session_id', '=', options.sessionId)
+  const rows = await query.execute()
+  return rows.map((r) => ({
+    sessionId: r.session_id,
+    items: Number(r.items),
+    newestMessageId: Number(r.newest ?? 0),
+    extractedThrough: r.extracted_through,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  }))
+}
+
+/** How many sessions a user has, in every namespace. */
+export async function countUserSessions(db: Kysely<Database>, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('agent_sessions')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('agent_sessions.user_id', '=', userId)
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}

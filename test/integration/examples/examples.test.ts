@@ -38,6 +38,7 @@ describe('examples', () => {
       '02-transcript-only.ts',
       '03-production.ts',
       '04-chat.ts',
+      '05-tracing-and-tools.ts',
     ])
   })
 
@@ -65,6 +66,15 @@ describe('examples', () => {
 
   it('03-production says what is missing and exits 0 without services', async () => {
     expect(await runExample('03-production.ts', offline)).toContain('Missing: DATABASE_URL, REDIS_URL')
+  })
+
+  it('05-tracing-and-tools prints the recall span in the run trace and forgets a fact after approval, offline', async () => {
+    const out = await runExample('05-tracing-and-tools.ts', offline)
+    expect(out).toMatch(/└ factline\.recall \(2 injected, 0 left out, \d+ tokens\)\n {8}fact [0-9a-f-]{36} score [\d.]+ ← monday#\d/)
+    expect(out).toContain('    └ agent Assistant')
+    expect(out).toContain('        └ function search_memory')
+    expect(out).toMatch(/approval requested: forget_memory\(\{"id":"[0-9a-f-]{36}"\}\)/)
+    expect(out).toMatch(/fact [0-9a-f-]{36} is now forgotten/)
   })
 
   it('04-chat says what is missing and exits 0 without an API key', async () => {
