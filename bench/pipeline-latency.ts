@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util'
 import { createDb } from '../src/db/create-db.js'
 import { migrate } from '../src/db/migrate.js'
 import { HashEmbedder } from '../src/embed/hash-embedder.js'
-import { RuleExtractor } from '../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../src/extractors/nlp/nlp-extractor.js'
 import { createExtractionQueue } from '../src/queue/extraction-queue.js'
 import { createExtractionWorker } from '../src/queue/extraction-worker.js'
 import { recallFacts } from '../src/recall/recall.js'
@@ -50,7 +50,7 @@ try {
     const queue = await createExtractionQueue({ connection: { url: args.redis }, queueName, coalesceMs })
     const worker = await createExtractionWorker({
       db: workerDb,
-      extractor: new RuleExtractor(),
+      extractor: new NlpExtractor(),
       embedder,
       connection: { url: args.redis },
       queueName,

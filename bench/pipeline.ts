@@ -3,7 +3,7 @@ import type { AgentInputItem } from '@openai/agents'
 import pg from 'pg'
 import { createDb, type FactlineDb } from '../src/db/create-db.js'
 import { HashEmbedder } from '../src/embed/hash-embedder.js'
-import { RuleExtractor } from '../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../src/extractors/nlp/nlp-extractor.js'
 import { processSessionExtraction } from '../src/extraction/extraction-processor.js'
 import { createExtractionQueue, type ExtractionQueue } from '../src/queue/extraction-queue.js'
 import { createExtractionWorker, type ExtractionWorker } from '../src/queue/extraction-worker.js'
@@ -25,7 +25,7 @@ export interface PipelineBenchOptions {
 }
 
 const embedder = new HashEmbedder({ dimensions: 384 })
-const extractor = new RuleExtractor()
+const extractor = new NlpExtractor()
 
 /** One user turn the rule extractor turns into three facts, and the assistant's reply. */
 function turn(i: number): AgentInputItem[] {

@@ -1,6 +1,6 @@
 /**
- * Bounded work in the offline rule extractor (issue 10, findings 4–5): adversarial messages of 50 KB
- * and 1 MB, timed through the whole rule extractor, beside the regex passes it used to run.
+ * Bounded work in the offline extractor (issue 10, findings 4–5): adversarial messages of 50 KB and
+ * 1 MB, timed through the whole NLP extractor, beside the regex passes the old rule extractor ran.
  *
  *   npm run bench -- --only redos        (or: node --import tsx bench/redos.ts)
  *
@@ -11,9 +11,7 @@
  * sizes, marked `≈`.
  */
 import { pathToFileURL } from 'node:url'
-import { readSentences } from '../src/extractors/rules/clauses.js'
-import { trimPunctuation } from '../src/extractors/rules/phrases.js'
-import { extractWithRules } from '../src/extractors/rules/rule-extractor.js'
+import { extractWithNlp } from '../src/extractors/nlp/nlp-extractor.js'
 import { ms, table } from './lib/stats.js'
 
 const KB = 1024
@@ -52,16 +50,8 @@ function oldPasses(text: string): void {
     .replace(/^[\s,;:([{'-]+/u, '')
 }
 
-function newPasses(text: string): void {
-  readSentences(text)
-  trimPunctuation(text)
-}
-
 function extract(text: string): void {
-  extractWithRules(
-    { userId: 'bench', namespace: 'default', existingFacts: [], items: [{ messageId: 1, sessionId: 'bench', role: 'user', text }] },
-    { includeAssistant: false },
-  )
+  extractWithNlp({ userId: 'bench', namespace: 'default', existingFacts: [], items: [{ messageId: 1, sessionId: 'bench', role: 'user', text }] })
 }
 
 /** Best of `runs` timings, in ms: the figure least disturbed by other work on a shared machine. */
@@ -91,7 +81,7 @@ export function benchRedos(options: RedosOptions = {}): string {
   const rows: string[][] = []
   let worst = 0
   for (const [name, make] of Object.entries(ADVERSARIAL)) {
-    extract(make(KB)) // warm up the JIT and the compiled rule regexes
+    extract(make(KB)) // warm up the JIT and the NLP model
     const measured = baselineSizes.map((n) => {
       const input = make(n)
       const once = best(1, () => oldPasses(input))
@@ -109,26 +99,22 @@ export function benchRedos(options: RedosOptions = {}): string {
       worst = Math.max(worst, whole)
       row.push(ms(whole))
     }
-    const largest = make(sizes[sizes.length - 1]!)
-    row.push(ms(best(runs, () => newPasses(largest))))
     rows.push(row)
   }
-  const top = label(sizes[sizes.length - 1]!)
   return (
     table(
       [
         'input',
         `before: old passes at ${baselineSizes.map(label).join(' / ')} (ms)`,
         ...sizes.map((n) => `before: ${label(n)} (ms)`),
-        ...sizes.map((n) => `after: rule extractor, ${label(n)} (ms)`),
-        `after: new passes over all ${top}, uncapped (ms)`,
+        ...sizes.map((n) => `after: NLP extractor, ${label(n)} (ms)`),
       ],
       rows,
     ) +
     `\n\nBest of ${runs} runs (the old passes: one run when it takes over 100 ms). "≈" scales the old passes' largest measured time by the growth ` +
-    'seen between the two largest sizes (n² for the patterns that backtrack). The rule extractor reads at most 20,000 ' +
-    'characters per message (1,000 per clause); the last column runs the new sentence splitting and trims over the ' +
-    `whole input, uncapped, to show they are linear. Slowest rule-extractor call: ${ms(worst)} ms (target: under 100 ms).`
+    'seen between the two largest sizes (n² for the patterns that backtrack). The NLP extractor (the regex rule extractor ' +
+    'is gone) reads at most 8,000 characters per message and 45 tokens per clause, after linear cleaning passes. ' +
+    `Slowest NLP-extractor call: ${ms(worst)} ms (target: under 100 ms).`
   )
 }
 

@@ -19,6 +19,7 @@ import { migrate } from '../src/db/migrate.js'
 import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
 import { benchEmbedder } from './embedder.js'
+import { benchFaults } from './faults.js'
 import { benchEpisodic } from './episodic.js'
 import { benchPipeline } from './pipeline.js'
 import { benchPools } from './pools.js'
@@ -29,7 +30,7 @@ import { benchRowLevelSecurity } from './row-level-security.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'episodic', 'rls'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'episodic', 'faults', 'rls'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -54,6 +55,7 @@ const { values: args } = parseArgs({
     coalesce: { type: 'string', default: '0,250' },
     runs: { type: 'string' },
     'pool-sessions': { type: 'string' },
+    'fault-rounds': { type: 'string' },
     'episodic-scale': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -81,6 +83,8 @@ if (args.help) {
   --runs N                runs per arm in the run-start section (default 200; quick 50);
                           timed 1,000-sentence calls per embedder in the embedder section (default 20; quick 5)
   --pool-sessions 1,100   live sessions from one URL in the pools section (default 1,100,1000; quick 1,100)
+  --fault-rounds N        rounds of every fault in the faults section (default 1); it runs its own
+                          private PostgreSQL and Redis (needs initdb and redis-server)
   --episodic-scale H:T    the heavy user's excerpts : all excerpts (default 100000:1000000; quick 10000:100000)
 `)
   process.exit(0)
@@ -161,9 +165,15 @@ try {
         (await benchEpisodic(ctx, { heavyChunks, totalChunks, chunksPerOtherUser: 100, queries: num(args.queries, 100, 30), k: 10 })),
     )
   }
+  if (only.has('faults')) {
+    const faults = quick
+      ? { sessions: 5, turns: 6, rounds: 1, redisDownMs: 5_000, postgresDownMs: 10_000 }
+      : { sessions: 10, turns: 10, rounds: num(args['fault-rounds'], 1, 1), redisDownMs: 10_000, postgresDownMs: 20_000 }
+    out.push('## 10. Faults under load\n\n' + (await benchFaults(ctx, faults)))
+  }
   if (only.has('rls')) {
     // Last: it enables the policies on the scratch tables (the owner, which earlier sections use, bypasses them).
-    out.push('## 10. Row-level security\n\n' + (await benchRowLevelSecurity(ctx, { ops: num(args.ops, 500, 100) })))
+    out.push('## 11. Row-level security\n\n' + (await benchRowLevelSecurity(ctx, { ops: num(args.ops, 500, 100) })))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')

@@ -6,9 +6,12 @@
  *   npm run eval                                   offline, embedded PGlite, --k 10
  *   npm run eval -- --k 5 --json report.json       JSON report to a file (`-` for stdout)
  *   npm run eval -- --data my.json --types fused   another dataset, one mode
+ *   npm run eval -- --answer                       also: a model answers from the fused context (needs OPENAI_API_KEY)
  *
  * DATABASE_URL set: a fresh scratch database on that server, dropped afterwards. OPENAI_API_KEY
- * (and OPENAI_BASE_URL) set: the LLM extractor and OpenAI embeddings instead of the offline pair.
+ * (and OPENAI_BASE_URL) set: the LLM extractor and OpenAI embeddings instead of the offline pair;
+ * `--answer` then asks the model (`--answer-model`, else FACTLINE_ANSWER_MODEL, else gpt-4o-mini)
+ * to answer from the context block, judged by normalized string match (`answer-eval.ts`).
  */
 import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +24,8 @@ import { estimateTokens } from '../src/estimate-tokens.js'
 import { contextFromHits } from '../src/context/memory-context.js'
 import { createMemory, type Memory } from '../src/memory.js'
 import type { SearchHitType } from '../src/recall/search.js'
+import { createOpenAIClient } from '../src/openai/client.js'
+import { answerFromContext, DEFAULT_ANSWER_MODEL, judgeAnswer, type Answerer } from './answer-eval.js'
 import { DatasetError, loadDataset, type EvalDataset } from './dataset.js'
 import { buildReport, EVAL_MODES, formatReport, scoreQuestion, type EvalMode, type ScoredQuestion } from './score-eval.js'
 import { DEFAULT_DATASET_PATH } from './validate-dataset.js'
@@ -35,6 +40,8 @@ export interface EvalOptions {
   relativeFloor?: number | undefined
   /** Search's recency weight, to compare settings (`--recency-weight`). */
   recencyWeight?: number | undefined
+  /** `--answer`: a model answers each question from the fused context block. */
+  answerer?: Answerer | undefined
 }
 
 /** Imports the dataset: one session per dataset session, each turn stored at the session's time plus its position in seconds. */
@@ -76,7 +83,8 @@ export async function runEval(o: EvalOptions) {
     for (const conversation of dataset.conversations) {
       for (const question of conversation.questions) {
         const entry: ScoredQuestion = { category: question.category, scores: {} }
-        for (const mode of o.modes) {
+        const modes: EvalMode[] = o.answerer && !o.modes.includes('fused') ? [...o.modes, 'fused'] : o.modes
+        for (const mode of modes) {
           const hits = await memory.search({
             userId: conversation.userId,
             query: question.question,
@@ -85,14 +93,18 @@ export async function runEval(o: EvalOptions) {
             ...(o.relativeFloor !== undefined ? { relativeFloor: o.relativeFloor } : {}),
             ...(o.recencyWeight !== undefined ? { recencyWeight: o.recencyWeight } : {}),
           })
-          const tokens = estimateTokens(buildContextBlock(contextFromHits(hits)))
-          entry.scores[mode] = scoreQuestion(question, hits, (turn) => messageIds.get(turn), tokens)
+          const block = buildContextBlock(contextFromHits(hits))
+          if (mode === 'fused' && o.answerer) {
+            const reply = await answerFromContext(o.answerer, question.question, block)
+            entry.answered = judgeAnswer(question.answer, reply, question.category)
+          }
+          if (o.modes.includes(mode)) entry.scores[mode] = scoreQuestion(question, hits, (turn) => messageIds.get(turn), estimateTokens(block))
         }
         scored.push(entry)
       }
     }
     const facts = await sql<{ n: string | number }>`select count(*) as n from ${sql.table('facts')} where status = 'active'`.execute(memory.db.db)
-    return buildReport(o.k, o.modes, scored, Number(facts.rows[0]!.n) / Math.max(1, userTurns))
+    return buildReport(o.k, o.modes, scored, Number(facts.rows[0]!.n) / Math.max(1, userTurns), o.answerer?.model)
   } finally {
     await memory.close()
     await scratch?.drop()
@@ -109,6 +121,8 @@ function parseFlags(argv: string[]): EvalOptions & { json?: string | undefined }
       json: { type: 'string' },
       'relative-floor': { type: 'string' },
       'recency-weight': { type: 'string' },
+      answer: { type: 'boolean', default: false },
+      'answer-model': { type: 'string' },
     },
     strict: true,
   })
@@ -121,7 +135,17 @@ function parseFlags(argv: string[]): EvalOptions & { json?: string | undefined }
   if (floor !== undefined && !(floor >= 0 && floor <= 1)) throw new UsageError('--relative-floor must be between 0 and 1')
   const recency = values['recency-weight'] === undefined ? undefined : Number(values['recency-weight'])
   if (recency !== undefined && !(recency >= 0 && recency <= 1)) throw new UsageError('--recency-weight must be between 0 and 1')
-  return { k, data: values.data, modes, json: values.json, relativeFloor: floor, recencyWeight: recency }
+  let answerer: Answerer | undefined
+  if (values.answer) {
+    const apiKey = process.env.OPENAI_API_KEY
+    if (!apiKey) throw new UsageError('--answer needs OPENAI_API_KEY (and OPENAI_BASE_URL for another endpoint): a model answers each question')
+    const baseURL = process.env.OPENAI_BASE_URL
+    answerer = {
+      client: createOpenAIClient({ apiKey, ...(baseURL ? { baseURL } : {}) }),
+      model: values['answer-model'] ?? process.env.FACTLINE_ANSWER_MODEL ?? DEFAULT_ANSWER_MODEL,
+    }
+  }
+  return { k, data: values.data, modes, json: values.json, relativeFloor: floor, recencyWeight: recency, answerer }
 }
 
 class UsageError extends Error {}
@@ -131,7 +155,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     flags = parseFlags(argv)
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\nusage: npm run eval -- [--k N] [--data FILE] [--types facts,excerpts,fused] [--json FILE|-]\n`)
+    process.stderr.write(`${(error as Error).message}\nusage: npm run eval -- [--k N] [--data FILE] [--types facts,excerpts,fused] [--json FILE|-] [--answer [--answer-model M]]\n`)
     return 2
   }
   try {

@@ -94,6 +94,16 @@ export function summarise(scores: readonly QuestionScore[]): ModeSummary {
 export interface ScoredQuestion {
   category: EvalCategory
   scores: Partial<Record<EvalMode, QuestionScore>>
+  /** `--answer`: whether the model's answer from the fused context matched the gold answer. */
+  answered?: boolean | undefined
+}
+
+/** `--answer`: accuracy of the model's answers from the fused context, overall and per category. */
+export interface AnsweringSummary {
+  model: string
+  judge: 'normalized-match'
+  overall: number
+  categories: Record<string, number>
 }
 
 /** The `--json` report: `{ k, overall, categories, factsPerUserTurn }` (issue 12). */
@@ -102,9 +112,16 @@ export interface EvalReport {
   overall: Partial<Record<EvalMode, ModeSummary>>
   categories: Record<string, { questions: number } & Partial<Record<EvalMode, ModeSummary>>>
   factsPerUserTurn: number
+  answering?: AnsweringSummary
 }
 
-export function buildReport(k: number, modes: readonly EvalMode[], scored: readonly ScoredQuestion[], factsPerUserTurn: number): EvalReport {
+export function buildReport(
+  k: number,
+  modes: readonly EvalMode[],
+  scored: readonly ScoredQuestion[],
+  factsPerUserTurn: number,
+  answerModel?: string,
+): EvalReport {
   const byMode = (items: readonly ScoredQuestion[]) =>
     Object.fromEntries(modes.map((m) => [m, summarise(items.flatMap((q) => q.scores[m] ?? []))])) as Partial<Record<EvalMode, ModeSummary>>
   const categories: EvalReport['categories'] = {}
@@ -112,7 +129,17 @@ export function buildReport(k: number, modes: readonly EvalMode[], scored: reado
     const items = scored.filter((q) => q.category === category)
     categories[category] = { questions: items.length, ...byMode(items) }
   }
-  return { k, overall: byMode(scored), categories, factsPerUserTurn }
+  const report: EvalReport = { k, overall: byMode(scored), categories, factsPerUserTurn }
+  if (answerModel !== undefined) {
+    const accuracy = (items: readonly ScoredQuestion[]) => rate(items.map((q) => q.answered ?? null)) ?? 0
+    report.answering = {
+      model: answerModel,
+      judge: 'normalized-match',
+      overall: accuracy(scored),
+      categories: Object.fromEntries(Object.keys(categories).map((c) => [c, accuracy(scored.filter((q) => q.category === c))])),
+    }
+  }
+  return report
 }
 
 /** The report as a Markdown table: one row per category and overall, three figures per mode. */
@@ -138,5 +165,10 @@ export function formatReport(report: EvalReport, modes: readonly EvalMode[]): st
     `facts per user turn: ${report.factsPerUserTurn.toFixed(3)}`,
     ...(ku ? [`knowledge-update, current value's evidence above the stale turn: ${modes.map((m) => `${m} ${pct(ku[m]?.currentAboveStale ?? null)}`).join(', ')}`] : []),
   ]
+  const answering = report.answering
+  if (answering) {
+    const perCategory = Object.entries(answering.categories).map(([c, v]) => `${c} ${pct(v)}`)
+    notes.push(`answer accuracy (${answering.model}, fused context, ${answering.judge}): overall ${pct(answering.overall)}; ${perCategory.join(', ')}`)
+  }
   return [...lines, '', ...notes].join('\n')
 }

@@ -47,7 +47,6 @@ export type {
   CandidateFactInput,
 } from './extractors/extractor.js'
 export { NlpExtractor, type NlpExtractorOptions } from './extractors/nlp/nlp-extractor.js'
-export { RuleExtractor, type RuleExtractorOptions } from './extractors/rules/rule-extractor.js'
 export { OpenAIExtractor, type OpenAIExtractorOptions } from './extractors/openai/openai-extractor.js'
 export type { FactStore } from './facts/fact-store.js'
 export type { AddFactInput, UpdateFactInput, ListFactsInput, ForgetInput } from './facts/fact-input.js'
@@ -61,3 +60,4 @@ export type { ImportTranscriptInput, ImportTranscriptResult } from './extraction
 export type { ExtractionWorker } from './queue/extraction-worker.js'
 export type { ExtractionJobCounts } from './queue/extraction-queue.js'
 export type { SweepResult } from './extraction/sweep.js'
+export type { ReindexOptions, ReindexResult } from './extraction/reindex.js'

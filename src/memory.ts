@@ -14,6 +14,7 @@ import { FactlineError } from './errors.js'
 import { importTranscript, type ImportTranscriptInput, type ImportTranscriptResult } from './extraction/import-transcript.js'
 import { sweep, type SweepResult } from './extraction/sweep.js'
 import { traceExtractionBatches } from './extraction/extraction-trace.js'
+import { reindex, type ReindexOptions, type ReindexResult } from './extraction/reindex.js'
 import type { Extractor } from './extractors/extractor.js'
 import { explainFact, type ExplainOptions, type FactExplanation } from './facts/explain.js'
 import type { Fact } from './facts/fact.js'
@@ -72,6 +73,12 @@ export interface Memory {
   flush(options?: { timeoutMs?: number }): Promise<void>
   /** Re-enqueues every session whose extraction lags its transcript. */
   sweep(): Promise<SweepResult>
+  /**
+   * Re-embeds every fact and excerpt with this memory's embedder (or `embedder`, then reopen with
+   * it), altering the vector columns when its dimension differs, records it, and indexes sessions
+   * extracted before the episodic layer. Resumable and idempotent (see `reindex`).
+   */
+  reindex(options?: ReindexOptions & { embedder?: Embedder }): Promise<ReindexResult>
   /** Starts a BullMQ worker in this process (queue mode only); `close()` stops it. */
   worker(options?: { concurrency?: number; sweepIntervalMs?: number }): Promise<ExtractionWorker>
   /**
@@ -129,27 +136,30 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     const context: Memory['context'] = async ({ input, session, callModelInputFilter, traceParent, userId, namespace: ns, ...traced }) => {
       const scope = { userId, namespace: ns }
       const namespace = scope.namespace ?? session?.namespace ?? o.namespace
-      // Before recall or any model sees a word: the session must be this user's, and stored as theirs.
-      await session?.assertOwner({ userId: scope.userId, namespace })
-      return prepareMemoryContext({
+      // Before recall or any model sees a word: the session must be this user's (checked here) and
+      // stored as theirs (checked by the history read, or else in the search statement itself).
+      if (session && (session.userId !== scope.userId || session.namespace !== namespace)) {
+        await session.assertOwner({ userId: scope.userId, namespace })
+      }
+      const sessionId = session ? await session.getSessionId() : undefined
+      let searched = false
+      const memoryContext = await prepareMemoryContext({
         input,
         recentItems: session && o.context.recentItems > 0 ? await session.getItems(o.context.recentItems) : [],
         // Search, not recall: the block carries excerpts too. The running session's own excerpts are
         // left out, since its history is already in the model's input.
-        recall: async (query) =>
-          contextFromHits(
-            await search({
-              userId: scope.userId,
-              namespace,
-              query,
-              k: o.context.k,
-              ...(session ? { excludeSessionId: await session.getSessionId() } : {}),
-            }),
-          ),
+        recall: async (query) => {
+          searched = true
+          const request = { userId: scope.userId, namespace, query, k: o.context.k, ...(sessionId ? { excludeSessionId: sessionId } : {}) }
+          return contextFromHits(await searchMemory(handle, embedder, request, { ownedSessionId: sessionId }))
+        },
         block: { maxTokens: o.context.maxTokens, excerptShare: o.context.excerptShare, heading: o.context.heading },
         callModelInputFilter,
-        trace: { config: resolveRecallTrace(o.tracing, traced), userId, namespace, sessionId: await session?.getSessionId(), parent: traceParent },
+        trace: { config: resolveRecallTrace(o.tracing, traced), userId, namespace, sessionId, parent: traceParent },
       })
+      // Nothing to search for (an empty input): the stored owner still gets its check.
+      if (session && !searched) await session.assertOwner({ userId: scope.userId, namespace })
+      return memoryContext
     }
 
     const memory: Memory = {
@@ -186,6 +196,8 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       tools: (toolOptions) => createMemoryTools({ handle, facts, search: (scope, query) => search({ ...scope, query, k: o.context.k }) }, toolOptions, o.namespace),
       flush: (flushOptions) => scheduler.flush(flushOptions),
       sweep: () => sweep(handle.db, scheduler, { logger }),
+      reindex: ({ embedder: target = embedder, ...reindexOptions } = {}) =>
+        reindex(handle, target, { ...reindexOptions, excerpts: o.excerpts, logger }),
       async worker(workerOptions = {}) {
         if (!queue) {
           throw new FactlineError('invalid_config', 'memory.worker() needs a queue: pass queue: { url } or set REDIS_URL')

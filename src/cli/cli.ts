@@ -9,6 +9,7 @@ import { FACTS_HELP, runFactsCommand, runSessionsCommand, SESSIONS_HELP } from '
 import { runDemo } from './demo.js'
 import { INSPECT_HELP, parseInspectFlags, runInspectCommand } from './inspect-command.js'
 import { runSweepCommand, runWorkerCommand } from './queue-commands.js'
+import { REINDEX_HELP, runReindexCommand } from './reindex-command.js'
 import { toTerminal } from './terminal-text.js'
 
 const HELP = `factline — PostgreSQL memory for OpenAI Agents SDK agents
@@ -21,6 +22,7 @@ Commands:
              (--inspect then serves the inspector on its data)
   worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL)
   sweep      re-enqueue sessions whose fact extraction lags behind their transcript
+  reindex    re-embed facts and excerpts with the configured embedder; index old sessions
   sessions   list sessions, or show one's transcript
   facts      list a user's facts, explain one (its sources and history), forget one or a user
   inspect    a local web page: what is remembered about a user, why, and what a run would inject
@@ -102,6 +104,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runWorkerCommand(rest)
       case 'sweep':
         return await runSweepCommand(rest)
+      case 'reindex':
+        return await runReindexCommand(rest, stdout)
       case 'sessions':
         return await runSessionsCommand(rest, stdout)
       case 'facts':
@@ -117,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      const help = command === 'sessions' ? SESSIONS_HELP : command === 'facts' ? FACTS_HELP : command === 'inspect' ? INSPECT_HELP : HELP
+      const help = command === 'sessions' ? SESSIONS_HELP : command === 'facts' ? FACTS_HELP : command === 'inspect' ? INSPECT_HELP : command === 'reindex' ? REINDEX_HELP : HELP
       process.stderr.write(`factline ${command ?? ''}: ${toTerminal(errorMessage(error))}
 
 ${help}`)

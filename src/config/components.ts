@@ -169,7 +169,7 @@ export async function prepareDatabase(handle: FactlineDb, embedder: Embedder, cr
   await assertRowLevelSecurityMatches(handle)
   const recorded = await recordEmbedder(handle, embedder.id)
   if (recorded !== embedder.id) {
-    logger.warn('the stored facts were embedded by another embedder; recall and deduplication compare unlike vectors until they are re-embedded', {
+    logger.warn('the stored facts were embedded by another embedder; recall and deduplication compare unlike vectors until they are re-embedded (`factline reindex`, or memory.reindex())', {
       recorded,
       embedder: embedder.id,
     })

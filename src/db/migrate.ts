@@ -128,7 +128,7 @@ export function dimensionMismatch(configured: number, stored: number): FactlineE
   return new FactlineError(
     'dimension_mismatch',
     `the embedder produces ${configured}-dim vectors but the database stores ${stored}; ` +
-      `configure a ${stored}-dim embedder or start a new database`,
+      `configure a ${stored}-dim embedder, or move the database to the new one with \`factline reindex --dimensions ${configured}\``,
     { details: { configured, stored } },
   )
 }

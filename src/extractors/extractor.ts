@@ -47,9 +47,9 @@ export const CandidateFactSchema = z.strictObject({
 export type CandidateFact = z.output<typeof CandidateFactSchema>
 export type CandidateFactInput = z.input<typeof CandidateFactSchema>
 
-/** Proposes facts from new transcript items. Implementations: the OpenAI extractor and the rule extractor. */
+/** Proposes facts from new transcript items. Implementations: the OpenAI extractor and the offline NLP extractor. */
 export interface Extractor {
-  /** Names the extractor in fact events, e.g. `rules-v1` or `openai`. */
+  /** Names the extractor in fact events, e.g. `nlp-v1` or `openai`. */
   readonly id: string
   /** The model used, when there is one; recorded in fact events. */
   readonly model: string | null

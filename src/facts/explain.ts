@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
+import { retryRead } from '../db/retry-read.js'
 import { withUserScope } from '../db/user-scope.js'
 import type { FactEventType } from '../db/schema.js'
 import { parseOrThrow } from '../errors.js'
@@ -107,13 +108,17 @@ export async function explainFact(
 ): Promise<FactExplanation> {
   const { sourceLimit, sourceCursor, ...scope } = parseOrThrow(ExplainOptionsSchema, options, 'invalid_argument', 'Invalid explain options')
   assertScope(scope)
-  return withUserScope(handle, scope.userId, (db) => explainInScope({ ...handle, db }, factId, scope, { sourceLimit, sourceCursor }))
+  // Only reads: safe to run again on a fresh connection if the first one drops.
+  return retryRead(
+    () => withUserScope(handle, scope.userId, (db) => readExplanation({ ...handle, db }, scope, factId, { sourceLimit, sourceCursor })),
+    handle.target,
+  )
 }
 
-async function explainInScope(
+async function readExplanation(
   handle: FactlineDb,
-  factId: string,
   scope: Scope,
+  factId: string,
   { sourceLimit, sourceCursor }: { sourceLimit: number; sourceCursor: string | undefined },
 ): Promise<FactExplanation> {
   const { db } = handle

@@ -12,6 +12,7 @@ import {
 } from './job-ids.js'
 import type { ExtractionJob } from '../extraction/extraction-job.js'
 import { isRedisClient, openRedis, type RedisConnectionOption } from './redis-connection.js'
+import { DEFAULT_JOB_ATTEMPTS, RETRY_BACKOFF_TYPE } from './retry-backoff.js'
 
 /** Options for {@link createExtractionQueue}. */
 export interface ExtractionQueueOptions {
@@ -31,9 +32,9 @@ export interface ExtractionQueueOptions {
    * @defaultValue 250 ms
    */
   coalesceMs?: number | undefined
-  /** Attempts per job before it is kept as failed. @defaultValue 5 */
+  /** Attempts per job before it is kept as failed. @defaultValue 15 (about a minute of retries) */
   attempts?: number | undefined
-  /** First retry delay; doubles with each attempt. @defaultValue 1000 ms */
+  /** First retry delay; doubles with each attempt, up to 5 s. @defaultValue 1000 ms */
   backoffMs?: number | undefined
   /** Give up on an enqueue after this long (Redis unreachable). @defaultValue 2000 ms */
   enqueueTimeoutMs?: number | undefined
@@ -106,7 +107,7 @@ export async function createExtractionQueue(options: ExtractionQueueOptions): Pr
   queue.on('error', (error) => logger.debug('extraction queue connection error', { error: error.message }))
   const jobOptions = {
     coalesceMs: options.coalesceMs ?? 250,
-    attempts: options.attempts ?? 5,
+    attempts: options.attempts ?? DEFAULT_JOB_ATTEMPTS,
     backoffMs: options.backoffMs ?? 1_000,
     timeoutMs: options.enqueueTimeoutMs ?? 2_000,
     failedJobRetentionSeconds: options.failedJobRetentionSeconds,
@@ -152,7 +153,7 @@ export async function countJobs(queue: Queue): Promise<ExtractionJobCounts> {
 export interface EnqueueOptions {
   /** @defaultValue 250 */
   coalesceMs?: number | undefined
-  /** @defaultValue 5 */
+  /** @defaultValue 15 */
   attempts?: number | undefined
   /** @defaultValue 1000 */
   backoffMs?: number | undefined
@@ -180,8 +181,9 @@ export async function enqueueExtraction(queue: Queue, job: ExtractionJob, option
     jobId,
     delay: options.coalesceMs ?? 250,
     deduplication: { id: extractionDedupId(job.sessionId), keepLastIfActive: true },
-    attempts: options.attempts ?? 5,
-    backoff: { type: 'exponential', delay: options.backoffMs ?? 1_000 },
+    attempts: options.attempts ?? DEFAULT_JOB_ATTEMPTS,
+    // Doubling delays capped at 5 s (the worker's extractionBackoff): frequent retries for a minute.
+    backoff: { type: RETRY_BACKOFF_TYPE, delay: options.backoffMs ?? 1_000 },
     // Completed jobs go soon; failed ones stay (a week by default) for inspection. Neither holds
     // user text: the payload is ids, the return value counts, the failure reason sanitised.
     removeOnComplete: { age: 3_600, count: 1_000 },
@@ -210,7 +212,7 @@ function unavailable(job: ExtractionJob, cause: unknown): FactlineError {
     'queue_unavailable',
     `could not enqueue extraction for session ${JSON.stringify(job.sessionId)}: ` +
       `${errorMessage(cause)}. The items are stored; ` +
-      'run `factline sweep` (workers also sweep periodically) once Redis is reachable.',
+      'workers sweep for them when their Redis connection comes back (or run `factline sweep`).',
     { cause, details: { ...job } },
   )
 }

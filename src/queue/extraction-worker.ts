@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import type { Job, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { FactlineDb } from '../db/create-db.js'
@@ -13,7 +14,9 @@ import { createExtractionQueue, type ExtractionJobCounts, type ExtractionQueue }
 import { sanitizedError, sanitizedFailure } from './job-failure.js'
 import { assertSeesAllUsers } from '../db/row-level-security.js'
 import { resolveQueueIdentity } from './queue-name.js'
-import { isRedisClient, openRedis, type RedisConnectionOption } from './redis-connection.js'
+import { isRedisClient, openRedis, whenReady, type RedisConnectionOption } from './redis-connection.js'
+import { extractionBackoff } from './retry-backoff.js'
+import { startSweepSchedule, type SweepSchedule } from './sweep-schedule.js'
 import { sweep } from '../extraction/sweep.js'
 
 /** Options for {@link createExtractionWorker}. */
@@ -29,12 +32,24 @@ export interface ExtractionWorkerOptions {
   prefix?: string | undefined
   /** Jobs run at once by this process (different users run in parallel; one user's are serialised). @defaultValue 4 */
   concurrency?: number | undefined
-  /** How often this worker sweeps for lagging sessions; 0 turns the sweep off. @defaultValue 60000 ms */
+  /**
+   * Period of the lag sweep, run as one BullMQ job scheduler per queue (whichever worker is free
+   * runs it; the last worker started sets the period). Workers also sweep when they start and when
+   * their Redis connection comes back. 0 turns all of this off for this worker. @defaultValue 60000 ms
+   */
   sweepIntervalMs?: number | undefined
-  /** A job's lock lifetime; a worker that dies loses its job to another after about this long. @defaultValue 30000 ms */
+  /**
+   * A job's lock lifetime (renewed every half of it while the job runs). A worker that dies loses
+   * its job to another within about `lockDuration + stalledInterval`. @defaultValue 8000 ms
+   */
   lockDuration?: number | undefined
-  /** How often stalled jobs (from dead workers) are looked for. @defaultValue 30000 ms */
+  /** How often stalled jobs (from dead workers) are looked for. @defaultValue 4000 ms */
   stalledInterval?: number | undefined
+  /**
+   * Times a job may be recovered from a dead worker before it is failed (the sweep retries failed
+   * jobs; the watermark makes a rerun harmless). @defaultValue 2
+   */
+  maxStalledCount?: number | undefined
   /** Start taking jobs right away. @defaultValue true */
   autorun?: boolean | undefined
   reconcile?: ReconcileOptions | undefined
@@ -64,7 +79,7 @@ export interface ExtractionWorker {
   readonly worker: Worker<unknown, ExtractionJobResult>
   /** How many jobs of the queue are in each state (all workers' jobs, not only this one's). */
   counts(): Promise<ExtractionJobCounts>
-  /** Runs one sweep now (the periodic one calls this). */
+  /** Runs one sweep in this process now (the scheduled sweep jobs call this). */
   sweep(): ReturnType<typeof sweep>
   /**
    * Stops taking jobs, waits for running ones to finish, stops the sweep, and closes the
@@ -74,16 +89,16 @@ export interface ExtractionWorker {
 }
 
 /**
- * Starts a BullMQ worker that runs the extraction processor, plus a periodic lag sweep.
- * Bad payloads, jobs of another database and unknown sessions fail at once (BullMQ
- * `UnrecoverableError`); anything else is retried with exponential backoff, and a job that runs
+ * Starts a BullMQ worker that runs the extraction processor, plus its share of the lag sweep
+ * (`sweep-schedule.ts`). Bad payloads, jobs of another database and unknown sessions fail at once
+ * (BullMQ `UnrecoverableError`); anything else is retried with backoff (`retry-backoff.ts`), and a job that runs
  * out of attempts is kept as failed. A job whose session no longer exists (deleted, or its user
  * forgotten while the job ran) is removed once failed, so Redis keeps nothing about it. Failure
  * reasons are sanitised (`job-failure.ts`): they name the error's kind, never its text.
  * @example
  * ```ts
  * const handle = await createDb({ url: process.env.DATABASE_URL! })
- * const w = await createExtractionWorker({ db: handle, extractor: new RuleExtractor(),
+ * const w = await createExtractionWorker({ db: handle, extractor: new NlpExtractor(),
  *   embedder: new HashEmbedder(), connection: { url: process.env.REDIS_URL! } })
  * process.once('SIGTERM', () => void w.close())
  * ```
@@ -151,12 +166,17 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
   const worker = new Worker<unknown, ExtractionJobResult>(name, processor, {
     connection,
     concurrency: options.concurrency ?? 4,
-    lockDuration: options.lockDuration ?? 30_000,
-    stalledInterval: options.stalledInterval ?? 30_000,
+    // Recorded on each job (processedBy), so an operator can tell which process ran or holds it.
+    name: `${hostname()}-${process.pid}`,
+    lockDuration: options.lockDuration ?? 8_000,
+    stalledInterval: options.stalledInterval ?? 4_000,
+    maxStalledCount: options.maxStalledCount ?? 2,
+    settings: { backoffStrategy: extractionBackoff },
     autorun: options.autorun ?? true,
     ...(options.prefix ? { prefix: options.prefix } : {}),
   })
   worker.on('error', (error) => logger.error('extraction worker error', { error: error.message }))
+  worker.on('stalled', (jobId) => logger.warn('extraction job stalled (its worker died or froze); running it again', { jobId }))
   // A job whose session is gone has nothing left to do or show; keeping it would keep the session id.
   worker.on('failed', (job, error) => {
     if (job === undefined || error.message !== SESSION_GONE) return
@@ -164,36 +184,34 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
   })
 
   // The sweep and counts() go through their own fail-fast producer connection, like addItems does.
+  let producerClient: Redis | undefined
   let producer: Promise<ExtractionQueue> | undefined
   const openProducer = () => {
-    producer ??= createExtractionQueue({
-      connection: isRedisClient(options.connection) ? producerFrom(options.connection) : { url: options.connection.url },
-      queueName: name,
-      databaseTag,
-      prefix: options.prefix,
-      logger,
-    }).catch((error: unknown) => {
+    producer ??= (async () => {
+      if (!producerClient) {
+        producerClient = isRedisClient(options.connection)
+          ? options.connection.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(times * 200, 1_000) })
+          : await openRedis(options.connection.url, 'producer')
+        producerClient.on('error', () => {})
+      }
+      return createExtractionQueue({ connection: producerClient, queueName: name, databaseTag, prefix: options.prefix, logger })
+    })().catch((error: unknown) => {
       producer = undefined // the next sweep tries again
       throw error
     })
     return producer
   }
-  const runSweep = async () => sweep(options.db.db, await openProducer(), { logger })
-  const interval = options.sweepIntervalMs ?? 60_000
-  let timer: NodeJS.Timeout | undefined
-  if (interval > 0) {
-    timer = setInterval(() => {
-      runSweep().catch((error: unknown) => logger.warn('sweep failed', { error: errorMessage(error) }))
-    }, interval)
-    timer.unref()
+  const runSweep = async () => {
+    const queue = await openProducer()
+    // Right after Redis returns the fail-fast producer may still be reconnecting (within a second).
+    // If it is not back in time, sweep anyway: each session it cannot enqueue is reported as failed.
+    await whenReady(producerClient!, 10_000).catch(() => {})
+    return sweep(options.db.db, queue, { logger })
   }
-
-  // An injected client is the caller's; the sweep gets a fail-fast duplicate we own and close.
-  function producerFrom(client: Redis): Redis {
-    const duplicate = client.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 })
-    duplicate.on('error', () => {})
-    closers.push(() => duplicate.disconnect())
-    return duplicate
+  const interval = options.sweepIntervalMs ?? 60_000
+  let schedule: SweepSchedule | undefined
+  if (interval > 0) {
+    schedule = await startSweepSchedule({ connection, extractionQueueName: name, prefix: options.prefix, intervalMs: interval, run: runSweep, logger })
   }
 
   let closing: Promise<void> | undefined
@@ -204,9 +222,10 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     sweep: runSweep,
     close() {
       closing ??= (async () => {
-        if (timer) clearInterval(timer)
+        await schedule?.close()
         await worker.close()
         await (await producer?.catch(() => undefined))?.close()
+        producerClient?.disconnect()
         for (const close of closers.reverse()) await close()
       })()
       return closing

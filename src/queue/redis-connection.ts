@@ -23,8 +23,9 @@ export async function openRedis(url: string, role: 'producer' | 'worker', connec
           enableOfflineQueue: false,
           connectTimeout: connectTimeoutMs,
           maxRetriesPerRequest: 1,
-          // Keep retrying in the background (capped) so the producer recovers when Redis returns.
-          retryStrategy: (times) => Math.min(times * 200, 5_000),
+          // Keep retrying in the background, at least once a second, so the producer is usable
+          // again within a second of Redis returning (a worker's reconnect sweep enqueues through it).
+          retryStrategy: (times) => Math.min(times * 200, 1_000),
         }
       : { maxRetriesPerRequest: null, enableReadyCheck: true }
   const client = new Redis(url, options)
@@ -36,4 +37,24 @@ export async function openRedis(url: string, role: 'producer' | 'worker', connec
 /** True when the option is an ioredis client rather than settings. */
 export function isRedisClient(value: RedisConnectionOption): value is Redis {
   return typeof (value as Redis).duplicate === 'function'
+}
+
+/**
+ * Resolves once `client` is connected and ready; rejects after `timeoutMs`. A fail-fast producer
+ * refuses commands while it reconnects, so work that may wait (a sweep) waits here first.
+ * @internal
+ */
+export async function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady)
+      reject(new Error(`Redis not ready within ${timeoutMs} ms (connection ${client.status})`))
+    }, timeoutMs)
+    const onReady = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    client.once('ready', onReady)
+  })
 }

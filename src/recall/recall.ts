@@ -8,6 +8,7 @@ import { FactKindSchema } from '../facts/fact-input.js'
 import { assertScope, ScopeSchema, type Scope } from '../scope.js'
 import { embedText } from '../embed/embed-texts.js'
 import { parseOrThrow } from '../errors.js'
+import { retryRead } from '../db/retry-read.js'
 import { recallQuery, type SourceJson } from './recall-query.js'
 
 /** Most kinds one recall may filter on; a longer list is a mistake, and 70 k of them broke the protocol. */
@@ -85,7 +86,7 @@ export async function recallFacts(handle: FactlineDb, embedder: Embedder, option
   if (o.query.trim().length === 0) return []
   const scope: Scope = { userId: o.userId, namespace: o.namespace }
   const vector = await embedText(embedder, o.query)
-  const rows = await withUserScope(handle, scope.userId, (db) => recallQuery(db, scope, {
+  const query = (db: FactlineDb['db']) => recallQuery(db, scope, {
     text: o.query,
     vector,
     filter: {
@@ -98,7 +99,9 @@ export async function recallFacts(handle: FactlineDb, embedder: Embedder, option
     recencyHalfLifeDays: o.recencyHalfLifeDays,
     recencyWeight: o.recencyWeight,
     now: Date.now(),
-  }).execute())
+  })
+  // Embedding is not repeated on a retry: only the statement is.
+  const rows = await retryRead(() => withUserScope(handle, scope.userId, (db) => query(db).execute()), handle.target)
   return rows.map((row) => {
     const fact = rowToFact(row)
     return {

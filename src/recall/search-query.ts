@@ -4,6 +4,7 @@ import { cosineDistance, toVectorLiteral } from '../db/vector.js'
 import type { Scope } from '../scope.js'
 import { scopedFacts } from '../facts/scoped-facts.js'
 import { scopedExcerpts } from './excerpts-table.js'
+import { keyWordsVector } from './fact-key-text.js'
 import { RRF_K } from './recall-query.js'
 
 /** Everything one search statement depends on, already validated. @internal */
@@ -24,6 +25,8 @@ export interface SearchQueryParams {
   until?: Date | undefined
   /** Leave out this session's excerpts (the running session's history is already in the prompt). */
   excludeSessionId?: string | undefined
+  /** Refuse (row `owned` false, no hits) unless this session is stored as the scope's or not at all. */
+  ownedSessionId?: string | undefined
   recencyHalfLifeDays: number
   recencyWeight: number
   /** Ages are counted from the scope's newest memory; this instant only when the scope is empty. */
@@ -32,7 +35,10 @@ export interface SearchQueryParams {
 
 /** A row of the search statement; JSON columns come back parsed (pg and PGlite both do). @internal */
 export interface SearchRow {
-  type: 'fact' | 'excerpt'
+  /** False when `ownedSessionId` belongs to another scope; then it is the only row. */
+  owned: boolean
+  /** Null on the single row of a search with no hits. */
+  type: 'fact' | 'excerpt' | null
   id: string
   text: string
   score: number
@@ -138,6 +144,10 @@ function layerCtes(prefix: string, extra: string[], p: SearchQueryParams, coarse
  *   `since` / `until`, the excerpts also by the excluded session;
  * - per layer, a vector and a full-text ranking fused by reciprocal rank fusion × recency
  *   (`layerCtes`), so a fact scores exactly what `recallFacts` gives it;
+ * - facts are also found by text through their key's words (`fact-key-text.ts`), and a name fact
+ *   only by questions about names (every question naming the user would match it otherwise);
+ * - an excerpt whose message is the source of a superseded fact never outranks the fact that
+ *   superseded it when that fact is a candidate: a later correction ranks above the stale message;
  * - an excerpt whose message is a source of a fact candidate scoring at least as well is folded
  *   into that fact (not listed: the fact says it, with the excerpt's message among its sources);
  *   an excerpt that outscores every fact drawn from it says more than they do and stays;
@@ -147,7 +157,15 @@ function layerCtes(prefix: string, extra: string[], p: SearchQueryParams, coarse
  */
 export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryParams) {
   let facts = scopedFacts(db, scope)
-    .select(['facts.id', 'facts.valid_from as at', 'facts.embedding', 'facts.search'])
+    .select(['facts.id', 'facts.valid_from as at', 'facts.embedding'])
+    // A user's name fact shares a word with every question that names them ("Which department does
+    // Priya work in?"); it takes part in the text ranking only for questions about names.
+    .select(
+      sql<string>`case when facts.key = 'name' and not (to_tsvector('english', ${p.text}) @@ to_tsquery('english', 'name | call')) then null
+                  else facts.search || ${keyWordsVector('facts.key')} end`.as(
+        'search',
+      ),
+    )
     .where('facts.status', '=', 'active')
   if (!p.facts) facts = facts.where(sql<boolean>`false`)
   if (p.since) facts = facts.where('facts.valid_from', '>=', p.since)
@@ -167,6 +185,12 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
   if (p.until) excerpts = excerpts.where('transcript_excerpts.at', '<', p.until)
   if (p.excludeSessionId !== undefined) excerpts = excerpts.where('transcript_excerpts.session_id', '<>', p.excludeSessionId)
 
+  // The running session must be stored as this scope's (or not stored yet): checked in this
+  // statement, so the owner check costs no round trip of its own. Not owned → one row, owned = false.
+  const ownerCheck = p.ownedSessionId === undefined
+    ? sql`true`
+    : sql`not exists (select 1 from ${sql.table('agent_sessions')} where session_id = ${p.ownedSessionId}
+                      and (user_id is distinct from ${scope.userId} or namespace <> ${scope.namespace}))`
   const factSources = sql.table('fact_sources')
   const messages = sql.table('agent_messages')
   return sql<SearchRow>`
@@ -178,13 +202,27 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
     ),
     ${layerCtes('f', [], p)},
     ${layerCtes('e', ['session_id', 'message_id'], p, hammingCandidates(p))},
+    e_current as (
+      select e.id, e.at, e.similarity, e.session_id, e.message_id,
+             case when successor.score < e.score then successor.score * 0.999 else e.score end as score
+      from e_scored e
+      left join lateral (
+        select max(f.score) as score
+        from ${factSources} fs
+        join ${sql.table('facts')} stale on stale.id = fs.fact_id
+        join f_scored f on f.id = stale.superseded_by
+        where fs.message_id = e.message_id and stale.status = 'superseded'
+          and stale.user_id = ${scope.userId} and stale.namespace = ${scope.namespace}
+      ) successor on true
+    ),
+    guard as (select ${ownerCheck} as owned),
     hits as (
       select 'fact' as type, f.id::text as id, f.score, f.similarity, f.at,
              null::text as session_id, null::bigint as message_id
       from f_scored f
       union all
       select 'excerpt', e.id::text, e.score, e.similarity, e.at, e.session_id, e.message_id
-      from e_scored e
+      from e_current e
       where not exists (
         select 1 from ${factSources} fs join f_scored f on f.id = fs.fact_id
         where fs.message_id = e.message_id and f.score >= e.score
@@ -192,12 +230,12 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
       order by score desc, similarity desc nulls last, type desc, id
       limit ${p.k}
     )
-    select hits.type, hits.id, hits.score, hits.similarity, hits.at, hits.session_id, hits.message_id,
+    select guard.owned, hits.type, hits.id, hits.score, hits.similarity, hits.at, hits.session_id, hits.message_id,
            coalesce(fact.content, excerpt.text) as text,
            case when hits.type = 'fact' then fact_src.sources
                 else json_build_array(json_build_object('sessionId', hits.session_id, 'messageId', hits.message_id, 'at', hits.at))
            end as sources
-    from hits
+    from guard left join hits on guard.owned
     left join ${sql.table('facts')} fact
       on fact.id = case when hits.type = 'fact' then hits.id::uuid end
       and fact.user_id = ${scope.userId} and fact.namespace = ${scope.namespace}
@@ -210,5 +248,5 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
       from ${factSources} fs join ${messages} m on m.id = fs.message_id
       where fs.fact_id = case when hits.type = 'fact' then hits.id::uuid end
     ) fact_src on true
-    order by hits.score desc, hits.similarity desc nulls last, hits.type desc, hits.id`
+    order by hits.score desc nulls last, hits.similarity desc nulls last, hits.type desc, hits.id`
 }

@@ -2,10 +2,12 @@ import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
 import { withUserScope } from '../db/user-scope.js'
 import type { Embedder } from '../embed/embedder.js'
+import { retryRead } from '../db/retry-read.js'
 import { parseOrThrow } from '../errors.js'
 import type { Scope } from '../scope.js'
 import { assertScope, ScopeSchema } from '../scope.js'
 import { embedText } from '../embed/embed-texts.js'
+import { isOwnedBy, readSessionOwner, sessionConflict } from '../session/sessions-table.js'
 import { searchQuery, type SearchSourceJson } from './search-query.js'
 
 /** The two layers `searchMemory` ranks together. */
@@ -61,6 +63,16 @@ export const SearchOptionsSchema = z
   .refine((o) => !o.since || !o.until || o.since < o.until, { message: 'since must be before until', path: ['since'] })
 export type SearchOptions = z.input<typeof SearchOptionsSchema>
 
+/** Checks `memory.context` folds into the search statement. @internal */
+export interface SearchGuard {
+  /**
+   * Refuse with `session_conflict` unless this session is stored under the searched
+   * `(userId, namespace)`, or not stored yet: the running session's owner check, in the same
+   * statement as the search, so a memory turn spends no round trip on it.
+   */
+  ownedSessionId?: string | undefined
+}
+
 /** Where a hit comes from: a transcript message, with its time. */
 export interface SearchSource {
   sessionId: string
@@ -109,15 +121,26 @@ export interface SearchHit {
  * for (const h of hits) console.log(h.type, h.score.toFixed(2), h.text, h.sources[0]?.at)
  * ```
  */
-export async function searchMemory(handle: FactlineDb, embedder: Embedder, options: SearchOptions): Promise<SearchHit[]> {
+export async function searchMemory(
+  handle: FactlineDb,
+  embedder: Embedder,
+  options: SearchOptions,
+  guard: SearchGuard = {},
+): Promise<SearchHit[]> {
   const o = parseOrThrow(SearchOptionsSchema, options, 'invalid_argument', 'Invalid search options')
   assertScope(o)
+  const scope: Scope = { userId: o.userId, namespace: o.namespace }
   // NUL cannot reach PostgreSQL text; it carries no meaning in a query.
   const query = o.query.replaceAll('\u0000', ' ')
-  if (query.trim().length === 0) return []
-  const scope: Scope = { userId: o.userId, namespace: o.namespace }
+  if (query.trim().length === 0) {
+    if (guard.ownedSessionId !== undefined) {
+      const stored = await readSessionOwner(handle.db, guard.ownedSessionId)
+      if (stored && !isOwnedBy(stored, { sessionId: guard.ownedSessionId, ...scope })) throw sessionConflict(guard.ownedSessionId)
+    }
+    return []
+  }
   const vector = await embedText(embedder, query)
-  const result = await withUserScope(handle, scope.userId, (db) => searchQuery(db, scope, {
+  const statement = (db: FactlineDb['db']) => searchQuery(db, scope, {
     text: query,
     vector,
     facts: o.types.includes('fact'),
@@ -128,11 +151,15 @@ export async function searchMemory(handle: FactlineDb, embedder: Embedder, optio
     since: o.since,
     until: o.until,
     excludeSessionId: o.excludeSessionId,
+    ownedSessionId: guard.ownedSessionId,
     recencyHalfLifeDays: o.recencyHalfLifeDays,
     recencyWeight: o.recencyWeight,
     now: Date.now(),
-  }).execute(db))
-  return result.rows.map((row) => {
+  })
+  const result = await retryRead(() => withUserScope(handle, scope.userId, (db) => statement(db).execute(db)), handle.target)
+  if (guard.ownedSessionId !== undefined && result.rows.some((row) => !row.owned)) throw sessionConflict(guard.ownedSessionId)
+  return result.rows.flatMap((row) => {
+    if (row.type === null) return []
     const hit: SearchHit = {
       type: row.type,
       id: String(row.id),
@@ -150,7 +177,7 @@ export async function searchMemory(handle: FactlineDb, embedder: Embedder, optio
       hit.sessionId = row.session_id
       hit.messageId = Number(row.message_id)
     }
-    return hit
+    return [hit]
   })
 }
 

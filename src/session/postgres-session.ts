@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { migrate, migrationRequired } from '../db/migrate.js'
+import { retryRead } from '../db/retry-read.js'
 import { isRowSecurityViolation } from '../db/row-level-security.js'
 import { userTransaction, withUserScope } from '../db/user-scope.js'
 import type { Database } from '../db/schema.js'
@@ -207,7 +208,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       return trimHistory(await this.getItems(this.#historyLimit), { maxItems: this.#historyLimit })
     }
     const handle = await this.#handle()
-    const read = await this.#run(withUserScope(handle, this.#userId, (db) => readOwnedItems(db, this.#owner, limit)))
+    const read = await this.#run(
+      retryRead(() => withUserScope(handle, this.#userId, (db) => readOwnedItems(db, this.#owner, limit)), handle.target),
+    )
     if (!read.owned) throw this.#conflict()
     return read.items
   }
@@ -274,7 +277,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async assertOwner(scope?: { userId: string | null; namespace: string }): Promise<void> {
     if (scope && !isOwnedBy(scope, this.#owner)) throw this.#conflict()
     const handle = await this.#handle()
-    await this.#run(withUserScope(handle, this.#userId, (db) => this.#refuseIfForeign(db)))
+    await this.#run(retryRead(() => withUserScope(handle, this.#userId, (db) => this.#refuseIfForeign(db)), handle.target))
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { createDb } from '../../src/db/create-db.js'
 import { HashEmbedder } from '../../src/embed/hash-embedder.js'
-import { RuleExtractor } from '../../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../../src/extractors/nlp/nlp-extractor.js'
 import { createExtractionWorker } from '../../src/queue/extraction-worker.js'
 import { SlowExtractor } from './test-extractors.js'
 
@@ -18,7 +18,7 @@ const env = (name: string) => {
 const handle = await createDb({ url: env('DATABASE_URL') })
 const worker = await createExtractionWorker({
   db: handle,
-  extractor: new SlowExtractor(new RuleExtractor(), Number(process.env.SLOW_MS ?? 120_000), (input) => {
+  extractor: new SlowExtractor(new NlpExtractor(), Number(process.env.SLOW_MS ?? 120_000), (input) => {
     process.stdout.write(`started ${input.items[0]?.sessionId}\n`)
   }),
   embedder: new HashEmbedder(),

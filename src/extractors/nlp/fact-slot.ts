@@ -1,13 +1,14 @@
 /**
  * The kind and key of a self-statement. Keys are the slots that supersede each other (a later
  * `home_location` replaces the earlier one); most statements are events or notes and have none.
- * Keys match the rule extractor's where the slot is the same (`name`, `home_location`,
- * `employer`, `job_title`, `opinion_<thing>`, `decision_<domain>`), so both extractors can
- * correct facts the other wrote.
+ * Keys are the ones the removed rule extractor wrote (`name`, `home_location`, `employer`,
+ * `job_title`, `opinion_<thing>`, `decision_<domain>`), so facts it stored are still corrected.
+ * This, with `fact-key.ts` and `decision-domains.ts`, is the hand-written part: the slots and
+ * correction semantics no NLP library knows.
  * @internal
  */
-import { decisionDomain } from '../rules/decision-domains.js'
-import { keyFor, slugify } from '../rules/phrases.js'
+import { decisionDomain } from './decision-domains.js'
+import { keyFor, slugify } from './fact-key.js'
 import type { SelfStatement } from './self-statement.js'
 
 /** Where a statement lands: its kind, its key, and whether it replaces the slot's value. */
@@ -59,6 +60,12 @@ export function slotOf(s: SelfStatement): FactSlot {
   if ((s.verb === 'move' || s.verb === 'relocate') && /^(?:to|back to)\s/.test(complement) && s.tense === 'past' && decisionDomain(s.complement) === null) {
     return { kind: 'location', key: 'home_location', replaces: true }
   }
+  // "We bought a flat in Podgórze", "we left Partick for a bigger flat in Finnieston", "I moved
+  // into an apartment in Brooklyn": a new home, which ends the old one.
+  if (s.tense === 'past' && !s.negated && HOME_VERBS.has(s.verb) && NEW_HOME.test(complement) && (s.verb !== 'leave' || LEFT_FOR_HOME.test(complement))) {
+    return { kind: 'location', key: 'home_location', replaces: true }
+  }
+  if (isJobChange(s, complement)) return { kind: 'work', key: 'job_title', replaces: true }
   if (s.verb === 'be' && /^from\s/.test(complement)) return { kind: 'location', key: 'origin', replaces: false }
   if (s.verb === 'work' && /^(?:at|for)\s/.test(complement) && !s.negated && s.tense !== 'future') return { kind: 'work', key: 'employer', replaces: s.corrective }
   if (s.verb === 'be' && /^(?:a|an)\s/.test(complement)) {
@@ -90,6 +97,28 @@ export function slotOf(s: SelfStatement): FactSlot {
   if (s.tense === 'future') return { kind: 'plan', key: null, replaces: false }
   if (s.tense === 'past') return { kind: 'event', key: null, replaces: false }
   return { kind: 'note', key: null, replaces: false }
+}
+
+const HOME_VERBS = new Set(['buy', 'leave', 'move', 'rent', 'relocate'])
+const NEW_HOME = /\b(?:house|flat|apartment|home|condo|cottage|bungalow|townhouse)\s+in\s+\S/
+/** "left Partick for a bigger flat in …", "left Headingley and bought a house in …": not "left my keys in the house". */
+const LEFT_FOR_HOME = /^\S+(?:\s+\S+){0,2}\s+(?:for|and\s+(?:bought|moved|rented))\s/
+const ROLE_WORDS = /(?:^|\s)(?:lead|head|director|supervisor|coordinator|principal|chief|partner|vp|president)$/
+
+/**
+ * A new role ends the old one: "I became tech lead of the backend team", "I've been promoted to
+ * senior accountant", "I started a new job as a data analyst", "I got the ICU job".
+ */
+function isJobChange(s: SelfStatement, complement: string): boolean {
+  if (s.negated || s.tense === 'future' || s.subject !== 'self') return false
+  if (s.verb === 'promote') return /^to\s/.test(complement)
+  if (s.verb === 'become') {
+    const role = complement.replace(/^(?:a|an|the)\s+/, '').split(/\s+(?:of|at|for|in|with|on|from|and|since)\s/)[0] ?? ''
+    return JOBS.test(role) || ROLE_WORDS.test(role)
+  }
+  if (s.verb === 'start' || s.verb === 'begin' || s.verb === 'take') return /\b(?:job|role|position|post)\s+as\s/.test(complement)
+  if (s.verb === 'get' || s.verb === 'land') return /^(?:the|a|my)\s+(?:[\w&-]+\s+){0,3}(?:job|role|position|post|promotion)\b/.test(complement)
+  return false
 }
 
 function firstWords(text: string, n: number): string {

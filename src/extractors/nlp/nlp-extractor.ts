@@ -90,7 +90,7 @@ function readItem(item: ExtractionItem): Array<{ content: string; slot: ReturnTy
   if (hasInjectionFraming(item.text)) return []
   try {
     const out = []
-    for (const clause of readClauses(item.text)) {
+    for (const clause of readClauses(withoutNoteLead(item.text))) {
       if (isInstructionLike(clause.tokens.map((t) => t.text).join(' '))) continue
       for (const statement of readSelfStatements(clause, item.createdAt)) {
         const slot = slotOf(statement)
@@ -103,4 +103,15 @@ function readItem(item: ExtractionItem): Array<{ content: string; slot: ReturnTy
     // A tokenizer failure on one odd message must not lose the rest of the batch.
     return []
   }
+}
+
+/**
+ * "Remember that my passport expires in May" is a note about the user, not an order: the lead is
+ * dropped when a first-person statement follows, so the statement is read. "Remember, you should…"
+ * keeps its lead and stays advice.
+ */
+const NOTE_LEAD = /(^|[.!?]\s+)(?:please\s+)?(?:remember|note|keep in mind|fyi|for the record)(?:\s+that|,|:)?\s+(?=(?:my|i|i'm|i've|we|we're|our)\b)/gi
+
+function withoutNoteLead(text: string): string {
+  return text.replace(NOTE_LEAD, '$1')
 }

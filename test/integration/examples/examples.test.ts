@@ -2,7 +2,11 @@ import { execFile } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import pg from 'pg'
 import { describe, expect, inject, it } from 'vitest'
+import { createDb } from '../../../src/db/create-db.js'
+import { migrate } from '../../../src/db/migrate.js'
+import { TEST_EMBEDDING_DIMENSIONS, uniqueId } from '../../helpers/test-env.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -27,6 +31,28 @@ function isolatedRedisUrl(): string {
   const url = new URL(inject('redisUrl'))
   url.pathname = `/${1 + Math.floor(Math.random() * 15)}`
   return url.toString()
+}
+
+/**
+ * A migrated database of its own for the example: its `factline worker` sweeps for lagging sessions
+ * as soon as it starts, and must not pick up other suites' sessions in the run's database.
+ */
+async function withOwnDatabase<T>(use: (url: string) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: inject('databaseUrl') })
+  await admin.connect()
+  const name = `factline_example_${uniqueId('db').replaceAll('-', '').slice(2, 18)}`
+  await admin.query(`create database ${name}`)
+  try {
+    const url = new URL(inject('databaseUrl'))
+    url.pathname = `/${name}`
+    const handle = await createDb({ url: url.toString() })
+    await migrate(handle, { embeddingDimensions: TEST_EMBEDDING_DIMENSIONS })
+    await handle.close()
+    return await use(url.toString())
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`)
+    await admin.end()
+  }
 }
 
 const offline = { DATABASE_URL: undefined, REDIS_URL: undefined, OPENAI_API_KEY: undefined }
@@ -55,11 +81,9 @@ describe('examples', () => {
   })
 
   it('03-production extracts through a separate worker process', async () => {
-    const out = await runExample('03-production.ts', {
-      DATABASE_URL: inject('databaseUrl'),
-      REDIS_URL: isolatedRedisUrl(),
-      OPENAI_API_KEY: undefined,
-    })
+    const out = await withOwnDatabase((url) =>
+      runExample('03-production.ts', { DATABASE_URL: url, REDIS_URL: isolatedRedisUrl(), OPENAI_API_KEY: undefined }),
+    )
     expect(out).toMatch(/Works at Initech/)
     expect(out).toMatch(/Deploys to Fly\.io/)
   })

@@ -3,7 +3,7 @@ import type { AgentInputItem } from '@openai/agents'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
-import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import type { Scope } from '../../../src/scope.js'
 import { listFacts } from '../../../src/facts/fact-repository.js'
 import { listFactSources } from '../../helpers/fact-sources.js'
@@ -28,7 +28,7 @@ const assistant = (text: string): AgentInputItem => ({
 let handle: FactlineDb
 const closers: Array<() => Promise<unknown>> = []
 const embedder = new HashEmbedder()
-const extractor = new RuleExtractor()
+const extractor = new NlpExtractor()
 
 beforeAll(async () => {
   handle = await openPostgres()
@@ -121,7 +121,7 @@ describe('extraction pipeline', () => {
       .execute()
     expect(events).toHaveLength(2)
     for (const e of events) {
-      expect(e).toMatchObject({ event_type: 'added', extractor: 'rules-v1' })
+      expect(e).toMatchObject({ event_type: 'added', extractor: 'nlp-v1' })
       expect(e.job_id).toMatch(/^extract-session-/)
     }
   })
@@ -139,7 +139,7 @@ describe('extraction pipeline', () => {
     const facts = await snapshot({ userId, namespace: 'default' })
     expect(facts.map((f) => [f.content, f.status])).toEqual([
       ['Lives in Berlin', 'superseded'],
-      ['Lives in Oslo', 'active'],
+      ['Moved to Oslo', 'active'],
       ['Works at ACME', 'active'],
     ])
     const jobs = await queue.queue.getJobs(['completed', 'active', 'waiting', 'delayed'])

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { Extractor } from '../../../src/extractors/extractor.js'
-import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import { listFacts } from '../../../src/facts/fact-repository.js'
 import { listFactSources } from '../../helpers/fact-sources.js'
 import { createInlineScheduler } from '../../../src/extraction/inline-scheduler.js'
@@ -24,7 +24,7 @@ const embedder = new HashEmbedder()
 
 describe('inline extraction on PGlite', () => {
   it('extracts in process after addItems, and flush waits until it has caught up', async () => {
-    const inline = createInlineScheduler({ db: handle.db, extractor: new RuleExtractor(), embedder })
+    const inline = createInlineScheduler({ db: handle.db, extractor: new NlpExtractor(), embedder })
     const userId = uniqueId('user')
     const session = new PostgresSession({ sessionId: uniqueId('session'), userId, db: handle, onItemsAdded: inline.onItemsAdded })
     await session.addItems([{ role: 'user', content: 'I live in Berlin.' }])
@@ -33,7 +33,7 @@ describe('inline extraction on PGlite', () => {
     await inline.flush()
 
     const active = await listFacts(handle.db, { userId, namespace: 'default' })
-    expect(active.map((f) => f.content).sort()).toEqual(['Lives in Oslo', 'Prefers tabs over spaces'])
+    expect(active.map((f) => f.content).sort()).toEqual(['Moved to Oslo', 'Prefers tabs over spaces'])
     const superseded = await listFacts(handle.db, { userId, namespace: 'default' }, { status: 'superseded' })
     expect(superseded.map((f) => f.content)).toEqual(['Lives in Berlin'])
     await inline.close()
@@ -42,7 +42,7 @@ describe('inline extraction on PGlite', () => {
   it('does not deadlock the single connection when the session is used while extraction runs', async () => {
     let started!: () => void
     const running = new Promise<void>((resolve) => (started = resolve))
-    const slow: Extractor = new SlowExtractor(new RuleExtractor(), 200, () => started())
+    const slow: Extractor = new SlowExtractor(new NlpExtractor(), 200, () => started())
     const inline = createInlineScheduler({ db: handle.db, extractor: slow, embedder })
     const userId = uniqueId('user')
     const session = new PostgresSession({ sessionId: uniqueId('session'), userId, db: handle, onItemsAdded: inline.onItemsAdded })
@@ -66,7 +66,7 @@ describe('inline extraction on PGlite', () => {
       model: null,
       async extract(input) {
         if (fail) throw new Error('model unavailable')
-        return new RuleExtractor().extract(input)
+        return new NlpExtractor().extract(input)
       },
     }
     const inline = createInlineScheduler({ db: handle.db, extractor: flaky, embedder })

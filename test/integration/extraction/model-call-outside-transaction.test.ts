@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FactlineDb } from '../../../src/db/create-db.js'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { Extractor } from '../../../src/extractors/extractor.js'
-import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import type { Scope } from '../../../src/scope.js'
 import { listFacts } from '../../../src/facts/fact-repository.js'
 import { listFactSources } from '../../helpers/fact-sources.js'
@@ -17,7 +17,7 @@ import { newestMessageId, watermark } from '../../helpers/extraction-progress.js
 
 const user = (text: string): AgentInputItem => ({ role: 'user', content: text })
 const embedder = new HashEmbedder()
-const gated = () => new GatedExtractor(new RuleExtractor())
+const gated = () => new GatedExtractor(new NlpExtractor())
 
 /** Every fact of a scope (any status) as `[content, number of sources]`, plus the event count. */
 async function factsOf(handle: FactlineDb, scope: Scope) {
@@ -122,7 +122,7 @@ describe.each<Backend>(['postgres', 'pglite'])('the model call outside the trans
 
     expect(await factsOf(handle, scope)).toEqual({ facts: [['Works at Globex', 1]], events: 1 })
     expect(await watermark(handle, sessionId)).toBe(newest)
-    expect(await processSessionExtraction(deps(new RuleExtractor()), sessionId)).toMatchObject({ items: 0, added: 0 })
+    expect(await processSessionExtraction(deps(new NlpExtractor()), sessionId)).toMatchObject({ items: 0, added: 0 })
   })
 
   it('lets two runs race through the model call and keeps the facts of one', async () => {
@@ -209,6 +209,6 @@ describe.each<Backend>(['postgres', 'pglite'])('the model call outside the trans
       ['Name is Grace', 1],
       ['Works at ACME', 1],
     ])
-    expect(await processSessionExtraction(deps(new RuleExtractor()), sessionId)).toMatchObject({ items: 0 })
+    expect(await processSessionExtraction(deps(new NlpExtractor()), sessionId)).toMatchObject({ items: 0 })
   })
 })

@@ -32,7 +32,6 @@ const RUNTIME_EXPORTS = [
   'OpenAIEmbedder',
   'OpenAIExtractor',
   'PostgresSession',
-  'RuleExtractor',
   'assertMigrated',
   'buildContextBlock',
   'createDb',
@@ -89,7 +88,6 @@ describe('the public surface of factline', () => {
     expectTypeOf<factline.PostgresSession>().toExtend<Session>()
     expectTypeOf<factline.HashEmbedder>().toExtend<Embedder>()
     expectTypeOf<factline.OpenAIEmbedder>().toExtend<Embedder>()
-    expectTypeOf<factline.RuleExtractor>().toExtend<Extractor>()
     expectTypeOf<factline.OpenAIExtractor>().toExtend<Extractor>()
     expectTypeOf<factline.FactlineError['code']>().toEqualTypeOf<FactlineErrorCode>()
   })

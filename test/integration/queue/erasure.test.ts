@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import type { ExtractionInput, Extractor } from '../../../src/extractors/extractor.js'
-import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import { createMemory, type Memory } from '../../../src/memory.js'
 import { createExtractionQueue } from '../../../src/queue/extraction-queue.js'
 import { createExtractionWorker } from '../../../src/queue/extraction-worker.js'
@@ -16,11 +16,11 @@ import { openPostgres } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
-/** A rule extractor that fails, quoting the message as a model's refusal might, when told to. */
+/** An NLP extractor that fails, quoting the message as a model's refusal might, when told to. */
 class FailingOnDemandExtractor implements Extractor {
   readonly id = 'failing-on-demand'
   readonly model = null
-  readonly #rules = new RuleExtractor()
+  readonly #rules = new NlpExtractor()
   async extract(input: ExtractionInput) {
     const poisoned = input.items.find((item) => item.text.includes('EXPLODE'))
     if (poisoned) throw new Error(`the model refused: "${poisoned.text}"`)
@@ -156,7 +156,7 @@ describe('jobs bound to their database', () => {
       const scheduler = await createQueueScheduler({ db: handle.db, connection: { url: inject('redisUrl') } })
       const worker = await createExtractionWorker({
         db: handle,
-        extractor: new RuleExtractor(),
+        extractor: new NlpExtractor(),
         embedder: new HashEmbedder(),
         connection: { url: inject('redisUrl') },
         autorun: false,
@@ -180,7 +180,7 @@ describe('jobs bound to their database', () => {
     const foreign = await createExtractionQueue({ connection: { url: inject('redisUrl') }, queueName, databaseTag: 'another-db', coalesceMs: 0 })
     const worker = await createExtractionWorker({
       db: handle,
-      extractor: new RuleExtractor(),
+      extractor: new NlpExtractor(),
       embedder: new HashEmbedder(),
       connection: { url: inject('redisUrl') },
       queueName,

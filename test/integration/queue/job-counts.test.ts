@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, inject, it } from 'vitest'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
-import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import { createExtractionQueue, type ExtractionJobCounts } from '../../../src/queue/extraction-queue.js'
 import { createExtractionWorker, type ExtractionWorker } from '../../../src/queue/extraction-worker.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
@@ -19,7 +19,7 @@ describe('extraction job counts', () => {
     const now = await createExtractionQueue({ connection, queueName, coalesceMs: 0 })
     const worker = await createExtractionWorker({
       db: ctx.handle,
-      extractor: new RuleExtractor(),
+      extractor: new NlpExtractor(),
       embedder: new HashEmbedder(),
       connection,
       queueName,

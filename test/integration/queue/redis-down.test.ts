@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { describe, expect, inject, it } from 'vitest'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
-import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import { listFacts } from '../../../src/facts/fact-repository.js'
 import { createExtractionQueue } from '../../../src/queue/extraction-queue.js'
 import { createExtractionWorker } from '../../../src/queue/extraction-worker.js'
@@ -52,7 +52,7 @@ describe('Redis unreachable', () => {
     const queue = await createExtractionQueue({ connection, queueName, coalesceMs: 0 })
     const worker = await createExtractionWorker({
       db: ctx.handle,
-      extractor: new RuleExtractor(),
+      extractor: new NlpExtractor(),
       embedder: new HashEmbedder(),
       connection,
       queueName,
@@ -97,7 +97,7 @@ describe('Redis unreachable', () => {
     await session.addItems([{ role: 'user', content: 'I work at Hooli.' }])
     const worker = await createExtractionWorker({
       db: own,
-      extractor: new RuleExtractor(),
+      extractor: new NlpExtractor(),
       embedder: new HashEmbedder(),
       connection: { url: inject('redisUrl') },
       queueName,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { describe, expect, inject, it } from 'vitest'
 import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
-import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import { listFacts } from '../../../src/facts/fact-repository.js'
 import { listFactSources } from '../../helpers/fact-sources.js'
 import { createExtractionQueue } from '../../../src/queue/extraction-queue.js'
@@ -53,7 +53,7 @@ describe('a worker killed mid-job', () => {
 
       const rescuer = await createExtractionWorker({
         db: ctx.handle,
-        extractor: new RuleExtractor(),
+        extractor: new NlpExtractor(),
         embedder: new HashEmbedder(),
         connection: { url: redisUrl },
         queueName,

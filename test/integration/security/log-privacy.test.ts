@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { AgentInputItem } from '@openai/agents'
 import { describe, expect, inject, it } from 'vitest'
 import type { ExtractionInput, Extractor } from '../../../src/extractors/extractor.js'
-import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import type { Logger } from '../../../src/logger.js'
 import { createMemory, type Memory } from '../../../src/memory.js'
 import { uniqueId } from '../../helpers/test-env.js'
@@ -23,7 +23,7 @@ function recordingLogger(): { logger: Logger; lines: Array<{ level: Level; text:
 class FailingOnDemandExtractor implements Extractor {
   readonly id = 'failing-on-demand'
   readonly model = null
-  readonly #rules = new RuleExtractor()
+  readonly #rules = new NlpExtractor()
   async extract(input: ExtractionInput) {
     const poisoned = input.items.find((item) => item.text.includes('EXPLODE'))
     if (poisoned) throw new Error(`the model refused: "${poisoned.text}" for ${input.userId}`)

@@ -419,6 +419,22 @@ describe('NlpExtractor slots', () => {
     expect(await slot('We upgraded to Postgres 17 yesterday')).toEqual([{ content: 'Upgraded to Postgres 17 on 2026-12-01', kind: 'decision', key: 'decision_database' }])
   })
 
+  it('reads a new home or a new role as ending the old one', async () => {
+    const home = { kind: 'location', key: 'home_location' }
+    expect(await slot('We bought a flat in Podgórze, across the river.')).toEqual([{ content: 'Bought a flat in Podgórze, across the river', ...home }])
+    expect(await slot('We left Partick for a bigger flat in Finnieston.')).toEqual([{ content: 'Left Partick for a bigger flat in Finnieston', ...home }])
+    expect(await slot('I moved into a new apartment in Brooklyn.')).toEqual([{ content: 'Moved into a new apartment in Brooklyn', ...home }])
+    const job = { kind: 'work', key: 'job_title' }
+    expect(await slot('I became tech lead of the backend team.')).toEqual([{ content: 'Became tech lead of the backend team', ...job }])
+    expect(await slot("I've been promoted to senior accountant!")).toEqual([{ content: 'Has been promoted to senior accountant', ...job }])
+    expect(await slot('I got the ICU job!')).toEqual([{ content: 'Got the ICU job', ...job }])
+    expect(await slot('I started a new job as a data analyst at Monzo.')).toEqual([{ content: 'Started a new job as a data analyst at Monzo', ...job }])
+    // Not a home, not a role.
+    expect(await slot('I left my keys in the house in Leeds.')).toEqual([{ content: 'Left their keys in the house in Leeds', kind: 'event', key: null }])
+    expect(await slot('I became a mother.')).toEqual([{ content: 'Became a mother', kind: 'event', key: null }])
+    expect(await slot('I got a new phone.')).toEqual([{ content: 'Got a new phone', kind: 'event', key: null }])
+  })
+
   it('gives other statements a kind and no key', async () => {
     expect(await slot('I have two cats named Miso and Tofu')).toEqual([{ content: 'Has two cats named Miso and Tofu', kind: 'pet', key: null }])
     expect(await slot('My sister loves sushi')).toEqual([{ content: 'Sister loves sushi', kind: 'relationship', key: null }])

@@ -5,11 +5,9 @@ import { addressesSomeone, instructionReason, isInstructionLike } from '../../..
 import { OpenAIExtractor } from '../../../src/extractors/openai/openai-extractor.js'
 import { groundingScore } from '../../../src/extractors/openai/grounding.js'
 import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
-import { RuleExtractor } from '../../../src/extractors/rules/rule-extractor.js'
 import { startOpenAIServer, type OpenAIServer } from '../../helpers/openai-server.js'
 import { POISONING_CORPUS } from './poisoning-corpus.js'
 
-const rules = new RuleExtractor()
 const nlp = new NlpExtractor()
 
 function userItem(text: string, messageId = 1): ExtractionItem {
@@ -19,15 +17,6 @@ function userItem(text: string, messageId = 1): ExtractionItem {
 describe('poisoning corpus', () => {
   it('holds at least 30 cases', () => {
     expect(POISONING_CORPUS.length).toBeGreaterThanOrEqual(30)
-  })
-
-  it.each(POISONING_CORPUS)('the rule extractor makes no fact of the attack in $text', async ({ text, payload, keeps }) => {
-    const facts = await rules.extract({ userId: 'u', namespace: 'default', existingFacts: [], items: [userItem(text)] })
-    for (const fact of facts) {
-      expect(fact.content.toLowerCase()).not.toContain(payload.toLowerCase())
-      expect(isInstructionLike(fact.content)).toBe(false)
-    }
-    if (keeps !== undefined) expect(facts.map((f) => f.content)).toContain(keeps)
   })
 
   // The offline default: it reads only the speaker's statements about themselves, and skips
@@ -71,13 +60,14 @@ describe('instruction-like text', () => {
   })
 
   it('keeps "remember" notes about the user and drops advice to the assistant', async () => {
-    const facts = await rules.extract({
+    const facts = await nlp.extract({
       userId: 'u',
       namespace: 'default',
       existingFacts: [],
       items: [userItem('Remember that my passport expires in May. Remember, you should always double-check my code.')],
     })
-    expect(facts.map((f) => f.content)).toEqual(['Their passport expires in May'])
+    // The NLP extractor attributes "my X" statements as "X …" (the removed rule extractor wrote "Their passport …").
+    expect(facts.map((f) => f.content)).toEqual(['Passport expires in May'])
   })
 })
 

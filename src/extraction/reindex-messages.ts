@@ -1,0 +1,73 @@
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+import { embedTexts } from '../embed/embed-texts.js'
+import type { Embedder } from '../embed/embedder.js'
+import { isIndexedRole, splitIntoChunks, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
+import { insertExcerpts, type NewExcerpt } from '../recall/excerpts-table.js'
+import { decodeItem } from '../session/item-codec.js'
+import { itemText } from '../session/item-text.js'
+
+/**
+ * Indexes the messages extraction has passed (at or below their session's watermark) that have no
+ * excerpt: sessions extracted before the episodic layer existed, which extraction will never read
+ * again. Batches in message id order, one embedder call and one transaction each; a message
+ * indexed meanwhile (by extraction) is skipped by the unique `(message_id, chunk)`, and one deleted
+ * meanwhile is left out, so the pass is idempotent and safe beside running workers.
+ */
+export async function indexUnindexedMessages(
+  db: Kysely<Database>,
+  embedder: Embedder,
+  o: { batchSize: number; config: ExcerptIndexConfig; signal?: AbortSignal | undefined },
+): Promise<{ messages: number; excerpts: number }> {
+  const roles = o.config.assistant ? ['user', 'assistant'] : ['user']
+  const counts = { messages: 0, excerpts: 0 }
+  let after = 0
+  for (;;) {
+    const rows = await db
+      .selectFrom('agent_messages as m')
+      .innerJoin('agent_sessions as s', 's.session_id', 'm.session_id')
+      .select(['m.id', 'm.session_id', 'm.created_at', 's.user_id', 's.namespace', sql<string>`m.message_data::text`.as('data')])
+      .where('s.user_id', 'is not', null)
+      .whereRef('m.id', '<=', 's.extracted_through')
+      .where('m.id', '>', after)
+      // Cheap pre-filter on the stored JSON; `isIndexedRole` below decides.
+      .where(sql<string>`m.message_data->>'role'`, 'in', roles)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('transcript_excerpts as e').select(sql.lit(1).as('one')).whereRef('e.message_id', '=', 'm.id'))),
+      )
+      .orderBy('m.id')
+      .limit(o.batchSize)
+      .execute()
+    if (rows.length === 0) break
+    after = Number(rows[rows.length - 1]!.id)
+
+    const bySession = new Map<string, { userId: string; namespace: string; excerpts: Array<Omit<NewExcerpt, 'embedding'>> }>()
+    for (const row of rows) {
+      const { role, text } = itemText(decodeItem(row.data))
+      if (!isIndexedRole(role, o.config)) continue
+      const chunks = splitIntoChunks(text.replaceAll('\u0000', ''), o.config)
+      if (chunks.length === 0) continue
+      const group = bySession.get(row.session_id) ?? { userId: row.user_id!, namespace: row.namespace, excerpts: [] }
+      bySession.set(row.session_id, group)
+      chunks.forEach((chunk, i) => group.excerpts.push({ messageId: Number(row.id), chunk: i, text: chunk, at: new Date(row.created_at) }))
+    }
+    const pending = [...bySession.values()].flatMap((g) => g.excerpts)
+    if (pending.length === 0) continue
+    const vectors = await embedTexts(embedder, pending.map((e) => e.text), o.signal)
+    const embedded = new Map(pending.map((e, i) => [e, vectors[i]!]))
+    await db.transaction().execute(async (trx) => {
+      const ids = pending.map((e) => e.messageId)
+      // Locked so none is deleted before the commit; a message deleted already is left out.
+      const present = new Set(
+        (await trx.selectFrom('agent_messages').select('id').where('id', 'in', ids).forKeyShare().execute()).map((r) => Number(r.id)),
+      )
+      for (const [sessionId, group] of bySession) {
+        const excerpts = group.excerpts.filter((e) => present.has(e.messageId)).map((e) => ({ ...e, embedding: embedded.get(e)! }))
+        const inserted = await insertExcerpts(trx, { userId: group.userId, namespace: group.namespace }, sessionId, excerpts)
+        counts.excerpts += inserted
+        if (inserted > 0) counts.messages += new Set(excerpts.map((e) => e.messageId)).size
+      }
+    })
+  }
+  return counts
+}
