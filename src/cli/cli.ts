@@ -39,6 +39,9 @@ const MIGRATE_HELP = `Usage: factline migrate [--database-url URL] [--embedding-
   --embedding-dimensions N    dimension of facts.embedding, fixed on first run
                               (default: $FACTLINE_EMBEDDING_DIMENSIONS, else 1536)
   --json                      print the result as JSON
+
+Environment: FACTLINE_RLS=1 also enables the row-level security policies on every user table
+(run it as the table owner; see README, Security).
 `
 
 /** Exit codes scripts can rely on: 0 ok, 1 failure, 2 bad usage. */
@@ -69,7 +72,10 @@ async function runMigrate(argv: string[]): Promise<number> {
     logger: createJsonLogger(env.logLevel),
   })
   try {
-    const result = await migrate(handle, embeddingDimensions === undefined ? {} : { embeddingDimensions })
+    const result = await migrate(handle, {
+      ...(embeddingDimensions === undefined ? {} : { embeddingDimensions }),
+      rowLevelSecurity: env.rowLevelSecurity === true,
+    })
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)
     else if (result.applied.length === 0) process.stdout.write(`up to date (embedding dimension ${result.embeddingDimensions})\n`)
     else process.stdout.write(`applied ${result.applied.join(', ')} (embedding dimension ${result.embeddingDimensions})\n`)

@@ -12,6 +12,8 @@ import { isConnectionError } from '../db/connection-errors.js'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { migrate, migrationRequired } from '../db/migrate.js'
 import { retryRead } from '../db/retry-read.js'
+import { isRowSecurityViolation } from '../db/row-level-security.js'
+import { userTransaction, withUserScope } from '../db/user-scope.js'
 import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
@@ -168,7 +170,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const createTables = o.createTables
     this.#open = async () => {
       const handle = shared ?? (await createDb(o.database, o.tables as TableNameOptions | undefined))
-      if (createTables) await migrate(handle)
+      if (createTables) await migrate(handle, { rowLevelSecurity: handle.rowLevelSecurity === true })
       return handle
     }
   }
@@ -222,8 +224,10 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   }
 
   async #readItems(limit: number | undefined): Promise<AgentInputItem[]> {
-    const { db, target } = await this.#handle()
-    const read = await this.#run(retryRead(() => readOwnedItems(db, this.#owner, limit), target))
+    const handle = await this.#handle()
+    const read = await this.#run(
+      retryRead(() => withUserScope(handle, this.#userId, (db) => readOwnedItems(db, this.#owner, limit)), handle.target),
+    )
     if (!read.owned) throw this.#conflict()
     return read.items
   }
@@ -247,8 +251,14 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const key = readIdempotencyKey(options)
     if (key !== undefined) return this.#applyParsed(keyedAppend(key, encoded))
     if (encoded.length === 0) return
-    const { db } = await this.#handle()
-    const added = await this.#write(appendOwnedItems(db, this.#owner, encoded))
+    const handle = await this.#handle()
+    const added = await this.#write(
+      withUserScope(handle, this.#userId, async (db) => {
+        // A policy cannot see a session row made by the same statement: under RLS, create it first.
+        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner))) return undefined
+        return appendOwnedItems(db, this.#owner, encoded)
+      }),
+    )
     if (!added) throw this.#conflict()
     await this.#notifyItemsAdded(added.owner, added.inserted)
   }
@@ -258,9 +268,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * session row (like appends), so concurrent pops never return the same item and never skip one.
    */
   async popItem(): Promise<AgentInputItem | undefined> {
-    const { db } = await this.#handle()
+    const handle = await this.#handle()
     return this.#write(
-      db.transaction().execute(async (trx) => {
+      userTransaction(handle, this.#userId, async (trx) => {
         // Not SKIP LOCKED: an extraction job citing the newest item holds a key-share lock on it,
         // and skipping would pop the wrong item. Waiting on the session row is correct and rare.
         if (!(await lockOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
@@ -274,9 +284,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * @throws FactlineError `session_conflict` when the session belongs to another user or namespace.
    */
   async clearSession(): Promise<void> {
-    const { db } = await this.#handle()
+    const handle = await this.#handle()
     await this.#write(
-      db.transaction().execute(async (trx) => {
+      userTransaction(handle, this.#userId, async (trx) => {
         // The update takes the row lock, so the delete sees every committed append.
         if (!(await touchOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
         await deleteAllItems(trx, this.#sessionId)
@@ -294,8 +304,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async assertOwner(scope?: { userId: string | null; namespace: string }): Promise<void> {
     if (scope && !isOwnedBy(scope, this.#owner)) throw this.#conflict()
-    const { db, target } = await this.#handle()
-    await this.#run(retryRead(() => this.#refuseIfForeign(db), target))
+    const handle = await this.#handle()
+    await this.#run(retryRead(() => withUserScope(handle, this.#userId, (db) => this.#refuseIfForeign(db)), handle.target))
   }
 
   /**
@@ -305,9 +315,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
     const encoded = encodeItems(items, this.#limits)
-    const { db } = await this.#handle()
+    const handle = await this.#handle()
     await this.#write(
-      db.transaction().execute(async (trx) => {
+      userTransaction(handle, this.#userId, async (trx) => {
         // Take the session lock first; later statements then see every committed append.
         if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await deleteAllItems(trx, this.#sessionId)
@@ -333,9 +343,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
 
   async #applyParsed(tx: ParsedHistoryTransaction): Promise<void> {
     const prepare = (items: AgentInputItem[]) => (this as Session).prepareHistoryItemsForPersistenceComparison?.(items) ?? items
-    const { db } = await this.#handle()
+    const handle = await this.#handle()
     const result = await this.#write(
-      db.transaction().execute(async (trx) => {
+      userTransaction(handle, this.#userId, async (trx) => {
         const owner = await upsertSession(trx, this.#owner)
         if (!owner) throw this.#conflict()
         const inserted = await applyParsedTransaction(trx, this.#sessionId, tx, prepare)
@@ -354,9 +364,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async applyHistoryMutations(args: SessionHistoryRewriteArgs): Promise<void> {
     const replacements = parseHistoryMutations(args, this.#limits)
     if (replacements.length === 0) return
-    const { db } = await this.#handle()
+    const handle = await this.#handle()
     await this.#write(
-      db.transaction().execute(async (trx) => {
+      userTransaction(handle, this.#userId, async (trx) => {
         if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await replaceFunctionCalls(trx, this.#sessionId, replacements)
       }),
@@ -377,6 +387,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       return await promise
     } catch (error) {
       if (isUndefinedTable(error)) throw migrationRequired(await this.#handle(), error)
+      // Row-level security hides another user's session; writing to it is refused by its policy.
+      if (isRowSecurityViolation(error)) throw this.#conflict()
       throw error
     }
   }
