@@ -129,12 +129,7 @@ export async function applyParsedTransaction(
     .executeTakeFirst()
   if (applied) {
     if (applied.transaction_json === tx.canonical) return undefined
-    throw new FactlineError(
-      'session_conflict',
-      `operation ${JSON.stringify(tx.operationId)} was already applied to session ${JSON.stringify(sessionId)} ` +
-        'with a different transaction; history is unchanged. Use a new operation id for a new change',
-      { details: { sessionId, operationId: tx.operationId, reason: 'operation_reused' } },
-    )
+    throw operationReused(sessionId, tx.operationId)
   }
 
   let toInsert: string[]
@@ -211,10 +206,20 @@ export async function replaceFunctionCalls(
  * A keyed `addItems`: an append recorded under the caller's key, so a retry with the same key
  * and items is a no-op. A hash stands for the items, so the record stays small.
  */
-export function keyedAppend(idempotencyKey: unknown, items: string[]): ParsedHistoryTransaction {
+export function keyedAppend(idempotencyKey: unknown, items: string[]): Extract<ParsedHistoryTransaction, { type: 'append_items' }> {
   validateOperationId(idempotencyKey, 'idempotencyKey')
   const digest = createHash('sha256').update(canonicalJson({ type: 'add_items', items: items.map(decodeItem) })).digest('hex')
   return { operationId: idempotencyKey, type: 'append_items', items, canonical: `sha256:${digest}` }
+}
+
+/** An operation id (or idempotency key) already recorded for a different change. */
+export function operationReused(sessionId: string, operationId: string): FactlineError {
+  return new FactlineError(
+    'session_conflict',
+    `operation ${JSON.stringify(operationId)} was already applied to session ${JSON.stringify(sessionId)} ` +
+      'with a different transaction; history is unchanged. Use a new operation id for a new change',
+    { details: { sessionId, operationId, reason: 'operation_reused' } },
+  )
 }
 
 /** Forgets the session's applied operations: after a clear, the same transaction applies again. */

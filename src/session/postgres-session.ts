@@ -24,6 +24,7 @@ import {
   applyParsedTransaction,
   deleteOperations,
   keyedAppend,
+  operationReused,
   parseHistoryMutations,
   type ParsedHistoryTransaction,
   parseHistoryTransaction,
@@ -40,6 +41,7 @@ import { trimHistory } from './history-window.js'
 import { outcomeUnknown, readIdempotencyKey, type AddItemsOptions } from './write-outcome.js'
 import {
   appendOwnedItems,
+  appendOwnedItemsOnce,
   deleteAllItems,
   deleteNewestItem,
   insertItems,
@@ -249,7 +251,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async addItems(items: AgentInputItem[], options?: AddItemsOptions): Promise<void> {
     const encoded = encodeItems(items, this.#limits)
     const key = readIdempotencyKey(options)
-    if (key !== undefined) return this.#applyParsed(keyedAppend(key, encoded))
+    if (key !== undefined) return this.#appendOnce(keyedAppend(key, encoded))
     if (encoded.length === 0) return
     const handle = await this.#handle()
     const added = await this.#write(
@@ -261,6 +263,20 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     )
     if (!added) throw this.#conflict()
     await this.#notifyItemsAdded(added.owner, added.inserted)
+  }
+
+  /** A keyed `addItems`: one statement, stored at most once per key (see `appendOwnedItemsOnce`). */
+  async #appendOnce(tx: Extract<ParsedHistoryTransaction, { type: 'append_items' }>): Promise<void> {
+    const handle = await this.#handle()
+    const done = await this.#write(
+      withUserScope(handle, this.#userId, async (db) => {
+        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner))) return undefined
+        return appendOwnedItemsOnce(db, this.#owner, tx.items, { id: tx.operationId, record: tx.canonical })
+      }),
+    )
+    if (!done) throw this.#conflict()
+    if (done.priorRecord !== null && done.priorRecord !== tx.canonical) throw operationReused(this.#sessionId, tx.operationId)
+    if (done.inserted) await this.#notifyItemsAdded(done.owner, done.inserted)
   }
 
   /**

@@ -68,9 +68,10 @@ describe('a write whose commit outcome is unknown (PostgreSQL)', () => {
     expect(await session.getItems()).toEqual([user('hello'), user('hello')])
   })
 
-  it('stores a keyed write once when it is retried after COMMIT was lost', async () => {
+  it('stores a keyed write once when it is retried after its acknowledgement was lost', async () => {
     const session = newSession()
-    faulty.loseNextAcknowledgement(COMMIT)
+    // A keyed append is one autocommitted statement (no transaction): it commits, then the answer is lost.
+    faulty.loseNextAcknowledgement(APPEND)
     const items = [user('turn one'), user('and more')]
     await expect(session.addItems(items, { idempotencyKey: 'turn-1' })).rejects.toMatchObject({
       code: 'connection_failed',
@@ -98,16 +99,16 @@ describe('a write whose commit outcome is unknown (PostgreSQL)', () => {
       await memory.close()
     })
 
-    it('retries its own write after a lost COMMIT and stores the turn once', async () => {
+    it('retries its own write after a lost acknowledgement and stores the turn once', async () => {
       const session = memory.session(uniqueId('s'), { userId: uniqueId('u') })
       const agent = new Agent({ name: 'a', model: new ScriptedModel([[assistantMessage('Noted.')]]) })
       const addItems = vi.spyOn(session, 'addItems')
       const before = faulty.fired
-      faulty.loseNextAcknowledgement(COMMIT)
+      faulty.loseNextAcknowledgement(APPEND)
       const result = await memory.run(agent, 'I live in Lisbon.', { session })
       expect(result.finalOutput).toBe('Noted.')
       expect(faulty.fired).toBe(before + 1)
-      // The lost COMMIT was the turn's write, retried once with the same key.
+      // The lost acknowledgement was the turn's write, retried once with the same key.
       const keys = addItems.mock.calls.map(([, options]) => options?.idempotencyKey)
       expect(keys.length).toBe(new Set(keys).size + 1)
       await expect(addItems.mock.results[0]!.value).rejects.toMatchObject({ details: { outcome: 'unknown' } })
