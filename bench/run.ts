@@ -26,10 +26,11 @@ import { benchPools } from './pools.js'
 import { benchRecall, parseScales } from './recall.js'
 import { benchRedos } from './redos.js'
 import { benchRoundTrips } from './round-trips.js'
+import { benchRowLevelSecurity } from './row-level-security.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'episodic', 'faults'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'episodic', 'faults', 'rls'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -169,6 +170,10 @@ try {
       ? { sessions: 5, turns: 6, rounds: 1, redisDownMs: 5_000, postgresDownMs: 10_000 }
       : { sessions: 10, turns: 10, rounds: num(args['fault-rounds'], 1, 1), redisDownMs: 10_000, postgresDownMs: 20_000 }
     out.push('## 10. Faults under load\n\n' + (await benchFaults(ctx, faults)))
+  }
+  if (only.has('rls')) {
+    // Last: it enables the policies on the scratch tables (the owner, which earlier sections use, bypasses them).
+    out.push('## 11. Row-level security\n\n' + (await benchRowLevelSecurity(ctx, { ops: num(args.ops, 500, 100) })))
   }
   out.push(`_Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s._`)
   process.stdout.write(out.join('\n\n') + '\n')

@@ -5,6 +5,7 @@ import { dropUnusedEmbeddingIndex } from './0003_drop_unused_embedding_index.js'
 import { camelCaseEventPayloads } from './0004_camel_case_event_payloads.js'
 import { createTranscriptExcerpts } from './0005_transcript_excerpts.js'
 import { addExcerptBinaryCodes } from './0006_excerpt_binary_codes.js'
+import { createRowLevelSecurityPolicies } from './0007_row_level_security.js'
 import type { MigrationSettings } from './migration-settings.js'
 
 /**
@@ -19,5 +20,6 @@ export function allMigrations(settings: MigrationSettings): Record<string, Migra
     '0004_camel_case_event_payloads': camelCaseEventPayloads(settings),
     '0005_transcript_excerpts': createTranscriptExcerpts(settings),
     '0006_excerpt_binary_codes': addExcerptBinaryCodes(settings),
+    '0007_row_level_security': createRowLevelSecurityPolicies(settings),
   }
 }

@@ -53,7 +53,14 @@ export function parseOrThrow<S extends z.ZodType>(
   code: FactlineErrorCode,
   what: string,
 ): z.output<S> {
-  const result = schema.safeParse(input)
+  const result = (() => {
+    try {
+      return schema.safeParse(input)
+    } catch {
+      // A caller's getter or proxy threw while zod read it; its message may hold anything, so it stays out.
+      throw new FactlineError(code, `${what}: the input could not be read (a getter or proxy threw)`)
+    }
+  })()
   if (result.success) return result.data
   throw new FactlineError(code, `${what}: ${z.prettifyError(result.error)}`, {
     details: { issues: result.error.issues },

@@ -15,6 +15,7 @@ export {
   type ItemsAddedEvent,
 } from './session/postgres-session.js'
 export { DEFAULT_MAX_ITEM_BYTES } from './session/item-codec.js'
+export type { AddItemsOptions } from './session/write-outcome.js'
 export {
   historyWindow,
   trimHistory,

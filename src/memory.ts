@@ -132,10 +132,18 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     closers.push(() => scheduler.close())
 
     const namespaceOf = (scope: Partial<ScopeInput>) => scope.namespace ?? o.namespace
-    const recall = (request: RecallOptions) =>
-      recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...request })
-    const search = (request: SearchOptions) => searchMemory(handle, embedder, { namespace: o.namespace, ...request })
-    const context: Memory['context'] = async ({ input, session, callModelInputFilter, traceParent, userId, namespace: ns, ...traced }) => {
+    const recall = async (request: RecallOptions) =>
+      recallFacts(handle, embedder, { namespace: o.namespace, minScore: o.recall.minScore, k: o.recall.k, ...readOptions(request, 'memory.recall') })
+    const search = async (request: SearchOptions) =>
+      searchMemory(handle, embedder, { namespace: o.namespace, ...readOptions(request, 'memory.search') })
+    const context: Memory['context'] = async (request) => {
+      const { input, session, callModelInputFilter, traceParent, userId, namespace: ns, ...traced } = requireObject(
+        request,
+        'memory.context({ userId, input })',
+      )
+      if (typeof input !== 'string' && !Array.isArray(input)) {
+        throw new FactlineError('invalid_argument', 'memory.context needs input: a string or an array of items')
+      }
       const scope = { userId, namespace: ns }
       const namespace = scope.namespace ?? session?.namespace ?? o.namespace
       // Before recall or any model sees a word: the session must be this user's (checked here) and
@@ -170,8 +178,10 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
       embedder,
       extractor,
       facts,
-      session: (sessionId, scope) =>
-        new PostgresSession({
+      session: (sessionId, scopeInput) => {
+        // No scope at all is "no user" (unknown_user), as an empty one is.
+        const scope = requireObject(scopeInput ?? ({} as typeof scopeInput), 'memory.session(id, { userId })')
+        return new PostgresSession({
           sessionId,
           userId: requireUserId(scope?.userId, 'memory.session(id, { userId }) needs a non-empty userId: a session belongs to one user'),
           namespace: namespaceOf(scope),
@@ -179,13 +189,22 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
           db: handle,
           onItemsAdded: (event) => scheduler.onItemsAdded(event),
           logger,
-        }),
+        })
+      },
       recall,
       search,
-      importTranscript: (input) => importTranscript(handle, scheduler, { ...input, namespace: input.namespace ?? o.namespace }),
-      explain: (factId, options) => explainFact(handle, factId, { ...options, namespace: namespaceOf(options) }),
-      forget: (factId, { userId, chain, reason, ...scope }) =>
-        facts.forget({ id: factId, userId, namespace: namespaceOf(scope), chain, reason }),
+      importTranscript: (input) => {
+        const i = requireObject(input, 'memory.importTranscript({ sessionId, userId, items })')
+        return importTranscript(handle, scheduler, { ...i, namespace: i.namespace ?? o.namespace })
+      },
+      explain: async (factId, optionsInput) => {
+        const options = requireObject(optionsInput, 'memory.explain(factId, { userId })')
+        return explainFact(handle, factId, { ...options, namespace: namespaceOf(options) })
+      },
+      forget: async (factId, optionsInput) => {
+        const { userId, chain, reason, ...scope } = requireObject(optionsInput, 'memory.forget(factId, { userId })')
+        return facts.forget({ id: factId, userId, namespace: namespaceOf(scope), chain, reason })
+      },
       async forgetUser(userId) {
         // Queue mode: the jobs in Redis name the sessions, so read their ids before they are deleted.
         const sessionIds = scheduler.forgetSessions ? await listUserSessionIds(handle, userId) : []
@@ -233,5 +252,23 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
   } catch (error) {
     await closers.close().catch(() => {})
     throw error
+  }
+}
+
+/** The options object a method needs; JavaScript callers can pass anything. */
+function requireObject<T>(value: T, call: string): T & object {
+  if (typeof value !== 'object' || value === null) {
+    throw new FactlineError('invalid_argument', `${call} needs an options object, got ${value === null ? 'null' : typeof value}`)
+  }
+  return value
+}
+
+/** A shallow copy of a caller's options; a getter that throws becomes invalid_argument without its message. */
+function readOptions<T>(value: T, call: string): T {
+  const options = requireObject(value, `${call}({ userId, query })`)
+  try {
+    return { ...options }
+  } catch {
+    throw new FactlineError('invalid_argument', `${call}: the options could not be read (a getter threw)`)
   }
 }

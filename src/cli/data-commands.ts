@@ -7,7 +7,7 @@ import { FactlineError } from '../errors.js'
 import { explainFact } from '../facts/explain.js'
 import { forgetInTx } from '../facts/forget-fact.js'
 import { isUuid } from '../assert-id.js'
-import { DEFAULT_NAMESPACE } from '../scope.js'
+import { assertScope, DEFAULT_NAMESPACE } from '../scope.js'
 import { listFacts, readFactOwner } from '../facts/fact-repository.js'
 import { forgetUser } from '../facts/forget-user.js'
 import type { FactStatus } from '../db/schema.js'
@@ -130,9 +130,11 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
   }
   if (sub === 'list') {
     if (!values.user) throw new UsageError('facts list needs --user ID')
+    if (values.namespace.trim() === '') throw new UsageError('--namespace must not be empty')
     const status = values.status as (typeof STATUSES)[number]
     if (!STATUSES.includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, got ${values.status}`)
     const scope = { userId: values.user, namespace: values.namespace }
+    assertScope(scope) // as every API entry point does: a blank or over-long id is refused, not listed as empty
     const facts = await withDb(({ db }) =>
       listFacts(db, scope, { ...(status === 'all' ? {} : { status: status as FactStatus }), limit: limitOf(values.limit, 100) }),
     )

@@ -31,6 +31,9 @@ export const MIGRATE_HELP = `Usage: factline migrate [--status] [--database-url 
   --embedding-dimensions N    dimension of facts.embedding, fixed on first run
                               (default: $FACTLINE_EMBEDDING_DIMENSIONS, else 1536)
   --json                      print the result as JSON
+
+Environment: FACTLINE_RLS=1 also enables the row-level security policies on every user table
+(run it as the table owner; see README, Security).
 `
 
 export const DEMO_HELP = `Usage: factline demo [--inspect [--port N] [--host HOST] [--token TOKEN] [--allow-writes]]

@@ -43,7 +43,10 @@ export async function runMigrate(argv: string[]): Promise<number> {
       }
       return EXIT.ok
     }
-    const result = await migrate(handle, embeddingDimensions === undefined ? {} : { embeddingDimensions })
+    const result = await migrate(handle, {
+      ...(embeddingDimensions === undefined ? {} : { embeddingDimensions }),
+      rowLevelSecurity: env.rowLevelSecurity === true,
+    })
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)
     else if (result.applied.length === 0) process.stdout.write(`up to date (embedding dimension ${result.embeddingDimensions})\n`)
     else process.stdout.write(`applied ${result.applied.join(', ')} (embedding dimension ${result.embeddingDimensions})\n`)

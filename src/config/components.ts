@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import { createDb, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { assertMigrated, dimensionMismatch, migrate, readEmbeddingDimensions } from '../db/migrate.js'
+import { assertRowLevelSecurityMatches } from '../db/row-level-security.js'
 import { readEmbedderRecord, recordEmbedder, UNRECORDED_EMBEDDER } from '../db/embedder-record.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { waitForDatabase } from '../db/wait-for-database.js'
@@ -28,12 +29,29 @@ import type { FactlineConfig } from './factline-options.js'
  * Explicit options win; absent sections come from the environment (read by `configFromEnv`).
  */
 
-/** The database a configuration names: explicit options, else `DATABASE_URL`, else `FACTLINE_DATA_DIR`, else embedded. */
+const BACKEND_KEYS = ['url', 'pool', 'kysely', 'pglite', 'dataDir'] as const
+
+/**
+ * The database a configuration names: explicit options, else `DATABASE_URL`, else
+ * `FACTLINE_DATA_DIR`, else embedded. `rowLevelSecurity` and `timeouts` left out of the options
+ * come from `FACTLINE_RLS` and the `FACTLINE_*_TIMEOUT_MS` variables (timeouts only for a URL).
+ */
 export function databaseOptionsFrom(option: DatabaseOptions, env: EnvConfig | undefined): DatabaseOptions {
-  if (option) return option
-  if (env?.databaseUrl) return { url: env.databaseUrl }
-  if (env?.dataDir) return { dataDir: env.dataDir }
-  return undefined
+  const hasBackend = option !== undefined && BACKEND_KEYS.some((key) => key in option)
+  const explicit = option && !hasBackend ? (option as { rowLevelSecurity?: boolean; timeouts?: object }) : {}
+  let chosen: NonNullable<DatabaseOptions> | undefined
+  if (hasBackend) chosen = option
+  else if (env?.databaseUrl) chosen = { url: env.databaseUrl }
+  else if (env?.dataDir) chosen = { dataDir: env.dataDir }
+  const rowLevelSecurity = (option as { rowLevelSecurity?: boolean } | undefined)?.rowLevelSecurity ?? env?.rowLevelSecurity
+  const timeouts = { ...env?.timeouts, ...(explicit.timeouts ?? {}), ...((chosen as { timeouts?: object } | undefined)?.timeouts ?? {}) }
+  const isUrl = chosen === undefined ? false : 'url' in chosen
+  const merged = {
+    ...chosen,
+    ...(rowLevelSecurity !== undefined ? { rowLevelSecurity } : {}),
+    ...(isUrl && Object.keys(timeouts).length > 0 ? { timeouts } : {}),
+  }
+  return Object.keys(merged).length > 0 ? (merged as DatabaseOptions) : undefined
 }
 
 /**
@@ -143,12 +161,13 @@ export async function createModels(
  */
 export async function prepareDatabase(handle: FactlineDb, embedder: Embedder, createTables: boolean, logger: Logger = quietLogger): Promise<void> {
   if (createTables) {
-    await migrate(handle, { embeddingDimensions: embedder.dimensions })
+    await migrate(handle, { embeddingDimensions: embedder.dimensions, rowLevelSecurity: handle.rowLevelSecurity === true })
   } else {
     await assertMigrated(handle)
     const stored = await readEmbeddingDimensions(handle)
     if (stored !== embedder.dimensions) throw dimensionMismatch(embedder.dimensions, stored)
   }
+  await assertRowLevelSecurityMatches(handle)
   const recorded = await recordEmbedder(handle, embedder.id)
   if (recorded !== embedder.id) {
     logger.warn('the stored facts were embedded by another embedder; recall and deduplication compare unlike vectors until they are re-embedded (`factline reindex`, or memory.reindex())', {
@@ -183,6 +202,7 @@ export async function createScheduler(
   if (!queue) {
     return createInlineScheduler({
       db: deps.handle.db,
+      rowLevelSecurity: deps.handle.rowLevelSecurity,
       extractor: deps.extractor,
       embedder: deps.embedder,
       logger: deps.logger,

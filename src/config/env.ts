@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { ServerTimeouts } from '../db/server-timeouts.js'
 import { parseOrThrow } from '../errors.js'
 
 /** Settings read from the environment: the one place factline reads env vars. */
@@ -29,11 +30,20 @@ export interface EnvConfig {
   inspectToken: string | undefined
   /** FACTLINE_LOG_LEVEL @defaultValue 'info' */
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** FACTLINE_RLS (1/true or 0/false): `database.rowLevelSecurity`, and `factline migrate` enables the policies. */
+  rowLevelSecurity: boolean | undefined
+  /** FACTLINE_STATEMENT_TIMEOUT_MS, FACTLINE_LOCK_TIMEOUT_MS, FACTLINE_IDLE_IN_TRANSACTION_TIMEOUT_MS: `database.timeouts`. */
+  timeouts: Partial<ServerTimeouts>
 }
 
 const blankAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
 const optionalString = z.preprocess(blankAsUndefined, z.string().optional())
 const optionalInt = z.preprocess(blankAsUndefined, z.coerce.number().int().positive().optional())
+const optionalMillis = z.preprocess(blankAsUndefined, z.coerce.number().int().min(0).max(86_400_000).optional())
+const optionalFlag = z.preprocess(
+  blankAsUndefined,
+  z.enum(['1', 'true', '0', 'false']).transform((v) => v === '1' || v === 'true').optional(),
+)
 
 const EnvSchema = z.object({
   DATABASE_URL: optionalString,
@@ -49,6 +59,10 @@ const EnvSchema = z.object({
   FACTLINE_NAMESPACE: optionalString,
   FACTLINE_INSPECT_TOKEN: optionalString,
   FACTLINE_LOG_LEVEL: z.preprocess(blankAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+  FACTLINE_RLS: optionalFlag,
+  FACTLINE_STATEMENT_TIMEOUT_MS: optionalMillis,
+  FACTLINE_LOCK_TIMEOUT_MS: optionalMillis,
+  FACTLINE_IDLE_IN_TRANSACTION_TIMEOUT_MS: optionalMillis,
 })
 
 /**
@@ -72,5 +86,11 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     namespace: e.FACTLINE_NAMESPACE,
     inspectToken: e.FACTLINE_INSPECT_TOKEN,
     logLevel: e.FACTLINE_LOG_LEVEL,
+    rowLevelSecurity: e.FACTLINE_RLS,
+    timeouts: {
+      ...(e.FACTLINE_STATEMENT_TIMEOUT_MS !== undefined ? { statementMs: e.FACTLINE_STATEMENT_TIMEOUT_MS } : {}),
+      ...(e.FACTLINE_LOCK_TIMEOUT_MS !== undefined ? { lockMs: e.FACTLINE_LOCK_TIMEOUT_MS } : {}),
+      ...(e.FACTLINE_IDLE_IN_TRANSACTION_TIMEOUT_MS !== undefined ? { idleInTransactionMs: e.FACTLINE_IDLE_IN_TRANSACTION_TIMEOUT_MS } : {}),
+    },
   }
 }

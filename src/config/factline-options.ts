@@ -30,7 +30,11 @@ const queueFields = {
 
 /** Options of {@link createMemory}. Every section is optional; absent ones come from the environment. */
 export const FactlineOptionsSchema = z.strictObject({
-  /** Where data lives (see `DatabaseOptions`). Absent: `DATABASE_URL`, else embedded PGlite in `.factline/pglite`. */
+  /**
+   * Where data lives (see `DatabaseOptions`), plus `rowLevelSecurity` (scope every user call with
+   * `factline.user_id`) and `timeouts` (server-side, for `{ url }`). Absent: `DATABASE_URL` (and
+   * `FACTLINE_RLS`, `FACTLINE_*_TIMEOUT_MS`), else embedded PGlite in `.factline/pglite`.
+   */
   database: DatabaseOptionsSchema,
   /**
    * The extraction queue: `{ url }` or `{ connection }` (your ioredis client); `false` runs extraction
@@ -38,7 +42,7 @@ export const FactlineOptionsSchema = z.strictObject({
    */
   queue: z
     .union([
-      z.strictObject({ url: z.string().min(1), ...queueFields }),
+      z.strictObject({ url: z.string().min(1).refine((u) => URL.canParse(u), 'expected a redis:// URL'), ...queueFields }),
       z.strictObject({ connection: z.custom<Redis>(isRedis, 'expected an ioredis client'), ...queueFields }),
       z.literal(false),
     ])

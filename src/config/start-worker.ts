@@ -1,4 +1,5 @@
 import { assertMigrated } from '../db/migrate.js'
+import { assertSeesAllUsers } from '../db/row-level-security.js'
 import { FactlineError } from '../errors.js'
 import { sweep, type SweepResult } from '../extraction/sweep.js'
 import { adaptLogger, quietLogger, type Logger } from '../logger.js'
@@ -6,7 +7,7 @@ import { createExtractionQueue } from '../queue/extraction-queue.js'
 import { createExtractionWorker, type ExtractionWorker } from '../queue/extraction-worker.js'
 import { resolveQueueIdentity } from '../queue/queue-name.js'
 import { createCloserStack } from './closer-stack.js'
-import { createModels, openAISettingsFrom, openDatabase, prepareDatabase } from './components.js'
+import { databaseOptionsFrom, createModels, openAISettingsFrom, openDatabase, prepareDatabase } from './components.js'
 import type { EnvConfig } from './env.js'
 
 type WorkerConfig = Pick<
@@ -20,7 +21,8 @@ type WorkerConfig = Pick<
   | 'embeddingDimensions'
   | 'workerConcurrency'
   | 'startupWaitMs'
->
+> &
+  Partial<Pick<EnvConfig, 'rowLevelSecurity' | 'timeouts'>>
 
 /** A worker started from configuration, with the database it opened. */
 export interface StartedWorker {
@@ -51,7 +53,10 @@ export async function startWorkerFromConfig(
   const { databaseUrl, redisUrl } = requireUrls(config, 'the extraction worker')
   const logger = options.logger ? adaptLogger(options.logger) : quietLogger
   const closers = createCloserStack()
-  const handle = await openDatabase({ url: databaseUrl }, undefined, { startupWaitMs: config.startupWaitMs, logger })
+  const handle = await openDatabase(databaseOptionsFrom({ url: databaseUrl }, config as EnvConfig), undefined, {
+    startupWaitMs: config.startupWaitMs,
+    logger,
+  })
   closers.push(() => handle.close())
   try {
     const models = await createModels(handle, openAISettingsFrom(undefined, config as EnvConfig))
@@ -87,9 +92,13 @@ export async function sweepFromConfig(
   const { databaseUrl, redisUrl } = requireUrls(config, 'sweep')
   const closers = createCloserStack()
   try {
-    const handle = await openDatabase({ url: databaseUrl }, undefined, { startupWaitMs: config.startupWaitMs, logger: options.logger })
+    const handle = await openDatabase(databaseOptionsFrom({ url: databaseUrl }, config as EnvConfig), undefined, {
+      startupWaitMs: config.startupWaitMs,
+      logger: options.logger,
+    })
     closers.push(() => handle.close())
     await assertMigrated(handle)
+    await assertSeesAllUsers(handle)
     const { name, databaseTag } = await resolveQueueIdentity(handle.db, options.queueName)
     const queue = await createExtractionQueue({ connection: { url: redisUrl }, queueName: name, databaseTag, logger: options.logger })
     closers.push(() => queue.close())

@@ -15,6 +15,7 @@ import {
 import { FactlineError } from '../errors.js'
 import type { ScopeInput } from '../scope.js'
 import { PostgresSession } from '../session/postgres-session.js'
+import { withSafeRetries } from '../session/safe-retry-session.js'
 import type { ContextFact } from './context-block.js'
 import type { MemoryContext } from './memory-context.js'
 import type { RecallTraceOptions } from './recall-span.js'
@@ -101,7 +102,9 @@ export function createRunWithMemory(
         ...(traceUserId !== undefined ? { traceUserId } : {}),
         traceParent,
       })
-      return runAgent(agent, input, { ...sdkOptions, callModelInputFilter } as never)
+      // Writes retried after an unknown commit outcome are stored once (idempotency keys).
+      const sessionOption = session ? { session: withSafeRetries(session) } : {}
+      return runAgent(agent, input, { ...sdkOptions, ...sessionOption, callModelInputFilter } as never)
     }
     const resumedTrace = resumed && input._trace && input._trace.traceId !== 'no-op' ? input._trace : null
     if (trace === false || resumedTrace || getCurrentTrace()) return recallAndRun(resumedTrace)

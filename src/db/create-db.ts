@@ -1,10 +1,11 @@
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely'
+import { Kysely, PGliteDialect } from 'kysely'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { z } from 'zod'
 import { parseOrThrow } from '../errors.js'
 import { describeTarget } from './connection-errors.js'
 import { Int8ColumnsPlugin } from './int8-columns-plugin.js'
+import { DEFAULT_SERVER_TIMEOUTS, ServerTimeoutsSchema, TypedErrorsPostgresDialect } from './server-timeouts.js'
 import { leasePool } from './shared-pools.js'
 import type { Database } from './schema.js'
 import { resolveTableNames, TableNamesPlugin, type TableNameOptions, type TableNames } from './table-names.js'
@@ -18,23 +19,38 @@ const isPGlite = (v: unknown): v is PGlite =>
   typeof v === 'object' && v !== null && 'query' in v && 'transaction' in v && 'waitReady' in v
 
 /**
+ * Tell PostgreSQL whose rows each query may touch: every user-scoped call runs in a transaction that
+ * first sets `factline.user_id`, which the row-level security policies (migration 0007) compare
+ * with each row. Costs round trips (see README, Security); the migrator must enable the policies
+ * (`factline migrate` with `FACTLINE_RLS=1`, or `createTables` with this on). @defaultValue false
+ */
+const rowLevelSecurity = z.boolean().optional()
+/** Server-side limits on the connections of a pool factline opens (see `ServerTimeoutsSchema`). */
+const timeouts = ServerTimeoutsSchema.partial().optional()
+
+/**
  * Where the data lives. Exactly one of:
- * - `{ url, poolSize? }`: PostgreSQL connection string. Everything in this process opened from the
- *   same URL shares one pg Pool of at most `poolSize` connections (default 10, set by the first
- *   opener), closed when the last user closes; idle connections never keep the process alive.
- * - `{ pool }`: your pg Pool; you close it.
+ * - `{ url, poolSize?, timeouts? }`: PostgreSQL connection string. Everything in this process opened
+ *   from the same URL shares one pg Pool of at most `poolSize` connections (default 10, set by the
+ *   first opener), closed when the last user closes; idle connections never keep the process alive.
+ *   `timeouts` sets `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout`
+ *   (defaults 60 s, 10 s, 60 s).
+ * - `{ pool }`: your pg Pool; you close it (and set its timeouts).
  * - `{ kysely }`: your `Kysely<Database>`; you destroy it.
  * - `{ pglite }`: your PGlite instance (load the `vector` extension); you close it.
  * - `{ dataDir }`: embedded PGlite keeping its files in this folder (`'memory://'` for RAM only).
- * - nothing: embedded PGlite in `.factline/pglite`.
+ * - `{ rowLevelSecurity?, timeouts? }` or nothing: `DATABASE_URL`, else embedded PGlite in `.factline/pglite`.
+ *
+ * Each form also takes `rowLevelSecurity` (off by default).
  */
 export const DatabaseOptionsSchema = z
   .union([
-    z.strictObject({ url: z.string().min(1), poolSize: z.number().int().min(1).max(200).optional() }),
-    z.strictObject({ pool: z.custom<pg.Pool>(isPool, 'expected a pg Pool') }),
-    z.strictObject({ kysely: z.custom<Kysely<Database>>(isKysely, 'expected a Kysely instance') }),
-    z.strictObject({ pglite: z.custom<PGlite>(isPGlite, 'expected a PGlite instance') }),
-    z.strictObject({ dataDir: z.string().min(1) }),
+    z.strictObject({ url: z.string().min(1), poolSize: z.number().int().min(1).max(200).optional(), timeouts, rowLevelSecurity }),
+    z.strictObject({ pool: z.custom<pg.Pool>(isPool, 'expected a pg Pool'), rowLevelSecurity }),
+    z.strictObject({ kysely: z.custom<Kysely<Database>>(isKysely, 'expected a Kysely instance'), rowLevelSecurity }),
+    z.strictObject({ pglite: z.custom<PGlite>(isPGlite, 'expected a PGlite instance'), rowLevelSecurity }),
+    z.strictObject({ dataDir: z.string().min(1), rowLevelSecurity }),
+    z.strictObject({ timeouts, rowLevelSecurity }),
   ])
   .optional()
 export type DatabaseOptions = z.input<typeof DatabaseOptionsSchema>
@@ -44,6 +60,8 @@ export interface FactlineDb {
   readonly db: Kysely<Database>
   readonly tables: TableNames
   readonly backend: 'postgres' | 'pglite'
+  /** Whether user-scoped calls tell the database their user (`database.rowLevelSecurity`). */
+  readonly rowLevelSecurity?: boolean | undefined
   /** Host, port, database and role of a URL-opened pool (never the password), for error messages. */
   readonly target?: Readonly<Record<string, string>> | undefined
   /** Closes what factline opened; leaves what you passed in alone. */
@@ -116,13 +134,13 @@ export async function createDb(
     // withPlugin shares the executor; destroying it would end the caller's pool, so we never do.
     db = plugins.reduce((k, plugin) => k.withPlugin(plugin), config.kysely)
   } else if (config && 'pool' in config) {
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: config.pool }), plugins })
+    db = new Kysely<Database>({ dialect: new TypedErrorsPostgresDialect({ pool: config.pool }), plugins })
     // Kysely's destroy() ends the pool it wraps; the pool is the caller's, so there is nothing to close.
   } else if (config && 'url' in config) {
     // Shared per URL: kysely's destroy() would end a pool others still use, so we only release our lease.
-    const lease = leasePool(config.url, config.poolSize, keepAliveOnConnectionErrors)
+    const lease = leasePool(config.url, config.poolSize, keepAliveOnConnectionErrors, { ...DEFAULT_SERVER_TIMEOUTS, ...config.timeouts })
     target = describeTarget(config.url)
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: lease.pool }), plugins })
+    db = new Kysely<Database>({ dialect: new TypedErrorsPostgresDialect({ pool: lease.pool }), plugins })
     closers.push(() => lease.release())
   } else {
     backend = 'pglite'
@@ -130,7 +148,7 @@ export async function createDb(
     if (config && 'pglite' in config) {
       pglite = config.pglite
     } else {
-      const dataDir = config?.dataDir ?? DEFAULT_DATA_DIR
+      const dataDir = config && 'dataDir' in config ? config.dataDir : DEFAULT_DATA_DIR
       if (dataDir !== 'memory://') {
         const { lockDataDir } = await import('./data-dir-lock.js')
         closers.push(await lockDataDir(dataDir))
@@ -151,6 +169,7 @@ export async function createDb(
     db,
     tables,
     backend,
+    rowLevelSecurity: config?.rowLevelSecurity ?? false,
     target,
     async close() {
       if (closed) return

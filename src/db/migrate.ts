@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import { Migrator, type MigrationResult } from 'kysely/migration'
 import { z } from 'zod'
 import { allMigrations } from '../../migrations/all-migrations.js'
@@ -6,6 +6,8 @@ import { errorMessage, FactlineError, parseOrThrow } from '../errors.js'
 import { connectionFailed, isConnectionError } from './connection-errors.js'
 import type { FactlineDb } from './create-db.js'
 import { DEFAULT_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_DIMENSIONS } from './embedding-dimensions.js'
+import { enableRowLevelSecurity } from './row-level-security.js'
+import type { Database } from './schema.js'
 import { migrationTableName } from './table-names.js'
 
 export const MigrateOptionsSchema = z.strictObject({
@@ -15,6 +17,12 @@ export const MigrateOptionsSchema = z.strictObject({
    * @defaultValue 1536
    */
   embeddingDimensions: z.number().int().min(1).max(MAX_EMBEDDING_DIMENSIONS).default(DEFAULT_EMBEDDING_DIMENSIONS),
+  /**
+   * Enable the row-level security policies on every user table once migrated (needs the table
+   * owner). Absent or false leaves them as they are: disabling is a deliberate `alter table`.
+   * @defaultValue false
+   */
+  rowLevelSecurity: z.boolean().default(false),
 })
 export type MigrateOptions = z.input<typeof MigrateOptionsSchema>
 
@@ -32,15 +40,16 @@ export interface MigrateResult {
  * `migration_required` when a migration fails (nothing of that migration is kept).
  */
 export async function migrate(handle: FactlineDb, options: MigrateOptions = {}): Promise<MigrateResult> {
-  const { embeddingDimensions } = parseOrThrow(MigrateOptionsSchema, options, 'invalid_config', 'Invalid migrate options')
+  const { embeddingDimensions, rowLevelSecurity } = parseOrThrow(MigrateOptionsSchema, options, 'invalid_config', 'Invalid migrate options')
   const tableName = migrationTableName(handle.tables)
-  const migrator = new Migrator({
-    db: handle.db,
-    provider: { getMigrations: async () => allMigrations({ tables: handle.tables, embeddingDimensions }) },
-    migrationTableName: tableName,
-    migrationLockTableName: `${tableName}_lock`,
-  })
-  const { error, results = [] } = await migrator.migrateToLatest()
+  const { error, results = [] } = await withoutStatementTimeout(handle.db, (db) =>
+    new Migrator({
+      db,
+      provider: { getMigrations: async () => allMigrations({ tables: handle.tables, embeddingDimensions }) },
+      migrationTableName: tableName,
+      migrationLockTableName: `${tableName}_lock`,
+    }).migrateToLatest(),
+  ).catch((error: unknown) => ({ error, results: [] as MigrationResult[] }))
   if (error) {
     if (isConnectionError(error)) throw connectionFailed(error, handle.target)
     const failed = results.find((r: MigrationResult) => r.status === 'Error')?.migrationName
@@ -54,6 +63,7 @@ export async function migrate(handle: FactlineDb, options: MigrateOptions = {}):
   if (stored !== embeddingDimensions && options.embeddingDimensions !== undefined) {
     throw dimensionMismatch(embeddingDimensions, stored)
   }
+  if (rowLevelSecurity) await enableRowLevelSecurity(handle)
   return {
     applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName),
     embeddingDimensions: stored,
@@ -79,6 +89,23 @@ export async function migrationStatus(handle: FactlineDb): Promise<{ applied: st
     if (isConnectionError(error)) throw connectionFailed(error, handle.target)
     throw error
   }
+}
+
+/**
+ * Runs `fn` on one connection with `statement_timeout` off: a migration may rewrite or index a big
+ * table, which the app's timeout is not meant for. `lock_timeout` stays, so a migration waiting
+ * behind a long transaction fails instead of queueing every query behind its lock.
+ */
+async function withoutStatementTimeout<T>(db: Kysely<Database>, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql`set statement_timeout = 0`.execute(conn)
+    try {
+      return await fn(conn)
+    } finally {
+      // Back to the connection's own setting before the pool hands it out again.
+      await sql`reset statement_timeout`.execute(conn)
+    }
+  })
 }
 
 /**

@@ -9,6 +9,8 @@ import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 /** What the processor needs; the same deps serve the BullMQ worker and inline mode. */
 export interface ExtractionProcessorDeps {
   db: Kysely<Database>
+  /** Scope reads and commits to `ExtractionContext.userId` (see `database.rowLevelSecurity`). */
+  rowLevelSecurity?: boolean | undefined
   extractor: Extractor
   embedder: Embedder
   logger?: Logger | undefined
@@ -54,6 +56,11 @@ export interface BatchDecision {
 /** Context a caller adds: the job id for fact events, and a signal to stop between batches. */
 export interface ExtractionContext {
   jobId?: string | undefined
+  /**
+   * The session's user, when the caller knows it (inline mode does): with row-level security the
+   * run's reads and commits are scoped to them. A worker does not know it and needs a role that sees every user.
+   */
+  userId?: string | undefined
   signal?: AbortSignal | undefined
 }
 

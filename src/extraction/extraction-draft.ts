@@ -1,3 +1,4 @@
+import { withUserScope } from '../db/user-scope.js'
 import { embedText, embedTexts } from '../embed/embed-texts.js'
 import { FactlineError } from '../errors.js'
 import type { CandidateFact, ExistingFact, ExtractionItem } from '../extractors/extractor.js'
@@ -57,15 +58,17 @@ export async function draftExtraction(
   sessionId: string,
   context: ExtractionContext,
 ): Promise<ExtractionDraft> {
-  const { db, extractor, embedder } = deps
+  const { extractor, embedder } = deps
   const logger = deps.logger ?? quietLogger
   const limit = deps.maxItemsPerBatch ?? DEFAULT_BATCH
-  const session = await readExtractionMark(db, sessionId)
-  if (!session) throw unknownSession(sessionId)
-  const { watermark } = session
   // addItems draws ids under the session row lock, so a committed id implies every smaller id of
   // the session is committed too: reading outside a transaction cannot skip an item.
-  const rows = await readItemsAfter(db, sessionId, watermark, limit + 1)
+  const { session, rows } = await withUserScope(deps, context.userId, async (db) => {
+    const session = await readExtractionMark(db, sessionId)
+    return { session, rows: session ? await readItemsAfter(db, sessionId, session.watermark, limit + 1) : [] }
+  })
+  if (!session) throw unknownSession(sessionId)
+  const { watermark } = session
   const batchRows = rows.slice(0, limit)
   const draft: ExtractionDraft = {
     sessionId,
@@ -154,7 +157,7 @@ async function relevantFacts(
     .join('\n')
     .slice(0, MAX_CONTEXT_CHARS)
   const query = await embedText(deps.embedder, text, signal)
-  return loadRelevantFacts(deps.db, scope, query, deps.existingFactsLimit ?? 30)
+  return withUserScope(deps, scope.userId, (db) => loadRelevantFacts(db, scope, query, deps.existingFactsLimit ?? 30))
 }
 
 export function unknownSession(sessionId: string): FactlineError {

@@ -1,3 +1,4 @@
+import { userTransaction } from '../db/user-scope.js'
 import { errorMessage, FactlineError } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { commitExtraction } from './extraction-commit.js'
@@ -79,7 +80,7 @@ export async function processSessionExtraction(
     total.extractedThrough = draft.watermark
     if (draft.items === 0) break
     drafts++
-    const outcome = await deps.db.transaction().execute((trx) => commitExtraction(trx, deps, draft, context))
+    const outcome = await userTransaction(deps, context.userId, (trx) => commitExtraction(trx, deps, draft, context))
     total.userId = outcome.userId
     total.namespace = outcome.namespace
     total.extractedThrough = outcome.watermark

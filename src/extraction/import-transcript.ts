@@ -1,10 +1,13 @@
 import type { AgentInputItem } from '@openai/agents'
 import { z } from 'zod'
+import { assertId } from '../assert-id.js'
 import type { FactlineDb } from '../db/create-db.js'
+import { isRowSecurityViolation } from '../db/row-level-security.js'
+import { withUserScope } from '../db/user-scope.js'
 import { parseOrThrow } from '../errors.js'
 import { assertScope } from '../scope.js'
 import { insertItemsWithTimes } from '../session/messages-table.js'
-import { sessionConflict } from '../session/sessions-table.js'
+import { sessionConflict, upsertSession } from '../session/sessions-table.js'
 import { DEFAULT_MAX_ITEM_BYTES, encodeItems } from '../session/item-codec.js'
 import type { ExtractionScheduler } from './extraction-scheduler.js'
 
@@ -56,15 +59,20 @@ export async function importTranscript(
 ): Promise<ImportTranscriptResult> {
   const o = parseOrThrow(ImportTranscriptSchema, input, 'invalid_argument', 'Invalid transcript import')
   assertScope(o)
+  assertId('sessionId', o.sessionId, 512)
   const times = o.items.map((item) => item.at ?? o.at ?? null)
   const items = o.items.map(({ at: _at, ...item }) => item)
   const encoded = encodeItems(items, { maxItemBytes: DEFAULT_MAX_ITEM_BYTES })
-  const range = await insertItemsWithTimes(
-    handle.db,
-    { sessionId: o.sessionId, userId: o.userId, namespace: o.namespace },
-    encoded,
-    times,
-  )
+  const owner = { sessionId: o.sessionId, userId: o.userId, namespace: o.namespace }
+  const range = await withUserScope(handle, o.userId, async (db) => {
+    // A policy cannot see a session row made by the same statement: under RLS, create it first.
+    if (handle.rowLevelSecurity && !(await upsertSession(db, owner))) return undefined
+    return insertItemsWithTimes(db, owner, encoded, times)
+  }).catch((error: unknown) => {
+    // Row-level security hides another user's session; writing to it is refused by its policy.
+    if (isRowSecurityViolation(error)) return undefined
+    throw error
+  })
   if (!range) {
     throw sessionConflict(o.sessionId)
   }

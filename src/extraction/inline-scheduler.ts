@@ -38,9 +38,9 @@ export function createInlineScheduler(options: InlineSchedulerOptions): Extracti
   const errors: unknown[] = []
   let closed = false
 
-  const runOnce = async (sessionId: string): Promise<ExtractionResult | undefined> => {
+  const runOnce = async (sessionId: string, userId: string | undefined): Promise<ExtractionResult | undefined> => {
     try {
-      return await processSessionExtraction(options, sessionId, { jobId: `inline-${sessionId}` })
+      return await processSessionExtraction(options, sessionId, { jobId: `inline-${sessionId}`, userId })
     } catch (error) {
       errors.push(error)
       logger.warn('inline extraction failed; the next turn or a sweep retries it', {
@@ -51,7 +51,8 @@ export function createInlineScheduler(options: InlineSchedulerOptions): Extracti
     }
   }
 
-  const schedule = (sessionId: string) => {
+  // The user comes from the committed turn's session row; row-level security scopes the run to them.
+  const schedule = (sessionId: string, userId?: string) => {
     if (closed) return
     const state = sessions.get(sessionId)
     if (state) {
@@ -63,7 +64,7 @@ export function createInlineScheduler(options: InlineSchedulerOptions): Extracti
       await new Promise((resolve) => setTimeout(resolve, coalesceMs))
       do {
         fresh.again = false
-        await runOnce(sessionId)
+        await runOnce(sessionId, userId)
       } while (fresh.again && !closed)
       sessions.delete(sessionId)
     })()
@@ -78,7 +79,7 @@ export function createInlineScheduler(options: InlineSchedulerOptions): Extracti
   return {
     mode: 'inline',
     async onItemsAdded(event) {
-      if (event.userId !== null) schedule(event.sessionId)
+      if (event.userId !== null) schedule(event.sessionId, event.userId)
     },
     async enqueue(job) {
       schedule(job.sessionId)

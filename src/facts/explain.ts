@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
 import { retryRead } from '../db/retry-read.js'
+import { withUserScope } from '../db/user-scope.js'
 import type { FactEventType } from '../db/schema.js'
 import { parseOrThrow } from '../errors.js'
 import { decodeItem } from '../session/item-codec.js'
@@ -108,7 +109,10 @@ export async function explainFact(
   const { sourceLimit, sourceCursor, ...scope } = parseOrThrow(ExplainOptionsSchema, options, 'invalid_argument', 'Invalid explain options')
   assertScope(scope)
   // Only reads: safe to run again on a fresh connection if the first one drops.
-  return retryRead(() => readExplanation(handle, scope, factId, { sourceLimit, sourceCursor }), handle.target)
+  return retryRead(
+    () => withUserScope(handle, scope.userId, (db) => readExplanation({ ...handle, db }, scope, factId, { sourceLimit, sourceCursor })),
+    handle.target,
+  )
 }
 
 async function readExplanation(

@@ -129,6 +129,8 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what:
 /** @throws FactlineError `invalid_argument` for blank content, `content_too_large` past the limit. */
 export function assertContent(content: string): void {
   if (content.trim().length === 0) throw new FactlineError('invalid_argument', 'fact content must not be empty or blank')
+  // PostgreSQL text cannot hold U+0000: a typed refusal instead of a driver error.
+  if (content.includes('\u0000')) throw new FactlineError('invalid_argument', 'fact content must not contain U+0000')
   if (content.length > MAX_FACT_CONTENT_LENGTH) {
     throw new FactlineError(
       'content_too_large',

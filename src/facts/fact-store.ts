@@ -1,7 +1,6 @@
-import type { Kysely } from 'kysely'
 import type { FactlineDb } from '../db/create-db.js'
 import { dimensionMismatch, readEmbeddingDimensions } from '../db/migrate.js'
-import type { Database } from '../db/schema.js'
+import { userTransaction, withUserScope } from '../db/user-scope.js'
 import { embedText } from '../embed/embed-texts.js'
 import type { Embedder } from '../embed/embedder.js'
 import type { Fact, FactSourceRef } from './fact.js'
@@ -88,55 +87,54 @@ export interface FactStoreDeps {
 export async function createFactStore({ db: handle, embedder }: FactStoreDeps): Promise<FactStore> {
   const stored = await readEmbeddingDimensions(handle)
   if (stored !== embedder.dimensions) throw dimensionMismatch(embedder.dimensions, stored)
-  const db: Kysely<Database> = handle.db
   const embed = (text: string) => embedText(embedder, text)
 
   return {
     async add(input) {
       const { sources, meta, reason, ...v } = parseInput(NewFactInputSchema, input, 'Invalid fact')
       const embedding = await embed(v.content)
-      return db.transaction().execute((trx) =>
+      return userTransaction(handle, v.userId, (trx) =>
         insertFactWithSources(trx, v, { ...v, embedding, sources }, { meta, reason }),
       )
     },
 
     async get(input) {
       const v = parseInput(FactIdInputSchema, input, 'Invalid fact reference')
-      const fact = await getFact(db, v, v.id)
+      const fact = await withUserScope(handle, v.userId, (db) => getFact(db, v, v.id))
       if (!fact) throw factNotFound(v.id, v)
       return fact
     },
 
     async list(input) {
       const v = parseInput(ListFactsInputSchema, input, 'Invalid list options')
-      return listFacts(db, v, v)
+      return withUserScope(handle, v.userId, (db) => listFacts(db, v, v))
     },
 
     async update(input) {
       const { meta, reason, ...v } = parseInput(UpdateFactInputSchema, input, 'Invalid fact update')
       const embedding = v.content === undefined ? undefined : await embed(v.content)
-      return db.transaction().execute((trx) => updateFactInTx(trx, v, v.id, { ...v, embedding }, { meta, reason }))
+      return userTransaction(handle, v.userId, (trx) => updateFactInTx(trx, v, v.id, { ...v, embedding }, { meta, reason }))
     },
 
     async addSources(input) {
       const { meta, reason, sources, ...v } = parseInput(AddSourcesInputSchema, input, 'Invalid sources')
-      return db.transaction().execute((trx) => addSourcesInTx(trx, v, v.id, sources, { meta, reason }))
+      return userTransaction(handle, v.userId, (trx) => addSourcesInTx(trx, v, v.id, sources, { meta, reason }))
     },
 
     async supersede(input) {
       const { fact, meta, reason, ...v } = parseInput(SupersedeInputSchema, input, 'Invalid supersede')
       const embedding = await embed(fact.content)
-      return db.transaction().execute((trx) => supersedeInTx(trx, v, v.id, { ...fact, embedding }, { meta, reason }))
+      return userTransaction(handle, v.userId, (trx) => supersedeInTx(trx, v, v.id, { ...fact, embedding }, { meta, reason }))
     },
 
     async retract(input) {
       const { meta, reason, ...v } = parseInput(FactRefInputSchema, input, 'Invalid fact reference')
-      return db.transaction().execute((trx) => retractInTx(trx, v, v.id, { meta, reason }))
+      return userTransaction(handle, v.userId, (trx) => retractInTx(trx, v, v.id, { meta, reason }))
     },
 
     async forget(input) {
       const { meta, reason, chain, ...v } = parseInput(ForgetInputSchema, input, 'Invalid fact reference')
-      return db.transaction().execute((trx) => forgetInTx(trx, v, v.id, { meta, reason }, { chain }))
+      return userTransaction(handle, v.userId, (trx) => forgetInTx(trx, v, v.id, { meta, reason }, { chain }))
     },
   }
 }

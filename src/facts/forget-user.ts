@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { FactlineDb } from '../db/create-db.js'
+import { userTransaction, withUserScope } from '../db/user-scope.js'
 import { assertId } from '../assert-id.js'
 import { MAX_USER_ID_LENGTH } from '../scope.js'
 import { countUserMessages } from '../session/messages-table.js'
@@ -25,7 +26,7 @@ export interface ForgetUserResult {
  */
 export async function forgetUser(handle: FactlineDb, userId: string): Promise<ForgetUserResult> {
   assertId('userId', userId, MAX_USER_ID_LENGTH)
-  return handle.db.transaction().execute(async (trx) => {
+  return userTransaction(handle, userId, async (trx) => {
     const count = sql<number>`count(*)`.as('n')
     const messages = await countUserMessages(trx, userId)
     // Facts go first: their sources and events cascade with them, so deleting the sessions
@@ -48,6 +49,8 @@ export async function forgetUser(handle: FactlineDb, userId: string): Promise<Fo
  * extraction queue can drop their jobs too.
  */
 export async function listUserSessionIds(handle: FactlineDb, userId: string): Promise<string[]> {
-  const rows = await handle.db.selectFrom('agent_sessions').select('session_id').where('user_id', '=', userId).execute()
+  const rows = await withUserScope(handle, userId, (db) =>
+    db.selectFrom('agent_sessions').select('session_id').where('user_id', '=', userId).execute(),
+  )
   return rows.map((r) => r.session_id)
 }

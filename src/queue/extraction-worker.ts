@@ -12,6 +12,7 @@ import { ExtractionJobSchema } from '../extraction/extraction-job.js'
 import { processSessionExtraction, type ExtractionProcessorDeps, type ExtractionResult } from '../extraction/extraction-processor.js'
 import { createExtractionQueue, type ExtractionJobCounts, type ExtractionQueue } from './extraction-queue.js'
 import { sanitizedError, sanitizedFailure } from './job-failure.js'
+import { assertSeesAllUsers } from '../db/row-level-security.js'
 import { resolveQueueIdentity } from './queue-name.js'
 import { isRedisClient, openRedis, whenReady, type RedisConnectionOption } from './redis-connection.js'
 import { extractionBackoff } from './retry-backoff.js'
@@ -106,6 +107,7 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
   const { Worker, UnrecoverableError } = await import('bullmq')
   const logger = options.logger ?? quietLogger
   const { name, databaseTag } = await resolveQueueIdentity(options.db.db, options.queueName)
+  await assertSeesAllUsers(options.db)
   const closers: Array<() => Promise<void> | void> = []
   const connection: Redis = isRedisClient(options.connection)
     ? options.connection

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
+import { withUserScope } from '../db/user-scope.js'
 import type { FactStatus } from '../db/schema.js'
 import type { Embedder } from '../embed/embedder.js'
 import { rowToFact } from '../facts/fact.js'
@@ -82,10 +83,12 @@ export interface RecalledFact {
 export async function recallFacts(handle: FactlineDb, embedder: Embedder, options: RecallOptions): Promise<RecalledFact[]> {
   const o = parseOrThrow(RecallOptionsSchema, options, 'invalid_argument', 'Invalid recall options')
   assertScope(o)
+  // NUL cannot reach PostgreSQL text and carries no meaning in a query (as in searchMemory).
+  o.query = o.query.replaceAll('\u0000', ' ')
   if (o.query.trim().length === 0) return []
   const scope: Scope = { userId: o.userId, namespace: o.namespace }
   const vector = await embedText(embedder, o.query)
-  const query = recallQuery(handle.db, scope, {
+  const query = (db: FactlineDb['db']) => recallQuery(db, scope, {
     text: o.query,
     vector,
     filter: {
@@ -100,7 +103,7 @@ export async function recallFacts(handle: FactlineDb, embedder: Embedder, option
     now: Date.now(),
   })
   // Embedding is not repeated on a retry: only the statement is.
-  const rows = await retryRead(() => query.execute(), handle.target)
+  const rows = await retryRead(() => withUserScope(handle, scope.userId, (db) => query(db).execute()), handle.target)
   return rows.map((row) => {
     const fact = rowToFact(row)
     return {

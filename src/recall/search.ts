@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { FactlineDb } from '../db/create-db.js'
+import { withUserScope } from '../db/user-scope.js'
 import type { Embedder } from '../embed/embedder.js'
 import { retryRead } from '../db/retry-read.js'
 import { parseOrThrow } from '../errors.js'
@@ -139,7 +140,7 @@ export async function searchMemory(
     return []
   }
   const vector = await embedText(embedder, query)
-  const statement = searchQuery(handle.db, scope, {
+  const statement = (db: FactlineDb['db']) => searchQuery(db, scope, {
     text: query,
     vector,
     facts: o.types.includes('fact'),
@@ -155,7 +156,7 @@ export async function searchMemory(
     recencyWeight: o.recencyWeight,
     now: Date.now(),
   })
-  const result = await retryRead(() => statement.execute(handle.db), handle.target)
+  const result = await retryRead(() => withUserScope(handle, scope.userId, (db) => statement(db).execute(db)), handle.target)
   if (guard.ownedSessionId !== undefined && result.rows.some((row) => !row.owned)) throw sessionConflict(guard.ownedSessionId)
   return result.rows.flatMap((row) => {
     if (row.type === null) return []

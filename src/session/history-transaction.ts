@@ -2,8 +2,11 @@ import type { AgentInputItem } from '@openai/agents'
 import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import type { Database } from '../db/schema.js'
+import { createHash } from 'node:crypto'
+import { assertId } from '../assert-id.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
-import { decodeItem, encodeItems, type ItemLimits } from './item-codec.js'
+import { DEFAULT_MAX_BATCH_BYTES, decodeItem, encodeItems, type ItemLimits } from './item-codec.js'
+import { assertJsonValue } from './json-value.js'
 import {
   deleteItems,
   findFunctionCallIds,
@@ -42,7 +45,13 @@ const TransactionSchema = z.discriminatedUnion('type', [
 ])
 const MutationsSchema = z.object({
   mutations: z.array(
-    z.strictObject({ type: z.literal('replace_function_call'), callId: z.string().min(1), replacement: z.unknown() }),
+    // `expected` is what later SDKs send; 0.20 (like its MemorySession) does not compare it.
+    z.strictObject({
+      type: z.literal('replace_function_call'),
+      callId: z.string().min(1),
+      replacement: z.unknown(),
+      expected: z.unknown().optional(),
+    }),
   ),
 })
 
@@ -52,18 +61,19 @@ const MutationsSchema = z.object({
  * items `invalid_item` / `content_too_large`, exactly as `addItems` would.
  */
 export function parseHistoryTransaction(args: unknown, limits: ItemLimits): ParsedHistoryTransaction {
-  if (typeof args !== 'object' || args === null) {
-    throw new FactlineError('invalid_argument', 'applyHistoryTransaction expects { operationId, transaction }')
-  }
-  const { operationId, transaction } = args as { operationId?: unknown; transaction?: unknown }
+  const { operationId, transaction } = readEnvelope(args)
   validateOperationId(operationId)
+  if (typeof transaction === 'object' && transaction !== null) {
+    // Before zod reads a field: accessors and proxies are refused without running them.
+    assertJsonValue(transaction, 'transaction', limits.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)
+  }
   const t = parseOrThrow(TransactionSchema, transaction, 'invalid_argument', 'Invalid session history transaction')
   if (t.type === 'append_items') {
-    const items = encodeItems(t.items, limits)
+    const items = encodeItems(t.items, limits, 'transaction.items')
     return { operationId, type: t.type, items, canonical: canonicalJson({ type: t.type, items: items.map(decodeItem) }) }
   }
-  const expectedSuffix = encodeItems(t.expectedSuffix, limits)
-  const replacement = encodeItems(t.replacement, limits)
+  const expectedSuffix = encodeItems(t.expectedSuffix, limits, 'transaction.expectedSuffix')
+  const replacement = encodeItems(t.replacement, limits, 'transaction.replacement')
   const canonical = canonicalJson({
     type: t.type,
     expectedSuffix: expectedSuffix.map(decodeItem),
@@ -78,10 +88,14 @@ export function parseHistoryTransaction(args: unknown, limits: ItemLimits): Pars
  * replacement that is not a `function_call`), `content_too_large`.
  */
 export function parseHistoryMutations(args: unknown, limits: ItemLimits): FunctionCallReplacement[] {
+  if (typeof args === 'object' && args !== null) {
+    assertJsonValue(args, 'args', limits.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)
+  }
   const { mutations } = parseOrThrow(MutationsSchema, args, 'invalid_argument', 'Invalid session history mutations')
   const replacements = encodeItems(
     mutations.map((m) => m.replacement),
     limits,
+    'mutations[].replacement',
   )
   return mutations.map((m, index) => {
     const replacement = replacements[index]
@@ -115,12 +129,7 @@ export async function applyParsedTransaction(
     .executeTakeFirst()
   if (applied) {
     if (applied.transaction_json === tx.canonical) return undefined
-    throw new FactlineError(
-      'session_conflict',
-      `operation ${JSON.stringify(tx.operationId)} was already applied to session ${JSON.stringify(sessionId)} ` +
-        'with a different transaction; history is unchanged. Use a new operation id for a new change',
-      { details: { sessionId, operationId: tx.operationId, reason: 'operation_reused' } },
-    )
+    throw operationReused(sessionId, tx.operationId)
   }
 
   let toInsert: string[]
@@ -193,17 +202,48 @@ export async function replaceFunctionCalls(
   }
 }
 
-function validateOperationId(value: unknown): asserts value is string {
-  if (typeof value !== 'string') {
-    throw new FactlineError('invalid_argument', `operationId must be a string, got ${value === null ? 'null' : typeof value}`)
+/**
+ * A keyed `addItems`: an append recorded under the caller's key, so a retry with the same key
+ * and items is a no-op. A hash stands for the items, so the record stays small.
+ */
+export function keyedAppend(idempotencyKey: unknown, items: string[]): Extract<ParsedHistoryTransaction, { type: 'append_items' }> {
+  validateOperationId(idempotencyKey, 'idempotencyKey')
+  const digest = createHash('sha256').update(canonicalJson({ type: 'add_items', items: items.map(decodeItem) })).digest('hex')
+  return { operationId: idempotencyKey, type: 'append_items', items, canonical: `sha256:${digest}` }
+}
+
+/** An operation id (or idempotency key) already recorded for a different change. */
+export function operationReused(sessionId: string, operationId: string): FactlineError {
+  return new FactlineError(
+    'session_conflict',
+    `operation ${JSON.stringify(operationId)} was already applied to session ${JSON.stringify(sessionId)} ` +
+      'with a different transaction; history is unchanged. Use a new operation id for a new change',
+    { details: { sessionId, operationId, reason: 'operation_reused' } },
+  )
+}
+
+/** Forgets the session's applied operations: after a clear, the same transaction applies again. */
+export async function deleteOperations(trx: Kysely<Database>, sessionId: string): Promise<void> {
+  await trx.deleteFrom('agent_session_operations').where('session_id', '=', sessionId).execute()
+}
+
+/**
+ * Reads `operationId` and `transaction` once each. A getter that throws becomes a FactlineError
+ * without its message, which may hold anything (the SDK redacts it too).
+ */
+function readEnvelope(args: unknown): { operationId: unknown; transaction: unknown } {
+  if (typeof args !== 'object' || args === null) {
+    throw new FactlineError('invalid_argument', 'applyHistoryTransaction expects { operationId, transaction }')
   }
-  if (value.trim().length === 0) throw new FactlineError('empty_id', 'operationId must not be empty or blank')
-  if (value.length > MAX_OPERATION_ID_LENGTH) {
-    throw new FactlineError(
-      'invalid_argument',
-      `operationId is ${value.length} characters; the limit is ${MAX_OPERATION_ID_LENGTH}`,
-    )
+  try {
+    return { operationId: Reflect.get(args, 'operationId'), transaction: Reflect.get(args, 'transaction') }
+  } catch {
+    throw new FactlineError('invalid_argument', 'applyHistoryTransaction arguments could not be read (a getter threw)')
   }
+}
+
+function validateOperationId(value: unknown, name = 'operationId'): asserts value is string {
+  assertId(name, value, MAX_OPERATION_ID_LENGTH)
 }
 
 /** The SDK's reconciliation comparison: item by item, ignoring key order. */

@@ -1,5 +1,7 @@
 import type { AgentInputItem } from '@openai/agents'
+import { types } from 'node:util'
 import { FactlineError } from '../errors.js'
+import { assertJsonValue } from './json-value.js'
 
 /** Default cap on one stored item's JSON size: far above any real message, well below PostgreSQL's 1 GB field limit. */
 export const DEFAULT_MAX_ITEM_BYTES = 8 * 1024 * 1024
@@ -23,18 +25,19 @@ export interface ItemLimits {
 }
 
 /**
- * Serialises items for storage, checking each one first so a bad batch writes nothing.
- * JSON.stringify escapes `\u0000` and lone surrogates, so the text is valid for a `json` column
- * and parses back to the same strings.
- * @throws FactlineError `invalid_item` (not an object, no `type`/`role`, not serialisable) or
- * `content_too_large` (one item, the item count or the batch's bytes over its limit).
+ * Serialises items for storage, checking each one first so a bad batch writes nothing. Every
+ * item must come back from JSON unchanged (see `assertJsonValue`); `path` names the list in
+ * errors, e.g. `items[2].providerData.x`. JSON.stringify escapes `\u0000` and lone surrogates,
+ * so the text is valid for a `json` column and parses back to the same strings.
+ * @throws FactlineError `invalid_item` (not an array of objects, no `type`/`role`, a value JSON
+ * would change) or `content_too_large` (one item, the item count or the batch's bytes over its limit).
  */
-export function encodeItems(items: unknown, limits: ItemLimits): string[] {
-  if (!Array.isArray(items)) {
-    throw new FactlineError('invalid_item', `addItems expects an array of items, got ${describe(items)}`)
-  }
+export function encodeItems(items: unknown, limits: ItemLimits, path = 'items'): string[] {
   const maxBatchItems = limits.maxBatchItems ?? DEFAULT_MAX_BATCH_ITEMS
   const maxBatchBytes = limits.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
+  if (!Array.isArray(items) || types.isProxy(items)) {
+    throw new FactlineError('invalid_item', `${path} must be an array of items, got ${describe(items)}`, { details: { path } })
+  }
   if (items.length > maxBatchItems) {
     throw new FactlineError(
       'content_too_large',
@@ -42,9 +45,12 @@ export function encodeItems(items: unknown, limits: ItemLimits): string[] {
       { details: { items: items.length, maxBatchItems } },
     )
   }
+  // The whole list first: a hole, an accessor or a Date anywhere stops the batch before any
+  // item is serialised, and no caller code (getters, toJSON) ever runs.
+  assertJsonValue(items, path, maxBatchBytes)
   let total = 0
   return items.map((item, index) => {
-    const text = encodeItem(item, index, limits.maxItemBytes)
+    const text = encodeItem(item, `${path}[${index}]`, index, limits.maxItemBytes)
     total += Buffer.byteLength(text, 'utf8')
     // Checked as we go, so an oversized batch stops before the rest of it is serialised.
     if (total > maxBatchBytes) {
@@ -58,34 +64,27 @@ export function encodeItems(items: unknown, limits: ItemLimits): string[] {
   })
 }
 
-function encodeItem(item: unknown, index: number, maxItemBytes: number): string {
+function encodeItem(item: unknown, path: string, index: number, maxItemBytes: number): string {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    throw new FactlineError('invalid_item', `item ${index} must be an object, got ${describe(item)}`, {
-      details: { index },
+    throw new FactlineError('invalid_item', `${path} must be an object, got ${describe(item)}`, {
+      details: { index, path },
     })
   }
   const record = item as Record<string, unknown>
   if (typeof record.type !== 'string' && typeof record.role !== 'string') {
     throw new FactlineError(
       'invalid_item',
-      `item ${index} has neither a string "type" nor a string "role"; it is not an Agents SDK item`,
-      { details: { index } },
+      `${path} has neither a string "type" nor a string "role"; it is not an Agents SDK item`,
+      { details: { index, path } },
     )
   }
-  let text: string
-  try {
-    text = JSON.stringify(item)
-  } catch (cause) {
-    throw new FactlineError('invalid_item', `item ${index} cannot be serialised to JSON: ${(cause as Error).message}`, {
-      details: { index },
-      cause,
-    })
-  }
+  // Cannot throw: assertJsonValue admitted only plain data.
+  const text = JSON.stringify(item)
   const bytes = Buffer.byteLength(text, 'utf8')
   if (bytes > maxItemBytes) {
     throw new FactlineError(
       'content_too_large',
-      `item ${index} is ${bytes} bytes of JSON, over the ${maxItemBytes}-byte limit; raise maxItemBytes or store less`,
+      `${path} is ${bytes} bytes of JSON, over the ${maxItemBytes}-byte limit; raise maxItemBytes or store less`,
       { details: { index, bytes, maxItemBytes } },
     )
   }

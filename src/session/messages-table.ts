@@ -151,6 +151,61 @@ export async function appendOwnedItems(
   }
 }
 
+/** What a keyed append found: the items it stored, or the record an earlier call left. */
+export interface KeyedAppendResult {
+  owner: StoredOwner
+  /** Undefined when nothing was inserted (the key was already used, or no items). */
+  inserted: InsertedRange | undefined
+  /** The earlier call's record under this key, when there was one. */
+  priorRecord: string | null
+}
+
+/**
+ * `appendOwnedItems` recorded under an idempotency key, still one statement (one round trip, no
+ * transaction): the operation row is inserted only when the key is new, and the items only when
+ * that insert happened. A retry with the same key therefore stores nothing, and `priorRecord`
+ * lets the caller tell a retry (same record) from a reused key (another one). Returns undefined
+ * when the session belongs to someone else.
+ */
+export async function appendOwnedItemsOnce(
+  db: Kysely<Database>,
+  owner: SessionOwner,
+  encoded: string[],
+  operation: { id: string; record: string },
+): Promise<KeyedAppendResult | undefined> {
+  const result = await sql<{ user_id: string | null; namespace: string; prior: string | null; first_id: number | null; last_id: number | null }>`
+    with sess as (${upsertSessionSql(owner)}),
+    prior as (
+      select transaction_json from ${sql.table('agent_session_operations')}
+      where session_id = ${owner.sessionId} and operation_id = ${operation.id}
+    ),
+    recorded as (
+      insert into ${sql.table('agent_session_operations')} (session_id, operation_id, transaction_json)
+      select sess.session_id, ${operation.id}, ${operation.record} from sess
+      where not exists (select 1 from prior)
+      on conflict (session_id, operation_id) do nothing
+      returning session_id
+    ),
+    added as (
+      insert into ${sql.table('agent_messages')} (session_id, message_data)
+      select recorded.session_id, item.data::json
+      from recorded, unnest(${encoded}::text[]) with ordinality as item(data, position)
+      order by item.position
+      returning id
+    )
+    select sess.user_id, sess.namespace, (select transaction_json from prior) as prior,
+           (select min(id) from added) as first_id, (select max(id) from added) as last_id
+    from sess`.execute(db)
+  const row = result.rows[0]
+  if (!row) return undefined
+  return {
+    owner: { userId: row.user_id, namespace: row.namespace },
+    inserted:
+      row.first_id === null || row.last_id === null ? undefined : { firstId: row.first_id, lastId: row.last_id, count: encoded.length },
+    priorRecord: row.prior,
+  }
+}
+
 /** Appends items to a session whose row the caller has already locked in this transaction. */
 export async function insertItems(db: Kysely<Database>, sessionId: string, encoded: string[]): Promise<InsertedRange> {
   const result = await sql<{ first_id: number; last_id: number }>`

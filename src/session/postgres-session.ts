@@ -8,18 +8,25 @@ import type {
 } from '@openai/agents'
 import type { Kysely } from 'kysely'
 import { z } from 'zod'
+import { isConnectionError } from '../db/connection-errors.js'
 import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { migrate, migrationRequired } from '../db/migrate.js'
 import { retryRead } from '../db/retry-read.js'
+import { isRowSecurityViolation } from '../db/row-level-security.js'
+import { userTransaction, withUserScope } from '../db/user-scope.js'
 import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { adaptLogger, quietLogger, type Logger } from '../logger.js'
-import { DEFAULT_NAMESPACE } from '../scope.js'
+import { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH, MAX_USER_ID_LENGTH } from '../scope.js'
 import { assertId } from '../assert-id.js'
 import {
   applyParsedTransaction,
+  deleteOperations,
+  keyedAppend,
+  operationReused,
   parseHistoryMutations,
+  type ParsedHistoryTransaction,
   parseHistoryTransaction,
   replaceFunctionCalls,
 } from './history-transaction.js'
@@ -31,8 +38,10 @@ import {
   type ItemLimits,
 } from './item-codec.js'
 import { trimHistory } from './history-window.js'
+import { outcomeUnknown, readIdempotencyKey, type AddItemsOptions } from './write-outcome.js'
 import {
   appendOwnedItems,
+  appendOwnedItemsOnce,
   deleteAllItems,
   deleteNewestItem,
   insertItems,
@@ -63,9 +72,6 @@ export interface ItemsAddedEvent {
 const isFactlineDb = (v: unknown): v is FactlineDb =>
   typeof v === 'object' && v !== null && 'db' in v && 'tables' in v && 'close' in v
 
-// PostgreSQL text cannot hold U+0000; refusing it here gives a typed error instead of a driver one.
-const noNul = (s: string) => !s.includes('\u0000')
-
 export const PostgresSessionOptionsSchema = z.strictObject({
   /** Identifies the conversation; any non-empty string up to 512 characters, without U+0000. */
   sessionId: z.unknown(),
@@ -74,9 +80,9 @@ export const PostgresSessionOptionsSchema = z.strictObject({
    * per user. A session never changes owner: a handle for another user, or without a user, gets
    * `session_conflict` from every method, and a session created without a user stays without one.
    */
-  userId: z.string().min(1).max(512).refine(noNul, 'must not contain U+0000').optional(),
+  userId: z.unknown().optional(),
   /** Scope for facts drawn from this session; part of the owner, like `userId`. @defaultValue 'default' */
-  namespace: z.string().min(1).max(256).refine(noNul, 'must not contain U+0000').optional(),
+  namespace: z.unknown().optional(),
   /** Where to store items; see `DatabaseOptions`. Nothing means embedded PGlite. */
   database: DatabaseOptionsSchema,
   /** An already-open handle shared by many sessions (what `createMemory` passes). */
@@ -103,8 +109,13 @@ export const PostgresSessionOptionsSchema = z.strictObject({
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).transform(adaptLogger).optional(),
 })
 
-export type PostgresSessionOptions = Omit<z.input<typeof PostgresSessionOptionsSchema>, 'sessionId' | 'tables' | 'database'> & {
+export type PostgresSessionOptions = Omit<
+  z.input<typeof PostgresSessionOptionsSchema>,
+  'sessionId' | 'userId' | 'namespace' | 'tables' | 'database'
+> & {
   sessionId: string
+  userId?: string | undefined
+  namespace?: string | undefined
   database?: DatabaseOptions
   tables?: TableNameOptions
 }
@@ -141,7 +152,11 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
 
   constructor(options: PostgresSessionOptions) {
     const o = parseOrThrow(PostgresSessionOptionsSchema, options, 'invalid_config', 'Invalid PostgresSession options')
-    this.#sessionId = validateSessionId(o.sessionId)
+    // Ids go through the one validator (not zod) so every entry point refuses them alike.
+    assertId('sessionId', o.sessionId, 512)
+    if (o.userId !== undefined) assertId('userId', o.userId, MAX_USER_ID_LENGTH)
+    if (o.namespace !== undefined) assertId('namespace', o.namespace, MAX_NAMESPACE_LENGTH)
+    this.#sessionId = o.sessionId
     this.#userId = o.userId ?? null
     this.#namespace = o.namespace ?? DEFAULT_NAMESPACE
     this.#owner = { sessionId: this.#sessionId, userId: this.#userId, namespace: this.#namespace }
@@ -157,7 +172,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const createTables = o.createTables
     this.#open = async () => {
       const handle = shared ?? (await createDb(o.database, o.tables as TableNameOptions | undefined))
-      if (createTables) await migrate(handle)
+      if (createTables) await migrate(handle, { rowLevelSecurity: handle.rowLevelSecurity === true })
       return handle
     }
   }
@@ -201,12 +216,20 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       throw new FactlineError('invalid_argument', `limit must be a non-negative integer, got ${String(limit)}`)
     }
     if (limit === 0) return []
+    // A limit past any possible row count asks for everything (PostgreSQL's bigint cannot hold 1e20).
+    if (limit !== undefined && limit > Number.MAX_SAFE_INTEGER) return this.#readItems(undefined)
     if (limit === undefined && this.#historyLimit !== undefined) {
       // A plain count cut could start the history with a tool result whose call was cut off.
       return trimHistory(await this.getItems(this.#historyLimit), { maxItems: this.#historyLimit })
     }
-    const { db, target } = await this.#handle()
-    const read = await this.#run(retryRead(() => readOwnedItems(db, this.#owner, limit), target))
+    return this.#readItems(limit)
+  }
+
+  async #readItems(limit: number | undefined): Promise<AgentInputItem[]> {
+    const handle = await this.#handle()
+    const read = await this.#run(
+      retryRead(() => withUserScope(handle, this.#userId, (db) => readOwnedItems(db, this.#owner, limit)), handle.target),
+    )
     if (!read.owned) throw this.#conflict()
     return read.items
   }
@@ -214,17 +237,46 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   /**
    * Appends items in order, atomically: one statement upserts the session row (taking its lock,
    * which orders concurrent writers) and inserts every item. An empty list writes nothing.
-   * @throws FactlineError `invalid_item`, `content_too_large` (an item over `maxItemBytes`, or a
-   * batch over `maxBatchItems` / `maxBatchBytes`), `session_conflict` (the session belongs to
-   * another user or namespace); nothing is written in any of these cases.
+   *
+   * With `idempotencyKey`, the write is recorded under that key (like a history transaction's
+   * operation id): repeating the call with the same key and items after an unknown outcome
+   * stores them once and returns normally. `clearSession` forgets the keys.
+   * @throws FactlineError `invalid_item` (a value JSON would not keep, named by path),
+   * `content_too_large` (an item over `maxItemBytes`, or a batch over `maxBatchItems` /
+   * `maxBatchBytes`), `session_conflict` (the session belongs to another user or namespace, or the
+   * key was used for other items); nothing is written in any of these cases.
+   * `connection_failed` with `details.outcome: 'unknown'` when the connection dropped while the
+   * write may have committed: retry with the same `idempotencyKey`.
    */
-  async addItems(items: AgentInputItem[]): Promise<void> {
+  async addItems(items: AgentInputItem[], options?: AddItemsOptions): Promise<void> {
     const encoded = encodeItems(items, this.#limits)
+    const key = readIdempotencyKey(options)
+    if (key !== undefined) return this.#appendOnce(keyedAppend(key, encoded))
     if (encoded.length === 0) return
-    const { db } = await this.#handle()
-    const added = await this.#run(appendOwnedItems(db, this.#owner, encoded))
+    const handle = await this.#handle()
+    const added = await this.#write(
+      withUserScope(handle, this.#userId, async (db) => {
+        // A policy cannot see a session row made by the same statement: under RLS, create it first.
+        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner))) return undefined
+        return appendOwnedItems(db, this.#owner, encoded)
+      }),
+    )
     if (!added) throw this.#conflict()
     await this.#notifyItemsAdded(added.owner, added.inserted)
+  }
+
+  /** A keyed `addItems`: one statement, stored at most once per key (see `appendOwnedItemsOnce`). */
+  async #appendOnce(tx: Extract<ParsedHistoryTransaction, { type: 'append_items' }>): Promise<void> {
+    const handle = await this.#handle()
+    const done = await this.#write(
+      withUserScope(handle, this.#userId, async (db) => {
+        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner))) return undefined
+        return appendOwnedItemsOnce(db, this.#owner, tx.items, { id: tx.operationId, record: tx.canonical })
+      }),
+    )
+    if (!done) throw this.#conflict()
+    if (done.priorRecord !== null && done.priorRecord !== tx.canonical) throw operationReused(this.#sessionId, tx.operationId)
+    if (done.inserted) await this.#notifyItemsAdded(done.owner, done.inserted)
   }
 
   /**
@@ -232,9 +284,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * session row (like appends), so concurrent pops never return the same item and never skip one.
    */
   async popItem(): Promise<AgentInputItem | undefined> {
-    const { db } = await this.#handle()
-    return this.#run(
-      db.transaction().execute(async (trx) => {
+    const handle = await this.#handle()
+    return this.#write(
+      userTransaction(handle, this.#userId, async (trx) => {
         // Not SKIP LOCKED: an extraction job citing the newest item holds a key-share lock on it,
         // and skipping would pop the wrong item. Waiting on the session row is correct and rare.
         if (!(await lockOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
@@ -248,12 +300,14 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * @throws FactlineError `session_conflict` when the session belongs to another user or namespace.
    */
   async clearSession(): Promise<void> {
-    const { db } = await this.#handle()
-    await this.#run(
-      db.transaction().execute(async (trx) => {
+    const handle = await this.#handle()
+    await this.#write(
+      userTransaction(handle, this.#userId, async (trx) => {
         // The update takes the row lock, so the delete sees every committed append.
         if (!(await touchOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
         await deleteAllItems(trx, this.#sessionId)
+        // A cleared session starts over: a transaction applied before the clear applies again.
+        await deleteOperations(trx, this.#sessionId)
       }),
     )
   }
@@ -266,8 +320,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async assertOwner(scope?: { userId: string | null; namespace: string }): Promise<void> {
     if (scope && !isOwnedBy(scope, this.#owner)) throw this.#conflict()
-    const { db, target } = await this.#handle()
-    await this.#run(retryRead(() => this.#refuseIfForeign(db), target))
+    const handle = await this.#handle()
+    await this.#run(retryRead(() => withUserScope(handle, this.#userId, (db) => this.#refuseIfForeign(db)), handle.target))
   }
 
   /**
@@ -277,12 +331,13 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
     const encoded = encodeItems(items, this.#limits)
-    const { db } = await this.#handle()
-    await this.#run(
-      db.transaction().execute(async (trx) => {
+    const handle = await this.#handle()
+    await this.#write(
+      userTransaction(handle, this.#userId, async (trx) => {
         // Take the session lock first; later statements then see every committed append.
         if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await deleteAllItems(trx, this.#sessionId)
+        await deleteOperations(trx, this.#sessionId)
         if (encoded.length > 0) await insertItems(trx, this.#sessionId, encoded)
       }),
     )
@@ -299,11 +354,14 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    * else; history is unchanged in every case.
    */
   async applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
-    const tx = parseHistoryTransaction(args, this.#limits)
+    return this.#applyParsed(parseHistoryTransaction(args, this.#limits))
+  }
+
+  async #applyParsed(tx: ParsedHistoryTransaction): Promise<void> {
     const prepare = (items: AgentInputItem[]) => (this as Session).prepareHistoryItemsForPersistenceComparison?.(items) ?? items
-    const { db } = await this.#handle()
-    const result = await this.#run(
-      db.transaction().execute(async (trx) => {
+    const handle = await this.#handle()
+    const result = await this.#write(
+      userTransaction(handle, this.#userId, async (trx) => {
         const owner = await upsertSession(trx, this.#owner)
         if (!owner) throw this.#conflict()
         const inserted = await applyParsedTransaction(trx, this.#sessionId, tx, prepare)
@@ -322,9 +380,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async applyHistoryMutations(args: SessionHistoryRewriteArgs): Promise<void> {
     const replacements = parseHistoryMutations(args, this.#limits)
     if (replacements.length === 0) return
-    const { db } = await this.#handle()
-    await this.#run(
-      db.transaction().execute(async (trx) => {
+    const handle = await this.#handle()
+    await this.#write(
+      userTransaction(handle, this.#userId, async (trx) => {
         if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await replaceFunctionCalls(trx, this.#sessionId, replacements)
       }),
@@ -345,6 +403,21 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       return await promise
     } catch (error) {
       if (isUndefinedTable(error)) throw migrationRequired(await this.#handle(), error)
+      // Row-level security hides another user's session; writing to it is refused by its policy.
+      if (isRowSecurityViolation(error)) throw this.#conflict()
+      throw error
+    }
+  }
+
+  /**
+   * `#run` for a write: a connection lost once the statement (or COMMIT) was sent leaves the
+   * outcome unknown, and the caller must hear exactly that to retry safely.
+   */
+  async #write<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await this.#run(promise)
+    } catch (error) {
+      if (isConnectionError(error)) throw outcomeUnknown(this.#sessionId, error)
       throw error
     }
   }
@@ -389,11 +462,6 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   #conflict(): FactlineError {
     return sessionConflict(this.#sessionId)
   }
-}
-
-function validateSessionId(value: unknown): string {
-  assertId('sessionId', value, 512)
-  return value
 }
 
 function isUndefinedTable(error: unknown): boolean {

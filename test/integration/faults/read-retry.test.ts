@@ -61,7 +61,9 @@ async function killWhileInFlight<T>(table: string, call: () => Promise<T>, kills
         const fresh = rows.map((r) => r.pid).filter((pid) => !killed.has(pid))
         return fresh.length > 0 ? fresh : undefined
       }, 'a statement of the memory to wait on the lock')
-      await admin.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [pids])
+      // Wait (up to 10 s) until the backend has exited: otherwise the lock below may be released
+      // first and the statement completes before the signal lands.
+      await admin.query('select pg_terminate_backend(pid, 10000) from unnest($1::int[]) as pid', [pids])
       for (const pid of pids) killed.add(pid)
     }
     await locker.query('commit')
@@ -110,6 +112,8 @@ describeWith('postgres')('reads retry once on a dropped connection', () => {
   it('gives up after one retry with a typed connection_failed', async () => {
     const session = memory.session(uniqueId('session'), { userId: uniqueId('user') })
     await session.addItems([{ role: 'user', content: 'I work at Hooli.' }])
+    // Extraction of that turn must be done, or its read could be a statement caught on the lock.
+    await memory.flush()
     const result = await killWhileInFlight('agent_messages', () => session.getItems(), 2)
     expect(result).toMatchObject({ status: 'rejected', reason: { code: 'connection_failed', details: { retryable: true, database: dbName } } })
   })
@@ -117,6 +121,8 @@ describeWith('postgres')('reads retry once on a dropped connection', () => {
   it('never retries a write: addItems fails and stores nothing', async () => {
     const session = memory.session(uniqueId('session'), { userId: uniqueId('user') })
     await session.addItems([{ role: 'user', content: 'first' }])
+    // The first turn's extraction must be done, or its read could be the statement caught on the lock.
+    await memory.flush()
     const result = await killWhileInFlight('agent_messages', () => session.addItems([{ role: 'user', content: 'second' }]))
     expect(result.status).toBe('rejected')
     expect((await session.getItems()).map((i) => (i as { content: string }).content)).toEqual(['first'])

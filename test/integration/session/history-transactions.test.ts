@@ -255,14 +255,31 @@ describeEachSetup(['pglite', 'postgres'] as const satisfies readonly Backend[])(
       expect(await operationsOf(sessionId)).toEqual([])
     })
 
-    it('keeps operation records until the session is deleted', async () => {
+    it('forgets operation records when the session is cleared, like the SDK MemorySession', async () => {
       const session = newSession()
       const sessionId = await session.getSessionId()
       await session.applyHistoryTransaction({ operationId: 'op-1', transaction: { type: 'append_items', items: [user('x')] } })
       await session.clearSession()
-      // a late retry of an operation that was cleared away must not bring its items back
+      expect(await operationsOf(sessionId)).toEqual([])
+      // the cleared session starts over: the same transaction is stored again, not skipped
       await session.applyHistoryTransaction({ operationId: 'op-1', transaction: { type: 'append_items', items: [user('x')] } })
-      expect(await session.getItems()).toEqual([])
+      expect(labels(await session.getItems())).toEqual(['user:x'])
+    })
+
+    it('forgets operation records when history is replaced by a compaction', async () => {
+      const session = newSession()
+      const sessionId = await session.getSessionId()
+      await session.applyHistoryTransaction({ operationId: 'op-1', transaction: { type: 'append_items', items: [user('x')] } })
+      await session.replaceHistoryWithCompaction([user('summary')])
+      expect(await operationsOf(sessionId)).toEqual([])
+      await session.applyHistoryTransaction({ operationId: 'op-1', transaction: { type: 'append_items', items: [user('x')] } })
+      expect(labels(await session.getItems())).toEqual(['user:summary', 'user:x'])
+    })
+
+    it('drops operation records with the session', async () => {
+      const session = newSession()
+      const sessionId = await session.getSessionId()
+      await session.applyHistoryTransaction({ operationId: 'op-1', transaction: { type: 'append_items', items: [user('x')] } })
       await sql`delete from ${sql.table('agent_sessions')} where session_id = ${sessionId}`.execute(handle.db)
       expect(await operationsOf(sessionId)).toEqual([])
     })

@@ -101,14 +101,14 @@ describe('docker-compose.yml deployable defaults', () => {
     expect(service('postgres').healthcheck.test.join(' ')).toMatch(/pg_isready -h 127\.0\.0\.1 /)
   })
 
-  it('runs migrations as factline_migrator and the worker as factline_app, never the superuser', () => {
+  it('runs migrations as factline_migrator and the worker as factline_worker, never the superuser', () => {
     const superuser = service('postgres').environment.POSTGRES_USER
     const migrate = urlParts(service('migrate').environment.DATABASE_URL)
     const worker = urlParts(service('worker').environment.DATABASE_URL)
     expect(migrate).toMatchObject({ scheme: 'postgres', user: 'factline_migrator', host: 'postgres', path: '/factline' })
     expect(migrate.password).toMatch(requiredInside('FACTLINE_MIGRATOR_PASSWORD'))
-    expect(worker).toMatchObject({ scheme: 'postgres', user: 'factline_app', host: 'postgres', path: '/factline' })
-    expect(worker.password).toMatch(requiredInside('FACTLINE_APP_PASSWORD'))
+    expect(worker).toMatchObject({ scheme: 'postgres', user: 'factline_worker', host: 'postgres', path: '/factline' })
+    expect(worker.password).toMatch(requiredInside('FACTLINE_WORKER_PASSWORD'))
     expect([migrate.user, worker.user]).not.toContain(superuser)
     expect(service('postgres').environment.POSTGRES_DB).toBe('factline')
   })
@@ -122,7 +122,7 @@ describe('docker-compose.yml deployable defaults', () => {
   it('lists every required variable in .env.example, and keeps .env out of git', () => {
     const text = readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8')
     const requiredVars = new Set([...text.matchAll(/\$\{(\w+):\?/g)].map((m) => m[1]!))
-    expect([...requiredVars].sort()).toEqual(['FACTLINE_APP_PASSWORD', 'FACTLINE_MIGRATOR_PASSWORD', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD'])
+    expect([...requiredVars].sort()).toEqual(['FACTLINE_APP_PASSWORD', 'FACTLINE_MIGRATOR_PASSWORD', 'FACTLINE_WORKER_PASSWORD', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD'])
     for (const name of requiredVars) expect(envExample).toMatch(new RegExp(`^${name}=\\S+$`, 'm'))
     expect(gitignore.split('\n')).toContain('.env')
   })

@@ -10,7 +10,7 @@ describe('encodeItems', () => {
 
   it('names the offending item by index', () => {
     expect(() => encodeItems([{ role: 'user', content: 'ok' }, 'nope'], { maxItemBytes: 1000 })).toThrow(
-      expect.objectContaining({ code: 'invalid_item', details: { index: 1 } }),
+      expect.objectContaining({ code: 'invalid_item', details: { index: 1, path: 'items[1]' } }),
     )
   })
 
