@@ -46,6 +46,7 @@ const GIVEN: ReadonlyArray<[name: string, imports: string[], code: string]> = [
   ['memory', ["import { createMemory } from 'factline'"], "const memory = await createMemory({ database: { dataDir: 'memory://' }, env: false })"],
   ['session', [], "const session = memory.session('chat-42', { userId: 'user-7' })"],
   ['input', [], "const input = 'Hi again!'"],
+  ['items', [], "const items = [{ role: 'user' as const, content: 'We deploy to Hetzner.' }]"],
   [
     'factId',
     [],
