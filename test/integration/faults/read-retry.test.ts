@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { createDb } from '../../../src/db/create-db.js'
 import { migrate } from '../../../src/db/migrate.js'
 import { createMemory, type Memory } from '../../../src/memory.js'
+import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { TEST_EMBEDDING_DIMENSIONS, uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
 import { describeWith } from '../../helpers/services.js'
@@ -43,7 +44,12 @@ afterAll(async () => {
  * lock; kills the backend serving it `kills` times (each time once a backend of the memory waits
  * on the lock), then releases the lock and returns how the call settled.
  */
-async function killWhileInFlight<T>(table: string, call: () => Promise<T>, kills = 1): Promise<PromiseSettledResult<T>> {
+async function killWhileInFlight<T>(
+  table: string,
+  call: () => Promise<T>,
+  kills = 1,
+  application = appName,
+): Promise<PromiseSettledResult<T>> {
   const locker = new pg.Client({ connectionString: databaseUrl(dbName) })
   await locker.connect()
   try {
@@ -56,7 +62,7 @@ async function killWhileInFlight<T>(table: string, call: () => Promise<T>, kills
       const pids = await waitFor(async () => {
         const { rows } = await admin.query<{ pid: number }>(
           "select pid from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'",
-          [appName],
+          [application],
         )
         const fresh = rows.map((r) => r.pid).filter((pid) => !killed.has(pid))
         return fresh.length > 0 ? fresh : undefined
@@ -109,22 +115,32 @@ describeWith('postgres')('reads retry once on a dropped connection', () => {
     expect(result.status).toBe('fulfilled')
   })
 
+  // A session with a connection pool (and application name) of its own: no extraction or other
+  // background statement of the memory can be the one caught on the lock and killed instead.
+  const soloSession = () => {
+    const application = uniqueId('solo').slice(0, 60)
+    const session = new PostgresSession({
+      sessionId: uniqueId('session'),
+      userId: uniqueId('user'),
+      database: { url: databaseUrl(dbName, { application_name: application }) },
+    })
+    return { session, application }
+  }
+
   it('gives up after one retry with a typed connection_failed', async () => {
-    const session = memory.session(uniqueId('session'), { userId: uniqueId('user') })
+    const { session, application } = soloSession()
     await session.addItems([{ role: 'user', content: 'I work at Hooli.' }])
-    // Extraction of that turn must be done, or its read could be a statement caught on the lock.
-    await memory.flush()
-    const result = await killWhileInFlight('agent_messages', () => session.getItems(), 2)
+    const result = await killWhileInFlight('agent_messages', () => session.getItems(), 2, application)
+    await session.close()
     expect(result).toMatchObject({ status: 'rejected', reason: { code: 'connection_failed', details: { retryable: true, database: dbName } } })
   })
 
   it('never retries a write: addItems fails and stores nothing', async () => {
-    const session = memory.session(uniqueId('session'), { userId: uniqueId('user') })
+    const { session, application } = soloSession()
     await session.addItems([{ role: 'user', content: 'first' }])
-    // The first turn's extraction must be done, or its read could be the statement caught on the lock.
-    await memory.flush()
-    const result = await killWhileInFlight('agent_messages', () => session.addItems([{ role: 'user', content: 'second' }]))
+    const result = await killWhileInFlight('agent_messages', () => session.addItems([{ role: 'user', content: 'second' }]), 1, application)
     expect(result.status).toBe('rejected')
     expect((await session.getItems()).map((i) => (i as { content: string }).content)).toEqual(['first'])
+    await session.close()
   })
 })
