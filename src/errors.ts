@@ -77,3 +77,23 @@ export function errorMessage(error: unknown): string {
 export function coerceError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
 }
+
+/**
+ * An error's kind without its message, for records and logs that outlive the data they could
+ * quote (messages may hold model output or transcript text): a FactlineError's code plus its
+ * `details.problem` / `details.status`, e.g. `extraction_failed (problem: refusal)`; otherwise the
+ * error's name and, for database and network errors, their `code`, e.g. `error (code 40001)`.
+ */
+export function errorKind(error: unknown): string {
+  if (isFactlineError(error)) {
+    const { problem, status } = error.details as { problem?: unknown; status?: unknown }
+    const extra = [
+      typeof problem === 'string' && /^[a-z_]{1,40}$/.test(problem) ? `problem: ${problem}` : null,
+      typeof status === 'number' ? `status: ${status}` : null,
+    ].filter((part) => part !== null)
+    return extra.length > 0 ? `${error.code} (${extra.join(', ')})` : error.code
+  }
+  const name = error instanceof Error && /^[A-Za-z]{1,40}$/.test(error.name) ? error.name : 'Error'
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^[A-Z0-9_]{1,20}$/i.test(code) ? `${name} (code ${code})` : name
+}

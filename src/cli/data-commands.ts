@@ -28,7 +28,9 @@ Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factli
 export const FACTS_HELP = `Usage:
   factline facts list --user ID [--namespace NS] [--status active|superseded|retracted|forgotten|all] [--json]
   factline facts explain FACT_ID [--json]         where a fact came from, its history and what it replaced
-  factline facts forget FACT_ID [--reason TEXT]   erase a fact's content and its earlier versions' (tombstones stay)
+  factline facts forget FACT_ID [--reason TEXT] [--chain]
+                                                 erase a fact's content and its earlier versions' (tombstones
+                                                 stay); --chain also erases the versions that replaced it
   factline facts forget --user ID                 delete everything stored about a user
 Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factline/pglite).
 `
@@ -123,6 +125,7 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
     namespace: { type: 'string', default: DEFAULT_NAMESPACE },
     status: { type: 'string', default: 'active' },
     reason: { type: 'string' },
+    chain: { type: 'boolean', default: false },
   } as const)
   if (values.help || sub === undefined || sub === '--help') {
     out(FACTS_HELP)
@@ -136,7 +139,11 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
     const scope = { userId: values.user, namespace: values.namespace }
     assertScope(scope) // as every API entry point does: a blank or over-long id is refused, not listed as empty
     const facts = await withDb(({ db }) =>
-      listFacts(db, scope, { ...(status === 'all' ? {} : { status: status as FactStatus }), limit: limitOf(values.limit, 100) }),
+      // No status filter means active only; `all` lists every status.
+      listFacts(db, scope, {
+        status: status === 'all' ? STATUSES.filter((s): s is FactStatus => s !== 'all') : (status as FactStatus),
+        limit: limitOf(values.limit, 100),
+      }),
     )
     if (values.json) out(toJsonLine(facts))
     else out(formatTable(['ID', 'STATUS', 'KEY', 'SINCE', 'CONTENT'], facts.map((f) => [f.id, f.status, f.key ?? '-', f.validFrom.toISOString().slice(0, 10), clip(f.content)])))
@@ -175,7 +182,8 @@ export async function runFactsCommand(argv: string[], out: Out): Promise<number>
     const factId = onePositional(positionals, 'FACT_ID (or --user ID)')
     const fact = await withDb(async (handle) => {
       const owner = await ownerOf(handle, factId)
-      return handle.db.transaction().execute((trx) => forgetInTx(trx, owner, factId, { reason: values.reason ?? 'forgotten with the CLI' }))
+      const context = { reason: values.reason ?? 'forgotten with the CLI' }
+      return handle.db.transaction().execute((trx) => forgetInTx(trx, owner, factId, context, { chain: values.chain }))
     })
     out(values.json ? toJsonLine(fact) : `forgot fact ${fact.id}\n`)
     return 0

@@ -1,4 +1,4 @@
-import { errorMessage, FactlineError } from '../errors.js'
+import { errorKind, errorMessage, FactlineError } from '../errors.js'
 import { quietLogger } from '../logger.js'
 import { raceTimeout } from '../race-timeout.js'
 import { DEFAULT_FLUSH_TIMEOUT_MS, type ExtractionScheduler } from './extraction-scheduler.js'
@@ -43,10 +43,10 @@ export function createInlineScheduler(options: InlineSchedulerOptions): Extracti
       return await processSessionExtraction(options, sessionId, { jobId: `inline-${sessionId}`, userId })
     } catch (error) {
       errors.push(error)
-      logger.warn('inline extraction failed; the next turn or a sweep retries it', {
-        sessionId,
-        error: errorMessage(error),
-      })
+      // The kind only at warn: a message may quote model output or transcript text, which logs
+      // keep beyond forgetUser's reach. The full message goes to debug.
+      logger.warn('inline extraction failed; the next turn or a sweep retries it', { sessionId, error: errorKind(error) })
+      logger.debug('inline extraction failure detail', { sessionId, error: errorMessage(error) })
       return undefined
     }
   }

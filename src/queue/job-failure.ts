@@ -1,4 +1,4 @@
-import { isFactlineError } from '../errors.js'
+import { errorKind } from '../errors.js'
 
 /**
  * What a failed job records in Redis (`failedReason`, `stacktrace`): the error's kind only. Error
@@ -13,17 +13,7 @@ import { isFactlineError } from '../errors.js'
  * @internal
  */
 export function sanitizedFailure(error: unknown): string {
-  if (isFactlineError(error)) {
-    const { problem, status } = error.details as { problem?: unknown; status?: unknown }
-    const extra = [
-      typeof problem === 'string' && /^[a-z_]{1,40}$/.test(problem) ? `problem: ${problem}` : null,
-      typeof status === 'number' ? `status: ${status}` : null,
-    ].filter((part) => part !== null)
-    return extra.length > 0 ? `${error.code} (${extra.join(', ')})` : error.code
-  }
-  const name = error instanceof Error && /^[A-Za-z]{1,40}$/.test(error.name) ? error.name : 'Error'
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' && /^[A-Z0-9_]{1,20}$/i.test(code) ? `${name} (code ${code})` : name
+  return errorKind(error)
 }
 
 /** An error carrying only {@link sanitizedFailure}'s text, with no stack frames that name it. */

@@ -91,6 +91,26 @@ describeWith('postgres')('factline CLI', () => {
     expect(after.map((f) => f.content)).toEqual(['Works at Globex'])
   })
 
+  it('forgets a whole supersession chain with --chain, from its oldest link', async () => {
+    const mover = uniqueId('cli-chain')
+    const session = memory.session(uniqueId('s'), { userId: mover })
+    await session.addItems([{ role: 'user', content: 'I live in Oslo.' }])
+    await memory.flush()
+    await session.addItems([{ role: 'user', content: 'Actually, I moved to Bergen last month.' }])
+    await memory.flush()
+    const all = JSON.parse((await factline('facts', 'list', '--user', mover, '--status', 'all', '--json')).stdout) as Array<{
+      id: string
+      content: string
+      status: string
+    }>
+    const oslo = all.find((f) => f.content.includes('Oslo'))!
+    expect(oslo.status).toBe('superseded')
+    expect(all.some((f) => f.status === 'active' && f.content.includes('Bergen'))).toBe(true)
+    expect((await factline('facts', 'forget', oslo.id, '--chain')).code).toBe(0)
+    const after = JSON.parse((await factline('facts', 'list', '--user', mover, '--status', 'all', '--json')).stdout) as Array<{ content: string }>
+    expect(after.filter((f) => f.content.includes('Oslo') || f.content.includes('Bergen'))).toEqual([])
+  })
+
   it('forgets a whole user', async () => {
     const other = uniqueId('cli-forget')
     await memory.session(uniqueId('s'), { userId: other }).addItems([{ role: 'user', content: 'I live in Oslo.' }])

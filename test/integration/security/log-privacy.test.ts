@@ -69,15 +69,20 @@ describe('logs', () => {
     }
   })
 
-  it('at info level carry no user id and no transcript text (inline mode)', async () => {
+  it('at info level and above carry no user id and no transcript text (inline mode, a failing extraction)', async () => {
     const { logger, lines } = recordingLogger()
     const memory = await createMemory({ database: { dataDir: 'memory://' }, extractor: new FailingOnDemandExtractor(), logger, env: false })
     try {
       const userId = uniqueId('log-user')
       const marker = `zq${randomUUID().slice(0, 8)}`
       await converse(memory, userId, marker)
-      const info = lines.filter((l) => l.level === 'info')
-      expect(info.filter((l) => l.text.includes(userId) || l.text.includes(marker))).toEqual([])
+      // A failing extraction: its error quotes the user's words and names the user.
+      await memory.session(`chat-${randomUUID()}`, { userId }).addItems([{ role: 'user', content: `EXPLODE ${marker}` }] as AgentInputItem[])
+      await memory.flush().catch(() => undefined)
+      expect(lines.some((l) => l.level === 'warn' && l.text.includes('inline extraction failed'))).toBe(true)
+      expect(lines.some((l) => l.level === 'debug' && l.text.includes(marker))).toBe(true)
+      const loud = lines.filter((l) => l.level !== 'debug')
+      expect(loud.filter((l) => l.text.includes(userId) || l.text.includes(marker))).toEqual([])
     } finally {
       await memory.close()
     }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { createDb } from '../../../src/db/create-db.js'
 import { migrate } from '../../../src/db/migrate.js'
 import { createMemory, type Memory } from '../../../src/index.js'
-import { TEST_EMBEDDING_DIMENSIONS } from '../../helpers/test-env.js'
+import { TEST_EMBEDDING_DIMENSIONS, uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
 import { describeWith, lacks } from '../../helpers/services.js'
 
@@ -236,7 +236,7 @@ describeWith('postgres')('row-level security (PostgreSQL, least-privilege roles)
   })
 
   it.skipIf(lacks('redis'))('runs queued extraction and the sweep as the worker role (BYPASSRLS), and refuses a worker on the app role', async () => {
-    const queue = { url: inject('redisUrl'), name: `rls-${suffix}` }
+    const queue = { url: inject('redisUrl'), name: uniqueId('rls') }
     const producer = await createMemory({ database: { url: urlFor(app), rowLevelSecurity: true }, createTables: false, queue, env: false })
     const workerMemory = await createMemory({ database: { url: urlFor(worker) }, createTables: false, queue, env: false })
     try {
