@@ -76,12 +76,16 @@ export async function snapshot(db: Kysely<Database>): Promise<Record<string, str
  * snapshots see only what the corpus does, and the CLI can be pointed at it.
  */
 export function usePrivateDatabase(): { readonly url: string } {
-  const base = new URL(inject('databaseUrl'))
+  // Resolved in the hooks, not when the suite is collected: a run without PostgreSQL collects
+  // (and skips) this suite, and has no database URL to build on.
   const name = `bad_input_${randomBytes(6).toString('hex')}`
-  const url = new URL(base)
-  url.pathname = `/${name}`
+  const urlOf = (database: string) => {
+    const url = new URL(inject('databaseUrl'))
+    url.pathname = `/${database}`
+    return url.toString()
+  }
   const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: base.toString() })
+    const client = new pg.Client({ connectionString: inject('databaseUrl') })
     await client.connect()
     try {
       await client.query(statement)
@@ -95,5 +99,9 @@ export function usePrivateDatabase(): { readonly url: string } {
   afterAll(async () => {
     await admin(`drop database if exists ${name} with (force)`)
   })
-  return { url: url.toString() }
+  return {
+    get url() {
+      return urlOf(name)
+    },
+  }
 }

@@ -13,9 +13,9 @@ import {
   type protocol,
   type ResponseStreamEvent,
 } from '@openai/agents'
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { z } from 'zod'
-import { SESSION_KINDS, useSessionFactory, type PortedSession } from './session-kinds.js'
+import { describeEachKind, useSessionFactory, type PortedSession } from './session-kinds.js'
 
 const TOOL_ECHO = 'approved_echo'
 const TOOL_NOTE = 'approved_note'
@@ -73,7 +73,7 @@ class ScenarioModel implements Model {
   }
 }
 
-describe.each(SESSION_KINDS)('HITL scenario on %s', (kind) => {
+describeEachKind('HITL scenario on %s', (kind) => {
   const sessions = useSessionFactory(kind)
 
   it('persists approvals, rehydration, and rejections across tools', async () => {

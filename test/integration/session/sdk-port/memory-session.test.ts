@@ -3,16 +3,16 @@
 // PostgresSession on PGlite and PostgreSQL. Where the SDK asserts its UserError wording, the port
 // asserts factline's error code on PostgresSession (see expectRefusal).
 import { getLogger, MemorySession, type AgentInputItem, type SessionHistoryTransactionArgs } from '@openai/agents'
-import { describe, expect, test, vi } from 'vitest'
+import { expect, test, vi } from 'vitest'
 import type { Logger } from '../../../../src/logger.js'
 import { PostgresSession } from '../../../../src/session/postgres-session.js'
 import { uniqueId } from '../../../helpers/test-env.js'
 import { useDatabase } from '../../../helpers/suite-fixtures.js'
-import { expectRefusal, SESSION_KINDS, useSessionFactory } from './session-kinds.js'
+import { expectRefusal, describeEachKind, useSessionFactory } from './session-kinds.js'
 
 const createUserMessage = (text: string): AgentInputItem => ({ role: 'user', content: [{ type: 'input_text', text }] })
 
-describe.each(SESSION_KINDS)('SDK MemorySession tests on %s', (kind) => {
+describeEachKind('SDK MemorySession tests on %s', (kind) => {
   const sessions = useSessionFactory(kind)
   type SdkLogger = ReturnType<typeof getLogger>
   const pgBackend = kind === 'PostgresSession (PGlite)' ? 'pglite' : 'postgres'

@@ -21,9 +21,9 @@ import {
   type ToolUseBehavior,
 } from '@openai/agents'
 import { assistantMessage, functionCall, modelResponse, ScriptedModel } from '@openai/agents/testing'
-import { describe, expect, it, vi } from 'vitest'
+import { expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { basicSessionView, ForwardingSession, SESSION_KINDS, useSessionFactory } from './session-kinds.js'
+import { basicSessionView, ForwardingSession, describeEachKind, useSessionFactory } from './session-kinds.js'
 
 type RunMode = 'non_streamed' | 'streamed'
 const MODES = ['non_streamed', 'streamed'] as const
@@ -55,7 +55,7 @@ const passingGuardrail = (name: string, tripwire = false) => ({
   execute: async () => ({ outputInfo: undefined, tripwireTriggered: tripwire }),
 })
 
-describe.each(SESSION_KINDS)('SDK output guardrail Session tests on %s', (kind) => {
+describeEachKind('SDK output guardrail Session tests on %s', (kind) => {
   const sessions = useSessionFactory(kind)
 
   it.each(

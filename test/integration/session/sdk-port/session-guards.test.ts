@@ -11,7 +11,7 @@ import {
   type SessionHistoryTransactionAwareSession,
 } from '@openai/agents'
 import { describe, expect, it } from 'vitest'
-import { SESSION_KINDS, useSessionFactory } from './session-kinds.js'
+import { describeEachKind, useSessionFactory } from './session-kinds.js'
 
 function makeSession(overrides: Partial<Session> = {}): Session {
   return {
@@ -47,7 +47,7 @@ describe('session type guards', () => {
   })
 })
 
-describe.each(SESSION_KINDS)('session type guards on %s', (kind) => {
+describeEachKind('session type guards on %s', (kind) => {
   const sessions = useSessionFactory(kind)
 
   it('is history rewrite-aware and transaction-aware, and does not claim Responses compaction', async () => {

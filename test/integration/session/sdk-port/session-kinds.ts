@@ -7,10 +7,11 @@ import {
   type SessionHistoryRewriteArgs,
   type SessionHistoryTransactionArgs,
 } from '@openai/agents'
-import { expect } from 'vitest'
+import { describe, expect } from 'vitest'
 import type { FactlineErrorCode } from '../../../../src/errors.js'
 import { PostgresSession } from '../../../../src/session/postgres-session.js'
 import type { Backend } from '../../../helpers/databases.js'
+import { lacks } from '../../../helpers/services.js'
 import { useDatabase } from '../../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../../helpers/test-env.js'
 
@@ -35,6 +36,16 @@ const BACKEND_OF: Record<SessionKind, Backend | undefined> = {
   MemorySession: undefined,
   'PostgresSession (PGlite)': 'pglite',
   'PostgresSession (PostgreSQL)': 'postgres',
+}
+
+/**
+ * `describe.each(SESSION_KINDS)`, where the PostgreSQL kind is skipped (and counted in the run's
+ * summary) when the run has no PostgreSQL; the control and PGlite kinds always run.
+ */
+export function describeEachKind(name: string, body: (kind: SessionKind) => void): void {
+  for (const kind of SESSION_KINDS) {
+    describe.skipIf(BACKEND_OF[kind] === 'postgres' && lacks('postgres'))(name.replace('%s', kind), () => body(kind))
+  }
 }
 
 /** Registers the database hooks a kind needs in the enclosing describe, and returns its factory. */
