@@ -1,5 +1,5 @@
 import type { AgentInputItem } from '@openai/agents'
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { decodeItem } from './item-codec.js'
 import { ownedBy, upsertSessionSql, type SessionOwner, type StoredOwner } from './sessions-table.js'
@@ -120,10 +120,24 @@ export async function lockItemIds(
 }
 
 /**
+ * The `added` CTE every append shares: `encoded` items inserted in order into the session named
+ * by `sessionId` (a column of the `from` CTE, or a plain value), returning their ids. All items
+ * travel as one text[] parameter, so batch size never hits the parameter limit.
+ */
+function addedCte(sessionId: RawBuilder<unknown>, from: RawBuilder<unknown>, encoded: string[]) {
+  return sql`added as (
+      insert into ${sql.table('agent_messages')} (session_id, message_data)
+      select ${sessionId}, item.data::json
+      from ${from}unnest(${encoded}::text[]) with ordinality as item(data, position)
+      order by item.position
+      returning id
+    )`
+}
+
+/**
  * Creates or locks `owner`'s session and appends `encoded` items, in one statement: the message
  * insert reads from the upsert, so ids are drawn only after the session row is locked, and
- * concurrent batches get contiguous, commit-ordered ids. All items travel as one text[]
- * parameter, so batch size never hits the parameter limit. Returns undefined, having written
+ * concurrent batches get contiguous, commit-ordered ids. Returns undefined, having written
  * nothing, when the session belongs to someone else.
  */
 export async function appendOwnedItems(
@@ -133,13 +147,7 @@ export async function appendOwnedItems(
 ): Promise<{ owner: StoredOwner; inserted: InsertedRange } | undefined> {
   const result = await sql<{ user_id: string | null; namespace: string; first_id: number; last_id: number }>`
     with sess as (${upsertSessionSql(owner)}),
-    added as (
-      insert into ${sql.table('agent_messages')} (session_id, message_data)
-      select sess.session_id, item.data::json
-      from sess, unnest(${encoded}::text[]) with ordinality as item(data, position)
-      order by item.position
-      returning id
-    )
+    ${addedCte(sql`sess.session_id`, sql`sess, `, encoded)}
     select sess.user_id, sess.namespace,
            (select min(id) from added) as first_id, (select max(id) from added) as last_id
     from sess`.execute(db)
@@ -186,13 +194,7 @@ export async function appendOwnedItemsOnce(
       on conflict (session_id, operation_id) do nothing
       returning session_id
     ),
-    added as (
-      insert into ${sql.table('agent_messages')} (session_id, message_data)
-      select recorded.session_id, item.data::json
-      from recorded, unnest(${encoded}::text[]) with ordinality as item(data, position)
-      order by item.position
-      returning id
-    )
+    ${addedCte(sql`recorded.session_id`, sql`recorded, `, encoded)}
     select sess.user_id, sess.namespace, (select transaction_json from prior) as prior,
            (select min(id) from added) as first_id, (select max(id) from added) as last_id
     from sess`.execute(db)
@@ -209,13 +211,7 @@ export async function appendOwnedItemsOnce(
 /** Appends items to a session whose row the caller has already locked in this transaction. */
 export async function insertItems(db: Kysely<Database>, sessionId: string, encoded: string[]): Promise<InsertedRange> {
   const result = await sql<{ first_id: number; last_id: number }>`
-    with added as (
-      insert into ${sql.table('agent_messages')} (session_id, message_data)
-      select ${sessionId}, item.data::json
-      from unnest(${encoded}::text[]) with ordinality as item(data, position)
-      order by item.position
-      returning id
-    )
+    with ${addedCte(sql`${sessionId}`, sql``, encoded)}
     select min(id) as first_id, max(id) as last_id from added`.execute(db)
   const row = result.rows[0]!
   return { firstId: row.first_id, lastId: row.last_id, count: encoded.length }
