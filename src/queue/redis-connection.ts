@@ -62,7 +62,9 @@ export async function openRedis(
 
 /**
  * A new connection to the same Redis (or cluster) as your `client`, with the producer's fail-fast
- * or the worker's blocking-safe settings laid over yours. Factline owns and closes the copy.
+ * or the worker's blocking-safe settings laid over yours. A worker's copy queues commands while
+ * disconnected even when your client fails fast: BullMQ's blocking fetch, refused at once while a
+ * cluster is not ready, would otherwise retry in a busy loop. Factline owns and closes the copy.
  * @internal
  */
 export function duplicateRedis(client: RedisClient, role: 'producer' | 'worker'): RedisClient {
@@ -73,11 +75,13 @@ export function duplicateRedis(client: RedisClient, role: 'producer' | 'worker')
       [],
       role === 'producer'
         ? { enableOfflineQueue: false, clusterRetryStrategy: producerRetry, redisOptions: { ...nodeOptions, maxRetriesPerRequest: 1 } }
-        : { redisOptions: { ...nodeOptions, maxRetriesPerRequest: null } },
+        : { enableOfflineQueue: true, redisOptions: { ...nodeOptions, maxRetriesPerRequest: null } },
     )
   } else {
     copy = client.duplicate(
-      role === 'producer' ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: producerRetry } : { maxRetriesPerRequest: null },
+      role === 'producer'
+        ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: producerRetry }
+        : { enableOfflineQueue: true, maxRetriesPerRequest: null },
     )
   }
   copy.on('error', () => {})

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import pg from 'pg'
 
-/** A backing service some integration suites need. */
-export type Service = 'postgres' | 'redis'
+/** A backing service some integration suites need; 'redis-cluster' is local redis-server binaries the suite starts a cluster with. */
+export type Service = 'postgres' | 'redis' | 'redis-cluster'
 
 /** Where a service was found, or why it was not. */
 export type Detection =
@@ -16,8 +16,9 @@ export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379'
 
 /** How to make each service available, for the summary line and for the failure under FACTLINE_REQUIRE_SERVICES. */
 export const HOW_TO_ENABLE: Record<Service, string> = {
-  postgres: 'DATABASE_URL=postgres://USER@HOST:5432/DB (PostgreSQL with pgvector)',
-  redis: 'REDIS_URL=redis://HOST:6379',
+  postgres: 'set DATABASE_URL=postgres://USER@HOST:5432/DB (PostgreSQL with pgvector)',
+  redis: 'set REDIS_URL=redis://HOST:6379',
+  'redis-cluster': 'install redis-server 7 (the suite starts its own 3-node cluster on free ports from 7100)',
 }
 
 /**
@@ -25,7 +26,7 @@ export const HOW_TO_ENABLE: Record<Service, string> = {
  * default local port (unless FACTLINE_TEST_NO_LOCAL_SERVICES=1), else a testcontainers container when a
  * Docker engine answers. The env var is never silently replaced by a guess.
  */
-export async function detectService(service: Service, env: NodeJS.ProcessEnv = process.env): Promise<Detection> {
+export async function detectService(service: 'postgres' | 'redis', env: NodeJS.ProcessEnv = process.env): Promise<Detection> {
   const variable = service === 'postgres' ? 'DATABASE_URL' : 'REDIS_URL'
   const configured = env[variable]
   if (configured) {

@@ -5,6 +5,7 @@ import { createDb } from '../../src/db/create-db.js'
 import { migrate } from '../../src/db/migrate.js'
 import { detectService, redact, type Detection, type Service } from '../helpers/service-detection.js'
 import { MISSING_SERVICES_ENV, RUN_TAG_ENV, describeMissing, type MissingService } from '../helpers/missing-services.js'
+import { redisClusterUnavailable } from '../helpers/redis-cluster.js'
 import { removeRunQueues } from '../helpers/run-queues.js'
 import { TEST_EMBEDDING_DIMENSIONS } from '../helpers/test-env.js'
 
@@ -19,7 +20,8 @@ declare module 'vitest' {
 }
 
 /**
- * Finds PostgreSQL and Redis (see detectService), gives the run its own freshly migrated database,
+ * Finds PostgreSQL and Redis (see detectService) and the redis-server binaries for a local Redis
+ * Cluster, gives the run its own freshly migrated database,
  * and records what is missing: suites needing it skip, and the summary reporter names them.
  * FACTLINE_REQUIRE_SERVICES=1 (CI) turns a missing service into a failure.
  */
@@ -46,6 +48,10 @@ export default async function setup(project: TestProject) {
   const redis: Detection = await detectService('redis')
   if (redis.found && redis.stop) stops.push(redis.stop)
   if (!redis.found) missing.push({ service: 'redis', reason: redis.reason })
+
+  // The Redis Cluster suites start their own cluster from the local binaries; only those are checked here.
+  const noCluster = redisClusterUnavailable()
+  if (noCluster) missing.push({ service: 'redis-cluster', reason: noCluster })
 
   if (missing.length > 0 && process.env.FACTLINE_REQUIRE_SERVICES === '1') {
     await database?.drop()
