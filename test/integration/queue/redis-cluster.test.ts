@@ -14,7 +14,9 @@ import { clusterStartup } from '../../../src/queue/redis-cluster-nodes.js'
 import { scanKeys } from '../../../src/queue/scan-keys.js'
 import { SWEEP_SCHEDULER_ID, sweepQueueName } from '../../../src/queue/sweep-schedule.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
+import { RUN_TAG_ENV } from '../../helpers/missing-services.js'
 import { startRedisCluster, type LocalRedisCluster } from '../../helpers/redis-cluster.js'
+import { removeRunQueues } from '../../helpers/run-queues.js'
 import { describeWith } from '../../helpers/services.js'
 import { TEST_EMBEDDING_DIMENSIONS, uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
@@ -39,32 +41,6 @@ let db: FactlineDb
 /** The default queue name of the suite's database, before any hash tag. */
 let plainName: string
 
-beforeAll(async () => {
-  cluster = await startRedisCluster()
-  inspect = new Cluster(clusterStartup(cluster.nodes).startupNodes, { lazyConnect: true })
-  // The last test stops the cluster; the failed reconnects are expected.
-  inspect.on('error', () => {})
-  await inspect.connect()
-  dbName = `factline_cluster_${uniqueId('db').replaceAll('-', '').slice(2, 18)}`
-  admin = new pg.Client({ connectionString: inject('databaseUrl') })
-  await admin.connect()
-  await admin.query(`create database ${dbName}`)
-  const url = new URL(inject('databaseUrl'))
-  url.pathname = `/${dbName}`
-  databaseUrl = url.toString()
-  db = await createDb({ url: databaseUrl })
-  await migrate(db, { embeddingDimensions: TEST_EMBEDDING_DIMENSIONS })
-  plainName = (await resolveQueueIdentity(db.db)).name
-})
-
-afterAll(async () => {
-  inspect?.disconnect()
-  await db?.close()
-  await cluster?.stop()
-  await admin?.query(`drop database if exists ${dbName} with (force)`)
-  await admin?.end()
-})
-
 /** The worker `factline worker` would start with REDIS_CLUSTER_NODES set. */
 const startClusterWorker = (logger: Logger, sweepIntervalMs: number) =>
   startWorkerFromConfig(
@@ -86,6 +62,32 @@ const startClusterWorker = (logger: Logger, sweepIntervalMs: number) =>
 const keysOfSession = (sessionId: string) => scanKeys(inspect, `bull:*extract-${encodeSessionIdForJob(sessionId)}-*`)
 
 describeWith('postgres', 'redis-cluster')('BullMQ on a Redis Cluster', () => {
+  beforeAll(async () => {
+    cluster = await startRedisCluster()
+    inspect = new Cluster(clusterStartup(cluster.nodes).startupNodes, { lazyConnect: true })
+    // The last test stops the cluster; the failed reconnects are expected.
+    inspect.on('error', () => {})
+    await inspect.connect()
+    dbName = `factline_cluster_${uniqueId('db').replaceAll('-', '').slice(2, 18)}`
+    admin = new pg.Client({ connectionString: inject('databaseUrl') })
+    await admin.connect()
+    await admin.query(`create database ${dbName}`)
+    const url = new URL(inject('databaseUrl'))
+    url.pathname = `/${dbName}`
+    databaseUrl = url.toString()
+    db = await createDb({ url: databaseUrl })
+    await migrate(db, { embeddingDimensions: TEST_EMBEDDING_DIMENSIONS })
+    plainName = (await resolveQueueIdentity(db.db)).name
+  })
+
+  afterAll(async () => {
+    inspect?.disconnect()
+    await db?.close()
+    await cluster?.stop()
+    await admin?.query(`drop database if exists ${dbName} with (force)`)
+    await admin?.end()
+  })
+
   describe('with a worker started from REDIS_CLUSTER_NODES', () => {
     let memory: Memory
     let started: StartedWorker
@@ -175,6 +177,17 @@ describeWith('postgres', 'redis-cluster')('BullMQ on a Redis Cluster', () => {
       expect(await keysOfSession(sessionId)).not.toEqual([])
       await memory.forgetUser(userId)
       expect(await keysOfSession(sessionId)).toEqual([])
+    })
+
+    it("the test teardown's cleanup finds this run's keys on every master and deletes them", async () => {
+      const runTag = process.env[RUN_TAG_ENV]!
+      const userId = uniqueId('user')
+      const sessionId = uniqueId('session')
+      await memory.session(sessionId, { userId }).addItems([{ role: 'user', content: 'I work at Vandelay.' }])
+      await memory.flush({ timeoutMs: 30_000 })
+      expect(await scanKeys(inspect, `bull:*${runTag}*`)).not.toEqual([])
+      expect(await removeRunQueues({ cluster: cluster.nodes }, runTag)).toBeGreaterThan(0)
+      expect(await scanKeys(inspect, `bull:*${runTag}*`)).toEqual([])
     })
   })
 
