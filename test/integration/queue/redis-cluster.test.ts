@@ -1,3 +1,6 @@
+import { execFile, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { Queue } from 'bullmq'
 import { Cluster } from 'ioredis'
 import pg from 'pg'
@@ -29,6 +32,8 @@ function recordingLogger(): Logger & { lines: Line[] } {
 }
 
 const SWEEP_INTERVAL_MS = 300
+/** The built CLI, as users run it (`npm test` builds first). */
+const CLI = fileURLToPath(new URL('../../../dist/src/cli/main.js', import.meta.url))
 
 // The suite's own cluster and database: a worker's sweep enqueues every lagging session it finds,
 // and the run's shared database holds other suites' sessions.
@@ -215,6 +220,39 @@ describeWith('postgres', 'redis-cluster')('BullMQ on a Redis Cluster', () => {
         await memory.close()
         client.disconnect()
       }
+    })
+
+    it('the CLI takes REDIS_CLUSTER_NODES: factline sweep enqueues, factline worker extracts and stops on SIGTERM', async () => {
+      const userId = uniqueId('user')
+      await new PostgresSession({ sessionId: uniqueId('session'), userId, db }).addItems([{ role: 'user', content: 'I live in Porto.' }])
+      const { REDIS_URL: _ignored, ...inherited } = process.env
+      const env = { ...inherited, DATABASE_URL: databaseUrl, REDIS_CLUSTER_NODES: cluster.nodes.join(',') }
+
+      const swept = await promisify(execFile)(process.execPath, [CLI, 'sweep', '--user', userId, '--json'], { env })
+      expect(JSON.parse(swept.stdout)).toEqual({ enqueued: 1, failed: [] })
+
+      const worker = spawn(process.execPath, [CLI, 'worker', '--sweep-interval', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      worker.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()))
+      const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve))
+      try {
+        const facts = await waitFor(async () => {
+          const found = await listFacts(db.db, { userId, namespace: 'default' })
+          return found.length > 0 ? found : undefined
+        }, 'factline worker to extract the swept session')
+        expect(facts.map((f) => f.content)).toEqual(['Lives in Porto'])
+        expect(stderr).toContain(`"queue":"{${plainName}}"`)
+      } finally {
+        worker.kill('SIGTERM')
+      }
+      expect(await exited).toBe(0)
+    })
+
+    it('the CLI refuses REDIS_URL and REDIS_CLUSTER_NODES together', async () => {
+      const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: cluster.nodes.join(',') }
+      const refused = await promisify(execFile)(process.execPath, [CLI, 'sweep'], { env }).catch((error: { code: number; stderr: string }) => error)
+      expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('[invalid_config]') })
+      expect((refused as { stderr: string }).stderr).toContain('not both')
     })
 
     it('createMemory reports a cluster that does not answer as queue_unavailable', async () => {
