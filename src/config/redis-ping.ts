@@ -45,9 +45,16 @@ async function pingOnce(target: RedisTarget): Promise<void> {
   } else {
     client = new Redis(target.url, { lazyConnect: true, ...noRetry, retryStrategy: () => null })
   }
-  client.on('error', () => {})
+  // A cluster's connect() rejects with "None of startup nodes is available"; why is in its error events
+  // (e.g. "cluster support disabled" when the node is a single Redis).
+  let why: Error | undefined
+  client.on('error', (error: Error & { lastNodeError?: Error }) => {
+    why = error.lastNodeError ?? error
+  })
   try {
-    await client.connect()
+    await client.connect().catch((error: unknown) => {
+      throw why && 'cluster' in target ? new Error(`${errorMessage(error)}: ${why.message}`, { cause: error }) : error
+    })
     await client.ping()
   } finally {
     client.disconnect()

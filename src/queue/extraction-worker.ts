@@ -14,7 +14,7 @@ import { sanitizedError, sanitizedFailure } from './job-failure.js'
 import { assertSeesAllUsers } from '../db/row-level-security.js'
 import { resolveQueueIdentity } from './queue-name.js'
 import { bullQueueName } from './hash-tag.js'
-import { duplicateRedis, isRedisClient, openRedis, whenReady, type RedisClient, type RedisConnectionOption } from './redis-connection.js'
+import { duplicateRedis, isCluster, isRedisClient, openRedis, whenReady, type RedisClient, type RedisConnectionOption } from './redis-connection.js'
 import { extractionBackoff } from './retry-backoff.js'
 import { startSweepSchedule, type SweepSchedule } from './sweep-schedule.js'
 import { sweep } from '../extraction/sweep.js'
@@ -98,6 +98,7 @@ export interface ExtractionWorker {
  * out of attempts is kept as failed. A job whose session no longer exists (deleted, or its user
  * forgotten while the job ran) is removed once failed, so Redis keeps nothing about it. Failure
  * reasons are sanitised (`job-failure.ts`): they name the error's kind, never its text.
+ * @throws FactlineError `invalid_config` for an ioredis `Cluster` with `enableOfflineQueue: false`.
  * @example
  * ```ts
  * const handle = await createDb({ url: process.env.DATABASE_URL! })
@@ -109,6 +110,13 @@ export interface ExtractionWorker {
 export async function createExtractionWorker(options: ExtractionWorkerOptions): Promise<ExtractionWorker> {
   const { Worker, UnrecoverableError } = await import('bullmq')
   const logger = options.logger ?? quietLogger
+  if (isRedisClient(options.connection) && isCluster(options.connection) && options.connection.options.enableOfflineQueue === false) {
+    // BullMQ's blocking fetch is refused at once while such a cluster is not ready, and retries in a busy loop.
+    throw new FactlineError(
+      'invalid_config',
+      "a worker's ioredis Cluster needs its offline queue (enableOfflineQueue: true) and redisOptions.maxRetriesPerRequest: null; pass { cluster: [...] } to let factline open one",
+    )
+  }
   const identity = await resolveQueueIdentity(options.db.db, options.queueName)
   const { databaseTag } = identity
   await assertSeesAllUsers(options.db)

@@ -8,9 +8,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startWorkerFromConfig, sweepFromConfig, type StartedWorker } from '../../../src/config/start-worker.js'
 import { createDb, type FactlineDb } from '../../../src/db/create-db.js'
 import { migrate } from '../../../src/db/migrate.js'
+import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
+import { NlpExtractor } from '../../../src/extractors/nlp/nlp-extractor.js'
 import { listFacts } from '../../../src/facts/fact-repository.js'
 import type { Logger } from '../../../src/logger.js'
 import { createMemory, type Memory } from '../../../src/memory.js'
+import { createExtractionWorker } from '../../../src/queue/extraction-worker.js'
 import { encodeSessionIdForJob } from '../../../src/queue/job-ids.js'
 import { resolveQueueIdentity } from '../../../src/queue/queue-name.js'
 import { clusterStartup } from '../../../src/queue/redis-cluster-nodes.js'
@@ -20,7 +23,7 @@ import { PostgresSession } from '../../../src/session/postgres-session.js'
 import { RUN_TAG_ENV } from '../../helpers/missing-services.js'
 import { startRedisCluster, type LocalRedisCluster } from '../../helpers/redis-cluster.js'
 import { removeRunQueues } from '../../helpers/run-queues.js'
-import { describeWith } from '../../helpers/services.js'
+import { describeWith, lacks } from '../../helpers/services.js'
 import { TEST_EMBEDDING_DIMENSIONS, uniqueId } from '../../helpers/test-env.js'
 import { waitFor } from '../../helpers/wait-for.js'
 
@@ -255,10 +258,28 @@ describeWith('postgres', 'redis-cluster')('BullMQ on a Redis Cluster', () => {
       expect((refused as { stderr: string }).stderr).toContain('not both')
     })
 
+    it("refuses a worker on a fail-fast Cluster, which would spin on BullMQ's blocking fetch", async () => {
+      const failFast = new Cluster(clusterStartup(cluster.nodes).startupNodes, { enableOfflineQueue: false, lazyConnect: true })
+      try {
+        await expect(
+          createExtractionWorker({ db, extractor: new NlpExtractor(), embedder: new HashEmbedder(), connection: failFast, sweepIntervalMs: 0 }),
+        ).rejects.toMatchObject({ code: 'invalid_config', message: expect.stringContaining('enableOfflineQueue') })
+      } finally {
+        failFast.disconnect()
+      }
+    })
+
     it('createMemory reports a cluster that does not answer as queue_unavailable', async () => {
       await expect(createMemory({ database: { url: databaseUrl }, queue: { cluster: ['redis://127.0.0.1:1'] }, env: false })).rejects.toMatchObject({
         code: 'queue_unavailable',
         message: expect.stringContaining('cluster 127.0.0.1:1'),
+      })
+    })
+
+    it.skipIf(lacks('redis'))('createMemory says so when the cluster nodes are a single Redis', async () => {
+      await expect(createMemory({ database: { url: databaseUrl }, queue: { cluster: [inject('redisUrl')] }, env: false })).rejects.toMatchObject({
+        code: 'queue_unavailable',
+        message: expect.stringContaining('cluster support disabled'),
       })
     })
 
