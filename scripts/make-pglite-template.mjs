@@ -1,16 +1,55 @@
-// Part of `npm run build`: makes dist/pglite-template-<pglite version>.tar.gz, the data folder of a
-// freshly initialised PGlite. A new embedded database starts from it instead of running initdb
-// (seconds of WebAssembly work): see src/db/pglite-template.ts and bench/cold-start.ts.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+// Part of `npm run build` (after tsc): makes the data folders a new embedded database starts from,
+// so that it skips initdb (seconds of WebAssembly work) and, in the usual case, the migrations too:
+// - dist/pglite-template-<pglite version>.tar.gz: a freshly initialised PGlite;
+// - dist/pglite-template-<pglite version>-migrated.tar.gz: the same after factline's migrations with
+//   the default table names and the offline embedding dimension, described by the -migrated.json
+//   next to it (migrations, tables, dimension), which src/db/pglite-template.ts compares with what
+//   migrate() would create before using it. Remade whenever the built migrations change.
+// See bench/cold-start.ts for what each saves.
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite-pgvector'
 
 const { version } = JSON.parse(readFileSync('node_modules/@electric-sql/pglite/package.json', 'utf8'))
-const target = `dist/pglite-template-${version}.tar.gz`
-if (!existsSync(target)) {
+const base = `dist/pglite-template-${version}`
+mkdirSync('dist', { recursive: true })
+
+async function writeTemplate(path, prepare) {
   const pglite = await PGlite.create('memory://', { extensions: { vector } })
-  const dump = await pglite.dumpDataDir('gzip')
-  await pglite.close()
-  mkdirSync('dist', { recursive: true })
-  writeFileSync(target, Buffer.from(await dump.arrayBuffer()))
+  try {
+    const described = await prepare(pglite)
+    const dump = await pglite.dumpDataDir('gzip')
+    writeFileSync(path, Buffer.from(await dump.arrayBuffer()))
+    return described
+  } finally {
+    await pglite.close()
+  }
+}
+
+if (!existsSync(`${base}.tar.gz`)) await writeTemplate(`${base}.tar.gz`, async () => {})
+
+// The built migrations' code: any change to them (not only a new name) remakes the migrated template.
+const migrationsDigest = createHash('sha256')
+for (const name of readdirSync('dist/migrations').filter((n) => n.endsWith('.js')).sort()) {
+  migrationsDigest.update(name).update(readFileSync(join('dist/migrations', name)))
+}
+const digest = migrationsDigest.digest('hex')
+const manifestPath = `${base}-migrated.json`
+const current = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : undefined
+if (current?.digest !== digest || !existsSync(`${base}-migrated.tar.gz`)) {
+  const { createDb, migrate, DEFAULT_HASH_DIMENSIONS } = await import('../dist/src/index.js')
+  const manifest = await writeTemplate(`${base}-migrated.tar.gz`, async (pglite) => {
+    const handle = await createDb({ pglite })
+    try {
+      const { applied, embeddingDimensions } = await migrate(handle, { embeddingDimensions: DEFAULT_HASH_DIMENSIONS })
+      // Flushed to the data files, so a folder made from the dump starts without replaying WAL.
+      await pglite.query('checkpoint')
+      return { migrations: applied, tables: handle.tables, embeddingDimensions, digest }
+    } finally {
+      await handle.close()
+    }
+  })
+  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`)
 }

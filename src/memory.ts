@@ -4,7 +4,16 @@ import { contextFromHits, prepareMemoryContext, type MemoryContext } from './con
 import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
 import { resolveRecallTrace } from './context/recall-span.js'
 import { createCloserStack } from './config/closer-stack.js'
-import { createModels, createScheduler, openAISettingsFrom, openDatabase, prepareDatabase, queueConnectionOf, queueSettingsFrom } from './config/components.js'
+import {
+  createModels,
+  createScheduler,
+  openAISettingsFrom,
+  openDatabase,
+  plannedDimensions,
+  prepareDatabase,
+  queueConnectionOf,
+  queueSettingsFrom,
+} from './config/components.js'
 import { configFromEnv } from './config/env.js'
 import { resolveFactlineOptions, type FactlineOptions } from './config/factline-options.js'
 import type { FactlineDb } from './db/create-db.js'
@@ -117,14 +126,17 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
   const logger = o.logger ?? quietLogger
   const closers = createCloserStack()
 
+  const openai = openAISettingsFrom(o.openai, env)
+  const planned = plannedDimensions(openai, { embedder: o.embedder, createTables: o.createTables })
   const handle = await openDatabase(o.database, env, {
     tables: o.tables as TableNameOptions | undefined,
     startupWaitMs: o.startupWaitMs,
     logger,
+    newDataDir: { planned: planned === undefined ? undefined : { embeddingDimensions: planned } },
   })
   closers.push(() => handle.close())
   try {
-    const { embedder, extractor } = await createModels(handle, openAISettingsFrom(o.openai, env), o)
+    const { embedder, extractor } = await createModels(handle, openai, o)
     await prepareDatabase(handle, embedder, o.createTables, logger)
     const facts = await createFactStore({ db: handle, embedder })
     const queue = queueSettingsFrom(o.queue, env)

@@ -1,4 +1,4 @@
-import { createDb, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
+import { createDb, type DatabaseOptions, type FactlineDb, type NewDataDirOptions } from '../db/create-db.js'
 import { assertMigrated, dimensionMismatch, migrate, readEmbeddingDimensions } from '../db/migrate.js'
 import { assertRowLevelSecurityMatches } from '../db/row-level-security.js'
 import { readEmbedderRecord, recordEmbedder, UNRECORDED_EMBEDDER } from '../db/embedder-record.js'
@@ -61,9 +61,14 @@ export function databaseOptionsFrom(option: DatabaseOptions, env: EnvConfig | un
 export async function openDatabase(
   option: DatabaseOptions,
   env: EnvConfig | undefined,
-  startup: { tables?: TableNameOptions | undefined; startupWaitMs?: number | undefined; logger?: Logger | undefined } = {},
+  startup: {
+    tables?: TableNameOptions | undefined
+    startupWaitMs?: number | undefined
+    logger?: Logger | undefined
+    newDataDir?: NewDataDirOptions | undefined
+  } = {},
 ): Promise<FactlineDb> {
-  const handle = await createDb(databaseOptionsFrom(option, env), startup.tables)
+  const handle = await createDb(databaseOptionsFrom(option, env), startup.tables, startup.newDataDir)
   try {
     await waitForDatabase(handle, { timeoutMs: startup.startupWaitMs, logger: startup.logger })
     return handle
@@ -97,6 +102,21 @@ export function openAISettingsFrom(option: FactlineConfig['openai'], env: EnvCon
     embeddingModel: env.embeddingModel,
     embeddingDimensions: env.embeddingDimensions,
   }
+}
+
+/**
+ * The embedding dimension `createModels` and `prepareDatabase` give a database that has no tables
+ * yet, when it is known before opening it: the given embedder's, the configured one, or the offline
+ * default. Undefined when tables are not created here or an OpenAI embedder keeps its model's own.
+ * A new embedded folder then starts from the build's template migrated for it (see `readPGliteTemplate`).
+ */
+export function plannedDimensions(
+  settings: OpenAISettings | undefined,
+  given: { embedder?: Embedder | undefined; createTables: boolean },
+): number | undefined {
+  if (!given.createTables) return undefined
+  if (given.embedder) return given.embedder.dimensions
+  return settings ? settings.embeddingDimensions : DEFAULT_HASH_DIMENSIONS
 }
 
 /** The database's stored embedding dimension, or undefined when the tables do not exist yet. */

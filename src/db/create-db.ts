@@ -79,8 +79,17 @@ export async function isDistributedHandle(handle: Pick<FactlineDb, 'distributed'
   return (await handle.distributed?.()) ?? false
 }
 
+/**
+ * How a new embedded data folder starts. `planned`: the schema the caller's `migrate()` is about to
+ * create; when the build's migrated template matches it, the folder starts migrated.
+ * @internal `createMemory` passes it; anything else gets a freshly initialised, empty database.
+ */
+export interface NewDataDirOptions {
+  planned?: { embeddingDimensions: number } | undefined
+}
+
 /** Loads PGlite with pgvector only when embedded mode is used, so pg-only users never pay for it. */
-async function openPGlite(dataDir: string): Promise<PGlite> {
+async function openPGlite(dataDir: string, tables: TableNames, newDataDir: NewDataDirOptions): Promise<PGlite> {
   const [{ PGlite }, { vector }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite-pgvector'),
@@ -88,7 +97,8 @@ async function openPGlite(dataDir: string): Promise<PGlite> {
   if (dataDir !== 'memory://') await createPrivateDir(dataDir)
   // A new database starts from the build's prepared data folder: initdb takes seconds.
   const { isNewDataDir, readPGliteTemplate } = await import('./pglite-template.js')
-  const template = isNewDataDir(dataDir) ? await readPGliteTemplate() : undefined
+  const planned = newDataDir.planned ? { tables, embeddingDimensions: newDataDir.planned.embeddingDimensions } : undefined
+  const template = isNewDataDir(dataDir) ? await readPGliteTemplate(planned) : undefined
   return PGlite.create(dataDir, { extensions: { vector }, ...(template ? { loadDataDir: template } : {}) })
 }
 
@@ -131,6 +141,7 @@ function keepAliveOnConnectionErrors(pool: pg.Pool): void {
 export async function createDb(
   options?: DatabaseOptions,
   tableOptions: TableNameOptions = {},
+  newDataDir: NewDataDirOptions = {},
 ): Promise<FactlineDb> {
   const config = parseOrThrow(DatabaseOptionsSchema, options, 'invalid_config', 'Invalid database options')
   const tables = resolveTableNames(tableOptions)
@@ -165,7 +176,7 @@ export async function createDb(
         closers.push(await lockDataDir(dataDir))
       }
       try {
-        pglite = await openPGlite(dataDir)
+        pglite = await openPGlite(dataDir, tables, newDataDir)
       } catch (error) {
         for (const close of closers.reverse()) await close()
         throw error

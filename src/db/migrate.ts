@@ -42,14 +42,18 @@ export interface MigrateResult {
 export async function migrate(handle: FactlineDb, options: MigrateOptions = {}): Promise<MigrateResult> {
   const { embeddingDimensions, rowLevelSecurity } = parseOrThrow(MigrateOptionsSchema, options, 'invalid_config', 'Invalid migrate options')
   const tableName = migrationTableName(handle.tables)
-  const { error, results = [] } = await withoutStatementTimeout(handle.db, (db) =>
-    new Migrator({
-      db,
-      provider: { getMigrations: async () => allMigrations({ tables: handle.tables, embeddingDimensions }) },
-      migrationTableName: tableName,
-      migrationLockTableName: `${tableName}_lock`,
-    }).migrateToLatest(),
-  ).catch((error: unknown) => ({ error, results: [] as MigrationResult[] }))
+  const migrations = allMigrations({ tables: handle.tables, embeddingDimensions })
+  const upToDate = await appliesExactly(handle, Object.keys(migrations))
+  const { error, results = [] } = upToDate
+    ? { error: undefined, results: [] as MigrationResult[] }
+    : await withoutStatementTimeout(handle.db, (db) =>
+        new Migrator({
+          db,
+          provider: { getMigrations: async () => migrations },
+          migrationTableName: tableName,
+          migrationLockTableName: `${tableName}_lock`,
+        }).migrateToLatest(),
+      ).catch((error: unknown) => ({ error, results: [] as MigrationResult[] }))
   if (error) {
     if (isConnectionError(error)) throw connectionFailed(error, handle.target)
     const failed = results.find((r: MigrationResult) => r.status === 'Error')?.migrationName
@@ -67,6 +71,22 @@ export async function migrate(handle: FactlineDb, options: MigrateOptions = {}):
   return {
     applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName),
     embeddingDimensions: stored,
+  }
+}
+
+/**
+ * Whether the database has applied exactly these migrations, no more and no fewer: one query, where
+ * the migrator's locked run takes about ten (its tables, the lock, the list) to do nothing. False
+ * when it cannot tell (no tables yet, an error), so the migrator runs and reports what it finds,
+ * e.g. a migration this code does not know.
+ */
+async function appliesExactly(handle: FactlineDb, names: string[]): Promise<boolean> {
+  try {
+    const { rows } = await sql<{ name: string }>`select name from ${sql.table(migrationTableName(handle.tables))}`.execute(handle.db)
+    const applied = new Set(rows.map((r) => r.name))
+    return applied.size === names.length && names.every((name) => applied.has(name))
+  } catch {
+    return false
   }
 }
 

@@ -1,20 +1,61 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
+import { allMigrations } from '../../migrations/all-migrations.js'
 import { packageRequire } from '../package-require.js'
+import type { TableNames } from './table-names.js'
+
+/** The schema a new embedded database is about to get: `migrate()` runs next with these settings. */
+export interface PlannedSchema {
+  tables: TableNames
+  embeddingDimensions: number
+}
 
 /**
- * The data folder of a freshly initialised PGlite, made at build time by
- * scripts/make-pglite-template.mjs for the installed PGlite version, or undefined when there is none
- * (a source checkout before `npm run build`, another PGlite version). Loading it skips initdb.
+ * What the build's migrated template holds, written next to it by scripts/make-pglite-template.mjs.
+ * It is used only when all three match what `migrate()` would create now.
  */
-export async function readPGliteTemplate(): Promise<Blob | undefined> {
+export interface MigratedTemplateManifest {
+  migrations: string[]
+  tables: TableNames
+  embeddingDimensions: number
+}
+
+/**
+ * The data folder a new PGlite database starts from, made at build time by
+ * scripts/make-pglite-template.mjs for the installed PGlite version, so that initdb (seconds of
+ * WebAssembly work) is skipped:
+ * - with `planned`, the template already migrated with the default table names and the offline
+ *   embedding dimension, when it was made by exactly these migrations for exactly that schema
+ *   (saves running them, about a second); `migrate()` then finds nothing to do;
+ * - else the template of a freshly initialised, empty cluster.
+ * Undefined when there is none (a source checkout before `npm run build`, another PGlite version).
+ */
+export async function readPGliteTemplate(planned?: PlannedSchema): Promise<Blob | undefined> {
   try {
-    const path = join(dirname(packageRequire.resolve('factline/package.json')), 'dist', `pglite-template-${pgliteVersion()}.tar.gz`)
-    return existsSync(path) ? new Blob([await readFile(path)]) : undefined
+    const base = join(dirname(packageRequire.resolve('factline/package.json')), 'dist', `pglite-template-${pgliteVersion()}`)
+    if (planned && (await migratedTemplateFits(`${base}-migrated.json`, planned))) {
+      return new Blob([await readFile(`${base}-migrated.tar.gz`)])
+    }
+    return existsSync(`${base}.tar.gz`) ? new Blob([await readFile(`${base}.tar.gz`)]) : undefined
   } catch {
     return undefined
   }
+}
+
+async function migratedTemplateFits(manifestPath: string, planned: PlannedSchema): Promise<boolean> {
+  if (!existsSync(manifestPath)) return false
+  return templateFits(JSON.parse(await readFile(manifestPath, 'utf8')) as MigratedTemplateManifest, planned)
+}
+
+/** Whether a migrated template was made by this code's migrations for the planned schema. */
+export function templateFits(manifest: MigratedTemplateManifest, planned: PlannedSchema): boolean {
+  return (
+    manifest.embeddingDimensions === planned.embeddingDimensions &&
+    isDeepStrictEqual(manifest.tables, planned.tables) &&
+    isDeepStrictEqual(manifest.migrations, Object.keys(allMigrations(planned)))
+  )
 }
 
 // PGlite does not export its package.json: walk up from its entry point.
