@@ -1,4 +1,5 @@
-import { createCustomSpan, getCurrentTrace, type CustomSpanData, type Span, type Trace } from '@openai/agents'
+import type { CustomSpanData, Span, Trace } from '@openai/agents'
+import { agentsSdk } from '../agents-sdk.js'
 import { z } from 'zod'
 import { parseOrThrow } from '../errors.js'
 import { NOOP_TRACE_ID, traceUserField, type TracingConfig } from '../trace-options.js'
@@ -73,6 +74,7 @@ export interface RecallSpanInput {
  */
 export function startRecallSpan(config: RecallTraceConfig, parent?: Trace | null): Span<CustomSpanData> | undefined {
   if (!config.trace) return undefined
+  const { createCustomSpan, getCurrentTrace } = agentsSdk()
   const trace = parent ?? getCurrentTrace()
   if (!trace || trace.traceId === NOOP_TRACE_ID) return undefined
   const span = createCustomSpan({ data: { name: RECALL_SPAN_NAME, data: {} } }, parent ?? undefined)

@@ -1,17 +1,15 @@
-import {
-  getCurrentTrace,
-  run as runAgent,
+import type {
+  Agent,
+  AgentInputItem,
+  CallModelInputFilter,
+  NonStreamRunOptions,
+  RunResult,
   RunState,
-  withTrace,
-  type Agent,
-  type AgentInputItem,
-  type CallModelInputFilter,
-  type NonStreamRunOptions,
-  type RunResult,
-  type StreamedRunResult,
-  type StreamRunOptions,
-  type Trace,
+  StreamedRunResult,
+  StreamRunOptions,
+  Trace,
 } from '@openai/agents'
+import { agentsSdk } from '../agents-sdk.js'
 import { FactlineError } from '../errors.js'
 import type { ScopeInput } from '../scope.js'
 import { PostgresSession } from '../session/postgres-session.js'
@@ -86,7 +84,8 @@ export function createRunWithMemory(
     // recall would work and learning would silently never happen.
     if (!session) throw notLearning(sdkOptions.session === undefined ? 'no session' : 'a session that is not factline\'s')
     const namespace = givenNamespace ?? session?.namespace ?? defaultNamespace
-    const resumed = input instanceof RunState
+    const { getCurrentTrace, run: runAgent, RunState: RunStateClass, withTrace } = agentsSdk()
+    const resumed = input instanceof RunStateClass
     const recallAndRun = async (traceParent?: Trace | null) => {
       // A resumed run (after a tool approval) has no new input: recall with the latest turn instead.
       // getItems checks the owner, as `context` does, so a mismatch fails before the model is called.

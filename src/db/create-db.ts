@@ -99,7 +99,17 @@ async function openPGlite(dataDir: string, tables: TableNames, newDataDir: NewDa
   const { isNewDataDir, readPGliteTemplate } = await import('./pglite-template.js')
   const planned = newDataDir.planned ? { tables, embeddingDimensions: newDataDir.planned.embeddingDimensions } : undefined
   const template = isNewDataDir(dataDir) ? await readPGliteTemplate(planned) : undefined
-  return PGlite.create(dataDir, { extensions: { vector }, ...(template ? { loadDataDir: template } : {}) })
+  if (template && dataDir !== 'memory://') {
+    // Unpacked by Node, then opened as an existing folder (see unpackDataDir for why).
+    const { unpackDataDir } = await import('./unpack-data-dir.js')
+    unpackDataDir(dataDir, template)
+    return PGlite.create(dataDir, { extensions: { vector } })
+  }
+  // In memory there is no folder to unpack into; a typed, already inflated tar spares PGlite a
+  // failed untar of the gzip bytes and its slower stream inflation.
+  const { gunzipSync } = await import('node:zlib')
+  const loadDataDir = template ? new Blob([gunzipSync(template)], { type: 'application/x-tar' }) : undefined
+  return PGlite.create(dataDir, { extensions: { vector }, ...(loadDataDir ? { loadDataDir } : {}) })
 }
 
 /**

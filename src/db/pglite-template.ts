@@ -30,15 +30,16 @@ export interface MigratedTemplateManifest {
  *   embedding dimension, when it was made by exactly these migrations for exactly that schema
  *   (saves running them, about a second); `migrate()` then finds nothing to do;
  * - else the template of a freshly initialised, empty cluster.
- * Undefined when there is none (a source checkout before `npm run build`, another PGlite version).
+ * Returns the gzipped tar PGlite's `dumpDataDir` made, or undefined when there is none (a source
+ * checkout before `npm run build`, another PGlite version).
  */
-export async function readPGliteTemplate(planned?: PlannedSchema): Promise<Blob | undefined> {
+export async function readPGliteTemplate(planned?: PlannedSchema): Promise<Buffer | undefined> {
   try {
     const base = join(dirname(packageRequire.resolve('factline/package.json')), 'dist', `pglite-template-${pgliteVersion()}`)
     if (planned && (await migratedTemplateFits(`${base}-migrated.json`, planned))) {
-      return new Blob([await readFile(`${base}-migrated.tar.gz`)])
+      return await readFile(`${base}-migrated.tar.gz`)
     }
-    return existsSync(`${base}.tar.gz`) ? new Blob([await readFile(`${base}.tar.gz`)]) : undefined
+    return existsSync(`${base}.tar.gz`) ? await readFile(`${base}.tar.gz`) : undefined
   } catch {
     return undefined
   }

@@ -1,4 +1,4 @@
-import { createCustomSpan, withTrace } from '@openai/agents'
+import { agentsSdk } from '../agents-sdk.js'
 import { NOOP_TRACE_ID, traceUserField, type TracingConfig } from '../trace-options.js'
 import type { ExtractionBatch } from './extraction-deps.js'
 
@@ -14,6 +14,7 @@ export const EXTRACTION_TRACE_NAME = 'factline.extraction'
  */
 export function traceExtractionBatches(tracing: TracingConfig): (batch: ExtractionBatch) => void {
   return (batch) => {
+    const { createCustomSpan, withTrace } = agentsSdk()
     const metadata = { sessionId: batch.sessionId, ...(batch.jobId ? { jobId: batch.jobId } : {}) }
     // A new trace context, whatever trace the caller's async context carries.
     void withTrace(

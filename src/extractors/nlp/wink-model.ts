@@ -3,8 +3,10 @@
  * hundred milliseconds, which processes that never extract offline should not pay.
  * @internal
  */
-import winkNLP, { type ItemSentence } from 'wink-nlp'
-import model from 'wink-eng-lite-web-model'
+import type winkNLP from 'wink-nlp'
+import type { ItemSentence } from 'wink-nlp'
+import type model from 'wink-eng-lite-web-model'
+import { packageRequire } from '../../package-require.js'
 
 type WinkInstance = ReturnType<typeof winkNLP>
 
@@ -12,7 +14,10 @@ let instance: WinkInstance | null = null
 
 /** The shared wink-nlp instance (sentence boundaries, part-of-speech tags, lemmas). */
 export function winkModel(): WinkInstance {
-  instance ??= winkNLP(model, ['sbd', 'pos', 'negation'])
+  if (instance) return instance
+  // Both are CommonJS packages, read from disk only now.
+  const createWink = packageRequire('wink-nlp') as typeof winkNLP
+  instance = createWink(packageRequire('wink-eng-lite-web-model') as typeof model, ['sbd', 'pos', 'negation'])
   return instance
 }
 
