@@ -1,5 +1,5 @@
 // Finishes the CommonJS build that `tsc -p tsconfig.cjs.json` emitted into dist/cjs: marks the folder
-// CommonJS, gives package-require.js the module's own `require` (the ESM one uses import.meta,
+// CommonJS, gives package-require.js the module's own `require` (the ESM one uses import.meta.url,
 // which CommonJS lacks), and copies the ESM build's declarations, which read as CommonJS
 // declarations under dist/cjs's package.json.
 import { cpSync, readdirSync, statSync, writeFileSync } from 'node:fs'
@@ -9,8 +9,7 @@ const cjs = 'dist/cjs'
 writeFileSync(join(cjs, 'package.json'), '{ "type": "commonjs" }\n')
 writeFileSync(
   join(cjs, 'src/package-require.js'),
-  '"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\n' +
-    'exports.packageRequire = require;\nexports.requireAsImported = (specifier) => require(specifier);\n',
+  '"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\nexports.packageRequire = require;\n',
 )
 
 function copyDeclarations(from, to) {

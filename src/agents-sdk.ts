@@ -1,14 +1,27 @@
 import type * as AgentsSdk from '@openai/agents'
-import { requireAsImported } from './package-require.js'
 
-let sdk: typeof AgentsSdk | undefined
+let loaded: typeof AgentsSdk | undefined
+let loading: Promise<typeof AgentsSdk> | undefined
 
 /**
- * The Agents SDK (a peer dependency), loaded when a run, a trace or the tools first need it: loading
- * it takes about half a second, which a memory that only stores and recalls should not wait for
- * at startup. Imported here or by the app, it is the same module (see `requireAsImported`).
+ * Loads the Agents SDK (a peer dependency) by `import()`, so it is the app's own module instance
+ * (its trace state, its classes) under any loader. `createMemory` starts this at its beginning and
+ * awaits it at its end: the half second of module loading then overlaps the database's start
+ * instead of preceding it, as a static import at the top of factline's entry would.
  */
+export function loadAgentsSdk(): Promise<typeof AgentsSdk> {
+  loading ??= import('@openai/agents').then(
+    (sdk) => (loaded = sdk),
+    (error: unknown) => {
+      loading = undefined // a later call may try again
+      throw error
+    },
+  )
+  return loading
+}
+
+/** The SDK once {@link loadAgentsSdk} has resolved, for callers that must stay synchronous. */
 export function agentsSdk(): typeof AgentsSdk {
-  sdk ??= requireAsImported('@openai/agents') as typeof AgentsSdk
-  return sdk
+  if (!loaded) throw new Error('the Agents SDK is not loaded yet: await loadAgentsSdk() first (createMemory does)')
+  return loaded
 }

@@ -3,6 +3,7 @@ import type { Hono } from 'hono'
 import { contextFromHits, prepareMemoryContext, type MemoryContext } from './context/memory-context.js'
 import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
 import { resolveRecallTrace } from './context/recall-span.js'
+import { loadAgentsSdk } from './agents-sdk.js'
 import { createCloserStack } from './config/closer-stack.js'
 import {
   createModels,
@@ -119,6 +120,9 @@ export interface Memory {
  * @throws FactlineError `invalid_config`, `dimension_mismatch`, `migration_required`.
  */
 export async function createMemory(options: FactlineOptions = {}): Promise<Memory> {
+  // Loads while the database starts; awaited below, before anything can run, trace or build tools.
+  const sdkLoaded = loadAgentsSdk()
+  sdkLoaded.catch(() => {}) // awaited below; a failure before that is the one reported
   const resolved = resolveFactlineOptions(options)
   const env = resolved.env === false ? undefined : configFromEnv(resolved.env ?? process.env)
   // FACTLINE_NAMESPACE fills the namespace only when the options leave it out.
@@ -143,6 +147,7 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
     const onBatch = o.tracing.extraction ? traceExtractionBatches(o.tracing) : undefined
     const scheduler = await createScheduler(queue, { handle, extractor, embedder, logger, excerpts: o.excerpts, onBatch })
     closers.push(() => scheduler.close())
+    await sdkLoaded
 
     const namespaceOf = (scope: Partial<ScopeInput>) => scope.namespace ?? o.namespace
     const recall = async (request: RecallOptions) =>

@@ -57,7 +57,7 @@ export async function prepareMemoryContext<F extends ContextFact>(
   request: PrepareMemoryContextInput<F>,
 ): Promise<MemoryContext<F>> {
   const query = queryText(request.input, request.recentItems ?? [])
-  const span = request.trace ? startRecallSpan(request.trace.config, request.trace.parent) : undefined
+  const span = request.trace ? await startRecallSpan(request.trace.config, request.trace.parent) : undefined
   let facts: F[]
   let excerpts: ContextExcerpt[]
   let block: string

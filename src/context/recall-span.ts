@@ -1,5 +1,5 @@
 import type { CustomSpanData, Span, Trace } from '@openai/agents'
-import { agentsSdk } from '../agents-sdk.js'
+import { loadAgentsSdk } from '../agents-sdk.js'
 import { z } from 'zod'
 import { parseOrThrow } from '../errors.js'
 import { NOOP_TRACE_ID, traceUserField, type TracingConfig } from '../trace-options.js'
@@ -72,9 +72,9 @@ export interface RecallSpanInput {
  * undefined, so that nothing is computed or recorded, when the option is off, there is no trace,
  * or tracing is disabled (the SDK then hands out no-op traces and spans).
  */
-export function startRecallSpan(config: RecallTraceConfig, parent?: Trace | null): Span<CustomSpanData> | undefined {
+export async function startRecallSpan(config: RecallTraceConfig, parent?: Trace | null): Promise<Span<CustomSpanData> | undefined> {
   if (!config.trace) return undefined
-  const { createCustomSpan, getCurrentTrace } = agentsSdk()
+  const { createCustomSpan, getCurrentTrace } = await loadAgentsSdk()
   const trace = parent ?? getCurrentTrace()
   if (!trace || trace.traceId === NOOP_TRACE_ID) return undefined
   const span = createCustomSpan({ data: { name: RECALL_SPAN_NAME, data: {} } }, parent ?? undefined)

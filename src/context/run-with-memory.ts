@@ -9,7 +9,7 @@ import type {
   StreamRunOptions,
   Trace,
 } from '@openai/agents'
-import { agentsSdk } from '../agents-sdk.js'
+import { loadAgentsSdk } from '../agents-sdk.js'
 import { FactlineError } from '../errors.js'
 import type { ScopeInput } from '../scope.js'
 import { PostgresSession } from '../session/postgres-session.js'
@@ -84,7 +84,7 @@ export function createRunWithMemory(
     // recall would work and learning would silently never happen.
     if (!session) throw notLearning(sdkOptions.session === undefined ? 'no session' : 'a session that is not factline\'s')
     const namespace = givenNamespace ?? session?.namespace ?? defaultNamespace
-    const { getCurrentTrace, run: runAgent, RunState: RunStateClass, withTrace } = agentsSdk()
+    const { getCurrentTrace, run: runAgent, RunState: RunStateClass, withTrace } = await loadAgentsSdk()
     const resumed = input instanceof RunStateClass
     const recallAndRun = async (traceParent?: Trace | null) => {
       // A resumed run (after a tool approval) has no new input: recall with the latest turn instead.

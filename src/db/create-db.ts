@@ -102,7 +102,7 @@ async function openPGlite(dataDir: string, tables: TableNames, newDataDir: NewDa
   if (template && dataDir !== 'memory://') {
     // Unpacked by Node, then opened as an existing folder (see unpackDataDir for why).
     const { unpackDataDir } = await import('./unpack-data-dir.js')
-    unpackDataDir(dataDir, template)
+    await unpackDataDir(dataDir, template)
     return PGlite.create(dataDir, { extensions: { vector } })
   }
   // In memory there is no folder to unpack into; a typed, already inflated tar spares PGlite a

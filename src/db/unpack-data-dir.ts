@@ -1,5 +1,5 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs'
-import { join, normalize, sep } from 'node:path'
+import { mkdir, open } from 'node:fs/promises'
+import { dirname, join, normalize, sep } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 
 const BLOCK = 512
@@ -9,25 +9,30 @@ const ZERO_PAGE = Buffer.alloc(PAGE)
 /**
  * Unpacks a data-folder template (a gzipped tar from PGlite's `dumpDataDir`) into `dataDir` with
  * Node's own zlib and file system: several times faster than handing it to PGlite as `loadDataDir`,
- * which untars in JavaScript and writes every file through its WebAssembly file system. Pages of
- * zeros are left as holes (most of the 16 MB WAL segment), so less is written. `PG_VERSION` is
- * written last: a folder whose unpacking was cut short still counts as new and is unpacked again.
- * Files are 0600 and folders 0700, like a folder PostgreSQL makes itself.
+ * which untars in JavaScript and writes every file through its WebAssembly file system. The files
+ * are written asynchronously, so that module loading (e.g. the Agents SDK, see `createMemory`)
+ * goes on meanwhile: creating its thousand files is most of the cost on a slow disk. Pages of zeros
+ * are left as holes (most of the 16 MB WAL segment). `PG_VERSION` is written last: a folder whose
+ * unpacking was cut short still counts as new and is unpacked again. Files are 0600 and folders
+ * 0700, like a folder PostgreSQL makes itself.
  * @internal
  */
-export function unpackDataDir(dataDir: string, tarGz: Uint8Array): void {
+export async function unpackDataDir(dataDir: string, tarGz: Uint8Array): Promise<void> {
   const entries = readTar(gunzipSync(tarGz))
-  const last = entries.filter((e) => e.name === 'PG_VERSION')
-  for (const entry of [...entries.filter((e) => e.name !== 'PG_VERSION'), ...last]) {
-    const target = join(dataDir, entry.name)
-    if (entry.type === 'dir') {
-      mkdirSync(target, { recursive: true, mode: 0o700 })
-    } else {
-      mkdirSync(join(target, '..'), { recursive: true, mode: 0o700 })
-      writeSparse(target, entry.data)
-    }
-  }
+  const files = entries.filter((e) => e.type === 'file')
+  const folders = new Set([...entries.filter((e) => e.type === 'dir').map((e) => e.name), ...files.map((e) => dirname(e.name))])
+  for (const folder of folders) await mkdir(join(dataDir, folder), { recursive: true, mode: 0o700 })
+  const pending = files.filter((e) => e.name !== 'PG_VERSION')
+  // A few at a time: the disk serialises creations anyway, and the thread pool stays free for others.
+  await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      for (let file = pending.pop(); file; file = pending.pop()) await writeSparse(join(dataDir, file.name), file.data)
+    }),
+  )
+  for (const file of files.filter((e) => e.name === 'PG_VERSION')) await writeSparse(join(dataDir, file.name), file.data)
 }
+
+const WRITERS = 2
 
 interface TarEntry {
   name: string
@@ -62,22 +67,19 @@ function safeName(raw: string): string {
 }
 
 /** Writes the non-zero pages of `data`, then sets the full length: zero pages read back as zeros. */
-function writeSparse(path: string, data: Buffer): void {
-  const fd = openSync(path, 'w', 0o600)
+async function writeSparse(path: string, data: Buffer): Promise<void> {
+  const file = await open(path, 'w', 0o600)
   try {
     for (let start = 0; start < data.length; ) {
       let end = start
       while (end < data.length && !isZeroPage(data, end)) end += PAGE
-      if (end > start) {
-        const chunk = data.subarray(start, Math.min(end, data.length))
-        writeSync(fd, chunk, 0, chunk.length, start)
-      }
+      if (end > start) await file.write(data, start, Math.min(end, data.length) - start, start)
       start = end
       while (start < data.length && isZeroPage(data, start)) start += PAGE
     }
-    ftruncateSync(fd, data.length)
+    await file.truncate(data.length)
   } finally {
-    closeSync(fd)
+    await file.close()
   }
 }
 

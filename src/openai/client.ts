@@ -1,11 +1,5 @@
-import type OpenAI from 'openai'
 import { z } from 'zod'
-import { requireAsImported } from '../package-require.js'
-
-/** The `openai` module, loaded on first use: a few hundred ms that an offline memory never needs. */
-export function openaiModule(): typeof import('openai') {
-  return requireAsImported('openai') as typeof import('openai')
-}
+import OpenAI from 'openai'
 
 /**
  * An OpenAI client built from explicit settings only. Organization and project are null, not
@@ -14,8 +8,7 @@ export function openaiModule(): typeof import('openai') {
  * (`maxRetries` of the embedder and extractor), so an injected client retries the same way.
  */
 export function createOpenAIClient(options: { apiKey: string; baseURL?: string | undefined }): OpenAI {
-  const { OpenAI: Client } = openaiModule()
-  return new Client({
+  return new OpenAI({
     apiKey: options.apiKey,
     baseURL: options.baseURL ?? null,
     organization: null,

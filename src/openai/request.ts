@@ -1,8 +1,8 @@
-import { openaiModule } from './client.js'
+import OpenAI from 'openai'
 
 /** The HTTP status of an OpenAI API error, or undefined for anything else. */
 export function errorStatus(error: unknown): number | undefined {
-  return error instanceof openaiModule().APIError ? error.status : undefined
+  return error instanceof OpenAI.APIError ? error.status : undefined
 }
 
 /**

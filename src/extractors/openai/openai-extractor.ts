@@ -1,12 +1,11 @@
 import type OpenAI from 'openai'
-import type { zodResponseFormat } from 'openai/helpers/zod'
+import { zodResponseFormat } from 'openai/helpers/zod'
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import { z } from 'zod'
 import { FactlineError, parseOrThrow } from '../../errors.js'
 import { clientOrApiKeySchemas, createOpenAIClient } from '../../openai/client.js'
 import { errorMessage } from '../../errors.js'
 import { errorStatus, requestOptions, requestOrGiveUp } from '../../openai/request.js'
-import { requireAsImported } from '../../package-require.js'
 import {
   ExtractionAnswerSchema,
   MAX_ITEM_CHARS,
@@ -75,13 +74,8 @@ export type OpenAIExtractorOptions =
   | (z.input<typeof WithApiKeySchema> & { client?: never })
 export type OpenAIExtractorConfig = z.output<typeof OpenAIExtractorOptionsSchema>
 
-// Built once, on the first request (with the `openai` module): the JSON schema is the same for every request.
-let responseFormat: ReturnType<typeof zodResponseFormat<typeof ExtractionAnswerSchema>> | undefined
-function extractionResponseFormat() {
-  const helpers = requireAsImported('openai/helpers/zod') as { zodResponseFormat: typeof zodResponseFormat }
-  responseFormat ??= helpers.zodResponseFormat(ExtractionAnswerSchema, 'facts')
-  return responseFormat
-}
+// Built once: the JSON schema is the same for every request.
+const RESPONSE_FORMAT = zodResponseFormat(ExtractionAnswerSchema, 'facts')
 
 /** Why an answer was rejected; `details.problem` on `extraction_failed`. */
 export type ExtractionProblem = 'invalid_json' | 'schema_violation' | 'refusal' | 'truncated' | 'empty_answer' | 'request_failed'
@@ -193,7 +187,7 @@ export class OpenAIExtractor implements Extractor {
           {
             model: this.model,
             messages,
-            response_format: extractionResponseFormat(),
+            response_format: RESPONSE_FORMAT,
             ...(temperature === null ? {} : { temperature }),
           },
           requestOptions(maxRetries, timeoutMs, signal),

@@ -109,8 +109,8 @@ describe('recall trace options', () => {
     expect(() => resolveRecallTrace(tracing, { traceUserId: 'email' as 'raw' })).toThrow(expect.objectContaining({ code: 'invalid_argument' }))
   })
 
-  it('start no span outside a trace, or when turned off', () => {
-    expect(startRecallSpan(defaults)).toBeUndefined()
-    expect(startRecallSpan({ ...defaults, trace: false })).toBeUndefined()
+  it('start no span outside a trace, or when turned off', async () => {
+    expect(await startRecallSpan(defaults)).toBeUndefined()
+    expect(await startRecallSpan({ ...defaults, trace: false })).toBeUndefined()
   })
 })
