@@ -25,7 +25,7 @@ const ROUND_TRIP_ITEMS = [
   { role: 'user', content: 'key order', zeta: 1, alpha: 2, middle: { z: 1, a: 2 } },
 ] as unknown as AgentInputItem[]
 
-describeEachSetup<Backend>(['pglite', 'postgres'])('PostgresSession on %s', (backend) => {
+describeEachSetup<Backend>(['pglite', 'postgres', 'citus'])('PostgresSession on %s', (backend) => {
   let handle: FactlineDb
   const session = (options: { sessionId?: string; userId?: string; namespace?: string; maxItemBytes?: number } = {}) =>
     new PostgresSession({ sessionId: uniqueId('s'), ...options, db: handle })

@@ -1,0 +1,59 @@
+import pg from 'pg'
+import type { CapturedStatement } from './statement-capture.js'
+
+/** How Citus plans one statement. */
+export interface StatementPlan {
+  statement: CapturedStatement
+  /** The `Task Count` of every Citus scan in the plan (empty: no distributed table involved). */
+  taskCounts: number[]
+  /** The EXPLAIN text, or the error EXPLAIN raised. */
+  plan: string
+  error?: string
+}
+
+/** Transaction control and session settings: nothing for Citus to route. */
+const CONTROL = /^\s*(begin|start\s+transaction|commit|end|rollback|savepoint|release|set|reset|show|discard|deallocate)\b/i
+
+/** The statements worth planning: not transaction control, each distinct text once (first parameters). */
+export function plannableStatements(statements: readonly CapturedStatement[]): CapturedStatement[] {
+  const seen = new Map<string, CapturedStatement>()
+  for (const s of statements) if (!CONTROL.test(s.text) && !seen.has(s.text)) seen.set(s.text, s)
+  return [...seen.values()]
+}
+
+/**
+ * EXPLAINs each statement on the cluster with its own parameters (EXPLAIN alone runs nothing) and
+ * reads Citus's task counts: a statement naming one user is routed to one shard (`Task Count: 1`).
+ */
+export async function explainOnCitus(url: string, statements: readonly CapturedStatement[]): Promise<StatementPlan[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const plans: StatementPlan[] = []
+    for (const statement of statements) {
+      try {
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) ${statement.text}`, [...statement.values])
+        const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
+        const taskCounts = [...plan.matchAll(/Task Count: (\d+)/g)].map((m) => Number(m[1]))
+        plans.push({ statement, taskCounts, plan })
+      } catch (error) {
+        plans.push({ statement, taskCounts: [], plan: '', error: (error as Error).message })
+      }
+    }
+    return plans
+  } finally {
+    await client.end()
+  }
+}
+
+/** True when Citus runs the statement on one shard, or touches no distributed table at all. */
+export function isSingleShard(plan: StatementPlan): boolean {
+  return plan.error === undefined && plan.taskCounts.every((n) => n === 1)
+}
+
+/** A statement's first line (and its task counts), for a failure message listing the offenders. */
+export function describePlan(plan: StatementPlan): string {
+  const firstLine = plan.statement.text.trim().split('\n')[0]!.slice(0, 160)
+  const why = plan.error ? `EXPLAIN failed: ${plan.error}` : `Task Count ${plan.taskCounts.join(', ')}`
+  return `${firstLine}  [${why}]`
+}
