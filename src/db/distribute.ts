@@ -109,14 +109,18 @@ async function distributeOrThrow(handle: Pick<FactlineDb, 'db' | 'tables' | 'bac
   await assertCitus(handle)
   const perUser = distributedTablesInOrder(tables)
   const before = await readTableStates(db, [...perUser, tables.meta])
-  const unkeyed = before.filter((t) => t.name !== tables.meta && (!t.exists || !t.tenantKeyed)).map((t) => t.name)
-  if (unkeyed.length > 0 || !before.find((t) => t.name === tables.meta)?.exists) {
+  const missing = before.filter((t) => !t.exists).map((t) => t.name)
+  const unkeyed = before.filter((t) => t.exists && !t.tenantKeyed && t.name !== tables.meta).map((t) => t.name)
+  if (missing.length > 0 || unkeyed.length > 0) {
+    const what =
+      missing.length > 0
+        ? `${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist`
+        : `${unkeyed.join(', ')} ${unkeyed.length === 1 ? 'lacks' : 'lack'} the tenant column in ${unkeyed.length === 1 ? 'its' : 'their'} ` +
+          'primary key (migration 0008_tenant_keys not applied)'
     throw new FactlineError(
       'migration_required',
-      `cannot distribute by ${DISTRIBUTION_COLUMN}: ${unkeyed.length > 0 ? unkeyed.join(', ') : tables.meta} ` +
-        `${unkeyed.length === 1 ? 'lacks' : 'lack'} the tenant column in ${unkeyed.length === 1 ? 'its' : 'their'} primary key ` +
-        '(migration 0008_tenant_keys not applied); run `factline migrate` first, then `factline migrate --distributed`',
-      { details: { tables: unkeyed } },
+      `cannot distribute by ${DISTRIBUTION_COLUMN}: ${what}; run \`factline migrate\` first, then \`factline migrate --distributed\``,
+      { details: { tables: missing.length > 0 ? missing : unkeyed } },
     )
   }
   assertDistributedAsDesigned(before, tables)
