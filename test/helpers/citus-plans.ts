@@ -51,9 +51,19 @@ export function isSingleShard(plan: StatementPlan): boolean {
   return plan.error === undefined && plan.taskCounts.every((n) => n === 1)
 }
 
+/**
+ * True when Citus runs the statement in several steps, even if each touches one shard: a
+ * distributed subplan (e.g. a data-modifying CTE) or an INSERT … SELECT pulled through the
+ * coordinator, instead of one router query sent whole to the worker.
+ */
+export function isMultiStep(plan: StatementPlan): boolean {
+  return /Distributed Subplan|INSERT\/SELECT method: (pull to coordinator|repartition)|MERGE INTO .* method: (pull|repartition)/.test(plan.plan)
+}
+
 /** A statement's first line (and its task counts), for a failure message listing the offenders. */
 export function describePlan(plan: StatementPlan): string {
   const firstLine = plan.statement.text.trim().split('\n')[0]!.slice(0, 160)
-  const why = plan.error ? `EXPLAIN failed: ${plan.error}` : `Task Count ${plan.taskCounts.join(', ')}`
+  const steps = isMultiStep(plan) ? `, ${plan.plan.match(/Distributed Subplan/g)?.length ?? 0} subplans${/pull to coordinator/.test(plan.plan) ? ', pulled to the coordinator' : ''}` : ''
+  const why = plan.error ? `EXPLAIN failed: ${plan.error}` : `Task Count ${plan.taskCounts.join(', ')}${steps}`
   return `${firstLine}  [${why}]`
 }
