@@ -228,16 +228,17 @@ async function loadExcerpts(db: Kysely<Database>, o: EpisodicBenchOptions): Prom
   await sql`insert into agent_sessions (session_id, user_id, namespace)
     select 'session-heavy', ${HEAVY_USER}, ${NAMESPACE}
     union all select 'session-' || u, 'user-' || u, ${NAMESPACE} from generate_series(0, ${others - 1}) u`.execute(db)
-  await sql`insert into agent_messages (id, session_id, message_data)
-    select m, case when m % ${stride} = 0 then 'session-heavy' else 'session-' || (abs(hashint8extended(m, 4)) % ${others}) end,
-           json_build_object('role', 'user', 'content', 'message ' || m)
-    from generate_series(1, ${messages}) m`.execute(db)
+  await sql`insert into agent_messages (id, user_id, session_id, message_data)
+    select m, s.user_id, s.session_id, json_build_object('role', 'user', 'content', 'message ' || m)
+    from generate_series(1, ${messages}) m
+    join agent_sessions s on s.session_id = case when m % ${stride} = 0 then 'session-heavy'
+                                                 else 'session-' || (abs(hashint8extended(m, 4)) % ${others}) end`.execute(db)
   // Three independent hashes pick the basis rows, so neighbouring rows (and one user's rows) differ.
   await sql`insert into transcript_excerpts (user_id, namespace, session_id, message_id, chunk, text, embedding, at)
     select s.user_id, ${NAMESPACE}, m.session_id, m.id, c, 'excerpt ' || m.id || ' part ' || c,
            a.v + b.v + d.v, timestamptz '2026-01-01'
     from agent_messages m
-    join agent_sessions s using (session_id)
+    join agent_sessions s on s.user_id = m.user_id and s.session_id = m.session_id
     cross join generate_series(0, ${CHUNKS_PER_MESSAGE - 1}) c
     join bench_basis_a a on a.i = abs(hashint8extended(m.id * 10 + c, 1)) % ${sql.lit(BASIS)}
     join bench_basis_b b on b.i = abs(hashint8extended(m.id * 10 + c, 2)) % ${sql.lit(BASIS)}

@@ -207,13 +207,13 @@ async function postgresSession(handle: FactlineDb, pool: pg.Pool, items: number,
   await pool.query(`insert into agent_sessions (session_id, user_id, namespace) values ($1, $2, 'default')`, [sessionId, userId])
   if (items > 0) {
     await pool.query(
-      `insert into agent_messages (session_id, message_data)
-       select $1, case when g % 2 = 0
+      `insert into agent_messages (user_id, session_id, message_data)
+       select $5, $1, case when g % 2 = 0
          then json_build_object('role', 'user', 'content', $3 || g)
          else json_build_object('type', 'message', 'role', 'assistant', 'status', 'completed',
            'content', json_build_array(json_build_object('type', 'output_text', 'text', $4 || g))) end
        from generate_series(1, $2::int) g`,
-      [sessionId, items, (userItem(0) as { content: string }).content, 'Reply: the job failed because the migration timed out. '],
+      [sessionId, items, (userItem(0) as { content: string }).content, 'Reply: the job failed because the migration timed out. ', userId],
     )
   }
   return session

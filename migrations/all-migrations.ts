@@ -6,6 +6,7 @@ import { camelCaseEventPayloads } from './0004_camel_case_event_payloads.js'
 import { createTranscriptExcerpts } from './0005_transcript_excerpts.js'
 import { addExcerptBinaryCodes } from './0006_excerpt_binary_codes.js'
 import { createRowLevelSecurityPolicies } from './0007_row_level_security.js'
+import { addTenantKeys } from './0008_tenant_keys.js'
 import type { MigrationSettings } from './migration-settings.js'
 
 /**
@@ -21,5 +22,6 @@ export function allMigrations(settings: MigrationSettings): Record<string, Migra
     '0005_transcript_excerpts': createTranscriptExcerpts(settings),
     '0006_excerpt_binary_codes': addExcerptBinaryCodes(settings),
     '0007_row_level_security': createRowLevelSecurityPolicies(settings),
+    '0008_tenant_keys': addTenantKeys(settings),
   }
 }

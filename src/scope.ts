@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { assertId } from './assert-id.js'
+import { assertNotReservedUserId } from './tenant.js'
 
 /** Namespace used when a call names none: sessions, facts, recall and the CLI share it. */
 export const DEFAULT_NAMESPACE = 'default'
@@ -26,6 +27,15 @@ export type ScopeInput = z.input<typeof ScopeSchema>
 
 /** @throws FactlineError `empty_id` when the user id or namespace is blank. */
 export function assertScope(scope: Scope): void {
-  assertId('userId', scope.userId, MAX_USER_ID_LENGTH)
+  assertUserId(scope.userId)
   assertId('namespace', scope.namespace, MAX_NAMESPACE_LENGTH)
+}
+
+/**
+ * @throws FactlineError `empty_id` for a blank user id, `invalid_argument` for a non-string, an
+ * over-long one, or one starting with U+0001 (reserved for sessions without a user).
+ */
+export function assertUserId(userId: unknown, name = 'userId'): asserts userId is string {
+  assertId(name, userId, MAX_USER_ID_LENGTH)
+  assertNotReservedUserId(name, userId)
 }

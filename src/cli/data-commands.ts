@@ -13,7 +13,7 @@ import { forgetUser } from '../facts/forget-user.js'
 import type { FactStatus } from '../db/schema.js'
 import { itemText } from '../session/item-text.js'
 import { readNewestItems } from '../session/messages-table.js'
-import { listSessions, sessionExists } from '../session/sessions-table.js'
+import { findSessionsById, listSessions, sessionExists } from '../session/sessions-table.js'
 import { clip, formatTable } from './table.js'
 import { toJsonLine } from './terminal-text.js'
 import { integerFlag, UsageError } from './cli-args.js'
@@ -21,7 +21,9 @@ import { integerFlag, UsageError } from './cli-args.js'
 
 export const SESSIONS_HELP = `Usage:
   factline sessions list [--user ID] [--limit N] [--json]    sessions, most recently active first
-  factline sessions show SESSION_ID [--limit N] [--json]      a session's items, oldest first
+  factline sessions show SESSION_ID [--user ID] [--limit N] [--json]
+                                                 a session's items, oldest first (--user: whose session,
+                                                 needed on Citus when several users use the id)
 Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factline/pglite).
 `
 
@@ -101,8 +103,13 @@ export async function runSessionsCommand(argv: string[], out: Out): Promise<numb
   if (sub === 'show') {
     const sessionId = onePositional(positionals, 'SESSION_ID')
     const rows = await withDb(async ({ db }) => {
-      if (!(await sessionExists(db, sessionId))) throw new FactlineError('not_found', `no session ${JSON.stringify(sessionId)}`)
-      return readNewestItems(db, sessionId, limitOf(values.limit, 100))
+      const found = values.user === undefined ? await findSessionsById(db, sessionId) : [{ sessionId, userId: values.user }]
+      const session = found[0]
+      if (!session || !(await sessionExists(db, session))) throw new FactlineError('not_found', `no session ${JSON.stringify(sessionId)}`)
+      if (found.length > 1) {
+        throw new FactlineError('invalid_argument', `several users have a session ${JSON.stringify(sessionId)}; name one with --user`)
+      }
+      return readNewestItems(db, session, limitOf(values.limit, 100))
     })
     if (values.json) {
       out(toJsonLine(rows.map((r) => ({ messageId: r.id, createdAt: r.createdAt, item: r.item }))))

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { parseOrThrow } from '../errors.js'
 import { describeTarget } from './connection-errors.js'
 import { Int8ColumnsPlugin } from './int8-columns-plugin.js'
+import { isDistributed } from './orphan-retraction.js'
 import { DEFAULT_SERVER_TIMEOUTS, ServerTimeoutsSchema, TypedErrorsPostgresDialect } from './server-timeouts.js'
 import { leasePool } from './shared-pools.js'
 import type { Database } from './schema.js'
@@ -64,8 +65,18 @@ export interface FactlineDb {
   readonly rowLevelSecurity?: boolean | undefined
   /** Host, port, database and role of a URL-opened pool (never the password), for error messages. */
   readonly target?: Readonly<Record<string, string>> | undefined
+  /**
+   * Whether the tables are distributed by Citus (asked once, then remembered; never for PGlite).
+   * Then factline does the provenance trigger's work itself (`retractFactsOfDeletedMessages`).
+   */
+  readonly distributed?: (() => Promise<boolean>) | undefined
   /** Closes what factline opened; leaves what you passed in alone. */
   close(): Promise<void>
+}
+
+/** Whether `handle`'s tables are distributed by Citus; ask before opening a transaction. */
+export async function isDistributedHandle(handle: Pick<FactlineDb, 'distributed'>): Promise<boolean> {
+  return (await handle.distributed?.()) ?? false
 }
 
 /** Loads PGlite with pgvector only when embedded mode is used, so pg-only users never pay for it. */
@@ -165,10 +176,19 @@ export async function createDb(
   }
 
   let closed = false
+  let distributed: Promise<boolean> | undefined
   return {
     db,
     tables,
     backend,
+    distributed() {
+      if (backend === 'pglite') return Promise.resolve(false)
+      distributed ??= isDistributed(db, tables.sessions).catch((error: unknown) => {
+        distributed = undefined // ask again next time, e.g. once the database is reachable
+        throw error
+      })
+      return distributed
+    },
     rowLevelSecurity: config?.rowLevelSecurity ?? false,
     target,
     async close() {

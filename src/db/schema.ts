@@ -23,7 +23,8 @@ type Defaulted<T> = ColumnType<T, T | undefined, T>
 
 export interface AgentSessionTable {
   session_id: string
-  user_id: string | null
+  /** The tenant: the user, or the reserved value of a session without one (see `src/tenant.ts`). */
+  user_id: string
   namespace: string
   created_at: Timestamp
   updated_at: Timestamp
@@ -33,6 +34,8 @@ export interface AgentSessionTable {
 
 export interface AgentMessageTable {
   id: GeneratedBigIntId
+  /** The session's tenant (see `src/tenant.ts`). */
+  user_id: string
   session_id: string
   /** The item exactly as given, as JSON text in a `json` column (keeps key order and `\u0000`). */
   message_data: string
@@ -62,6 +65,7 @@ export interface FactTable {
 }
 
 export interface FactSourceTable {
+  user_id: string
   fact_id: string
   message_id: BigIntId
   session_id: string
@@ -94,6 +98,8 @@ export interface FactEventTable {
 
 /** One applied `applyHistoryTransaction` per row, so a retried operation is recognised and not applied twice. */
 export interface AgentSessionOperationTable {
+  /** The session's tenant (see `src/tenant.ts`). */
+  user_id: string
   session_id: string
   operation_id: string
   /** The transaction as canonical JSON (keys sorted), to tell a retry from a reuse with other content. */

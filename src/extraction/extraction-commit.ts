@@ -57,8 +57,9 @@ export async function commitExtraction(
 ): Promise<CommitOutcome> {
   const logger = deps.logger ?? quietLogger
   const { sessionId } = draft
+  const session = { sessionId, userId: draft.userId }
   await advisoryLock(trx, draft.userId, draft.namespace, sessionId)
-  const current: SessionMark | undefined = await readExtractionMark(trx, sessionId, { keyShare: true })
+  const current: SessionMark | undefined = await readExtractionMark(trx, session, { keyShare: true })
   if (!current) throw unknownSession(sessionId)
   const verdict = judgeDraft(draft, current)
   if (verdict !== 'fresh') return { status: verdict, ...current }
@@ -66,7 +67,7 @@ export async function commitExtraction(
   const counts: WriteCounts = { added: 0, updated: 0, superseded: 0, noop: 0, excerpts: 0, dropped: draft.dropped }
   const reconciled: Reconciled = { candidates: [], decisions: [] }
   if (draft.userId !== null && (draft.candidates.length > 0 || draft.excerpts.length > 0)) {
-    const presentIds = new Set(await lockItemIds(trx, sessionId, { after: draft.watermark, through: draft.through }))
+    const presentIds = new Set(await lockItemIds(trx, session, { after: draft.watermark, through: draft.through }))
     const { kept, dropped } = splitByPresentSources(draft.candidates, presentIds)
     for (const c of dropped) {
       logger.warn('dropped a candidate fact: it cites an item deleted during extraction', {
@@ -88,7 +89,7 @@ export async function commitExtraction(
   }
 
   // Same commit as the facts, so a retried or duplicated job can never write them twice.
-  await advanceWatermark(trx, sessionId, draft.through)
+  await advanceWatermark(trx, session, draft.through)
   return { status: 'committed', ...current, watermark: draft.through, ...counts, reconciled }
 }
 

@@ -64,8 +64,9 @@ export async function draftExtraction(
   // addItems draws ids under the session row lock, so a committed id implies every smaller id of
   // the session is committed too: reading outside a transaction cannot skip an item.
   const { session, rows } = await withUserScope(deps, context.userId, async (db) => {
-    const session = await readExtractionMark(db, sessionId)
-    return { session, rows: session ? await readItemsAfter(db, sessionId, session.watermark, limit + 1) : [] }
+    const ref = { sessionId, userId: context.userId ?? null }
+    const session = await readExtractionMark(db, ref)
+    return { session, rows: session ? await readItemsAfter(db, ref, session.watermark, limit + 1) : [] }
   })
   if (!session) throw unknownSession(sessionId)
   const { watermark } = session

@@ -4,6 +4,7 @@ import { quietLogger, type Logger } from '../logger.js'
 import { commitExtraction } from './extraction-commit.js'
 import type { ExtractionBatch, ExtractionContext, ExtractionCounts, ExtractionProcessorDeps } from './extraction-deps.js'
 import { draftExtraction } from './extraction-draft.js'
+import { findSessionUserId } from '../session/sessions-table.js'
 
 // Re-exported so callers keep importing the processor's inputs from the processor.
 export type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
@@ -56,6 +57,8 @@ export async function processSessionExtraction(
 ): Promise<ExtractionResult> {
   const started = performance.now()
   const logger = deps.logger ?? quietLogger
+  // A session found without a user (or not at all) is read as one without a user: the draft says which.
+  if (context.userId === undefined) context = { ...context, userId: await findSessionUserId(deps.db, sessionId) }
   const total: ExtractionResult = {
     sessionId,
     userId: null,

@@ -6,6 +6,7 @@ import { isIndexedRole, splitIntoChunks, type ExcerptIndexConfig } from '../reca
 import { insertExcerpts, type NewExcerpt } from '../recall/excerpts-table.js'
 import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
+import { NO_USER_TENANT_PREFIX } from '../tenant.js'
 
 /**
  * Indexes the messages extraction has passed (at or below their session's watermark) that have no
@@ -25,15 +26,16 @@ export async function indexUnindexedMessages(
   for (;;) {
     const rows = await db
       .selectFrom('agent_messages as m')
-      .innerJoin('agent_sessions as s', 's.session_id', 'm.session_id')
+      .innerJoin('agent_sessions as s', (join) => join.onRef('s.user_id', '=', 'm.user_id').onRef('s.session_id', '=', 'm.session_id'))
       .select(['m.id', 'm.session_id', 'm.created_at', 's.user_id', 's.namespace', sql<string>`m.message_data::text`.as('data')])
-      .where('s.user_id', 'is not', null)
+      // Sessions with a user only: the others carry the reserved tenant (see `tenantOf`).
+      .where(sql<boolean>`left(s.user_id, 1) <> ${NO_USER_TENANT_PREFIX}`)
       .whereRef('m.id', '<=', 's.extracted_through')
       .where('m.id', '>', after)
       // Cheap pre-filter on the stored JSON; `isIndexedRole` below decides.
       .where(sql<string>`m.message_data->>'role'`, 'in', roles)
       .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('transcript_excerpts as e').select(sql.lit(1).as('one')).whereRef('e.message_id', '=', 'm.id'))),
+        not(exists(selectFrom('transcript_excerpts as e').select(sql.lit(1).as('one')).whereRef('e.user_id', '=', 'm.user_id').whereRef('e.message_id', '=', 'm.id'))),
       )
       .orderBy('m.id')
       .limit(o.batchSize)
@@ -41,14 +43,16 @@ export async function indexUnindexedMessages(
     if (rows.length === 0) break
     after = Number(rows[rows.length - 1]!.id)
 
-    const bySession = new Map<string, { userId: string; namespace: string; excerpts: Array<Omit<NewExcerpt, 'embedding'>> }>()
+    // Keyed by user and session: on Citus two users may use the same session id.
+    const bySession = new Map<string, { userId: string; sessionId: string; namespace: string; excerpts: Array<Omit<NewExcerpt, 'embedding'>> }>()
     for (const row of rows) {
       const { role, text } = itemText(decodeItem(row.data))
       if (!isIndexedRole(role, o.config)) continue
       const chunks = splitIntoChunks(text.replaceAll('\u0000', ''), o.config)
       if (chunks.length === 0) continue
-      const group = bySession.get(row.session_id) ?? { userId: row.user_id!, namespace: row.namespace, excerpts: [] }
-      bySession.set(row.session_id, group)
+      const key = JSON.stringify([row.user_id, row.session_id])
+      const group = bySession.get(key) ?? { userId: row.user_id, sessionId: row.session_id, namespace: row.namespace, excerpts: [] }
+      bySession.set(key, group)
       chunks.forEach((chunk, i) => group.excerpts.push({ messageId: Number(row.id), chunk: i, text: chunk, at: new Date(row.created_at) }))
     }
     const pending = [...bySession.values()].flatMap((g) => g.excerpts)
@@ -61,7 +65,7 @@ export async function indexUnindexedMessages(
       const present = new Set(
         (await trx.selectFrom('agent_messages').select('id').where('id', 'in', ids).forKeyShare().execute()).map((r) => Number(r.id)),
       )
-      for (const [sessionId, group] of bySession) {
+      for (const { sessionId, ...group } of bySession.values()) {
         const excerpts = group.excerpts.filter((e) => present.has(e.messageId)).map((e) => ({ ...e, embedding: embedded.get(e)! }))
         const inserted = await insertExcerpts(trx, { userId: group.userId, namespace: group.namespace }, sessionId, excerpts)
         counts.excerpts += inserted

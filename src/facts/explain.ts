@@ -128,19 +128,22 @@ async function readExplanation(
   const [sourceRows, sourceCount, eventRows] = await Promise.all([
     db
       .selectFrom('fact_sources')
-      .innerJoin('agent_messages', 'agent_messages.id', 'fact_sources.message_id')
+      .innerJoin('agent_messages', (join) =>
+        join.onRef('agent_messages.user_id', '=', 'fact_sources.user_id').onRef('agent_messages.id', '=', 'fact_sources.message_id'),
+      )
       .select([
         'fact_sources.session_id',
         'fact_sources.message_id',
         'agent_messages.created_at',
         messageData('agent_messages.message_data'),
       ])
+      .where('fact_sources.user_id', '=', scope.userId)
       .where('fact_sources.fact_id', '=', fact.id)
       .$if(sourceCursor !== undefined, (q) => q.where(sql.ref<string>('fact_sources.message_id'), '>', String(sourceCursor)))
       .orderBy('fact_sources.message_id')
       .limit(sourceLimit + 1)
       .execute(),
-    countSources(handle, fact.id),
+    countSources(handle, scope, fact.id),
     listFactEvents(db, scope, fact.id),
   ])
 
@@ -188,10 +191,11 @@ function cutText(text: string, max: number): string {
   return text.slice(0, end)
 }
 
-async function countSources(handle: FactlineDb, factId: string): Promise<number> {
+async function countSources(handle: FactlineDb, scope: Scope, factId: string): Promise<number> {
   const row = await handle.db
     .selectFrom('fact_sources')
     .select(sql<number>`count(*)::int`.as('n'))
+    .where('fact_sources.user_id', '=', scope.userId)
     .where('fact_sources.fact_id', '=', factId)
     .executeTakeFirstOrThrow()
   return Number(row.n)

@@ -132,6 +132,7 @@ export async function updateFactRow(
       ...(patch.validTo !== undefined ? { valid_to: patch.validTo } : {}),
       ...(patch.supersededBy !== undefined ? { superseded_by: patch.supersededBy } : {}),
     })
+    .where('facts.user_id', '=', scope.userId)
     .where('facts.id', 'in', scopedFacts(db, scope).select('facts.id').where('facts.id', '=', id))
     .returning(FACT_COLUMNS)
     .executeTakeFirst()
@@ -141,14 +142,15 @@ export async function updateFactRow(
 /** Links a fact to transcript items; links that already exist are kept as they are. Returns the new links. */
 export async function insertFactSources(
   db: Kysely<Database>,
+  scope: Scope,
   factId: string,
   sources: readonly FactSourceRef[],
 ): Promise<FactSourceRef[]> {
   if (sources.length === 0) return []
   const rows = await db
     .insertInto('fact_sources')
-    .values(sources.map((s) => ({ fact_id: factId, message_id: s.messageId, session_id: s.sessionId })))
-    .onConflict((oc) => oc.columns(['fact_id', 'message_id']).doNothing())
+    .values(sources.map((s) => ({ user_id: scope.userId, fact_id: factId, message_id: s.messageId, session_id: s.sessionId })))
+    .onConflict((oc) => oc.columns(['user_id', 'fact_id', 'message_id']).doNothing())
     .returning(['message_id', 'session_id'])
     .execute()
   return rows.map((r) => ({ sessionId: r.session_id, messageId: Number(r.message_id) }))
@@ -170,7 +172,7 @@ export async function insertFactLinksAndEvents(
   links: readonly FactSourceLink[],
   events: readonly FactEventInput[],
 ): Promise<void> {
-  const linkRows = links.map((l) => ({ fact_id: l.factId, message_id: l.messageId, session_id: l.sessionId }))
+  const linkRows = links.map((l) => ({ user_id: scope.userId, fact_id: l.factId, message_id: l.messageId, session_id: l.sessionId }))
   const eventRows = events.map((e) => factEventRow(scope, e))
   if (linkRows.length === 0) {
     if (eventRows.length > 0) await db.insertInto('fact_events').values(eventRows).execute()
@@ -180,7 +182,7 @@ export async function insertFactLinksAndEvents(
     qc
       .insertInto('fact_sources')
       .values(linkRows)
-      .onConflict((oc) => oc.columns(['fact_id', 'message_id']).doNothing())
+      .onConflict((oc) => oc.columns(['user_id', 'fact_id', 'message_id']).doNothing())
   if (eventRows.length === 0) {
     await insertLinks(db).execute()
     return
@@ -295,8 +297,9 @@ export async function listFactsCitingMessages(
 ): Promise<CitingFact[]> {
   if (messageIds.length === 0) return []
   const rows = await scopedFacts(db, scope)
-    .innerJoin('fact_sources', 'fact_sources.fact_id', 'facts.id')
+    .innerJoin('fact_sources', (join) => join.onRef('fact_sources.user_id', '=', 'facts.user_id').onRef('fact_sources.fact_id', '=', 'facts.id'))
     .select(['fact_sources.message_id', 'facts.id', 'facts.content', 'facts.status'])
+    .where('fact_sources.user_id', '=', scope.userId)
     .where('fact_sources.message_id', 'in', [...messageIds])
     .orderBy('fact_sources.message_id')
     .orderBy('facts.created_at')

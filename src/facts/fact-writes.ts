@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { FactlineError } from '../errors.js'
+import { sessionExists } from '../session/sessions-table.js'
 import type { Scope } from '../scope.js'
 import type { Fact, FactEventMeta, FactSourceRef } from './fact.js'
 import {
@@ -62,14 +63,17 @@ export async function assertSourcesOwnedBy(
   if (sources.length === 0) throw noSources()
   const rows = await db
     .selectFrom('agent_messages')
-    .innerJoin('agent_sessions', 'agent_sessions.session_id', 'agent_messages.session_id')
-    .select(['agent_messages.id', 'agent_messages.session_id', 'agent_sessions.user_id', 'agent_sessions.namespace'])
+    .innerJoin('agent_sessions', (join) =>
+      join.onRef('agent_sessions.user_id', '=', 'agent_messages.user_id').onRef('agent_sessions.session_id', '=', 'agent_messages.session_id'),
+    )
+    .select(['agent_messages.id', 'agent_messages.session_id', 'agent_sessions.namespace'])
+    .where('agent_messages.user_id', '=', userId)
     .where(sql.ref<string>('agent_messages.id'), 'in', [...new Set(sources.map((s) => String(s.messageId)))])
     .execute()
   const byId = new Map(rows.map((r) => [Number(r.id), r]))
   for (const source of sources) {
     const row = byId.get(source.messageId)
-    if (row && row.session_id === source.sessionId && row.user_id === null) {
+    if (!row && (await sessionExists(db, { sessionId: source.sessionId, userId: null }))) {
       throw new FactlineError(
         'unknown_user',
         `session ${JSON.stringify(source.sessionId)} has no user, so its items cannot be the source of ` +
@@ -77,7 +81,7 @@ export async function assertSourcesOwnedBy(
         { details: { sessionId: source.sessionId, messageId: source.messageId } },
       )
     }
-    if (!row || row.session_id !== source.sessionId || row.user_id !== userId || row.namespace !== namespace) {
+    if (!row || row.session_id !== source.sessionId || row.namespace !== namespace) {
       throw new FactlineError(
         'not_found',
         `message ${source.messageId} of session ${JSON.stringify(source.sessionId)} was not found for user ` +
@@ -222,7 +226,7 @@ export async function addSourcesInTx(
 ): Promise<{ fact: Fact; added: FactSourceRef[] }> {
   const fact = await lockFact(db, scope, id)
   await assertSourcesOwnedBy(db, scope, sources)
-  const added = await insertFactSources(db, id, sources)
+  const added = await insertFactSources(db, scope, id, sources)
   if (added.length > 0) {
     await insertFactEvent(db, scope, {
       factId: id,

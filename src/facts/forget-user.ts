@@ -1,8 +1,7 @@
 import { sql } from 'kysely'
 import type { FactlineDb } from '../db/create-db.js'
 import { userTransaction, withUserScope } from '../db/user-scope.js'
-import { assertId } from '../assert-id.js'
-import { MAX_USER_ID_LENGTH } from '../scope.js'
+import { assertUserId } from '../scope.js'
 import { countUserMessages } from '../session/messages-table.js'
 import { deleteUserSessions } from '../session/sessions-table.js'
 
@@ -25,7 +24,7 @@ export interface ForgetUserResult {
  * ```
  */
 export async function forgetUser(handle: FactlineDb, userId: string): Promise<ForgetUserResult> {
-  assertId('userId', userId, MAX_USER_ID_LENGTH)
+  assertUserId(userId)
   return userTransaction(handle, userId, async (trx) => {
     const count = sql<number>`count(*)`.as('n')
     const messages = await countUserMessages(trx, userId)

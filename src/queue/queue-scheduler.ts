@@ -34,16 +34,22 @@ export async function createQueueScheduler(options: QueueSchedulerOptions): Prom
   const { db, pollMs = 50, ...queueOptions } = options
   const identity = await resolveQueueIdentity(db, queueOptions.queueName)
   const producer = await createExtractionQueue({ ...queueOptions, queueName: identity.name, databaseTag: identity.databaseTag })
-  const pending = new Map<string, number>()
+  // Per user, each session's newest message written through this scheduler.
+  const pending = new Map<string, Map<string, number>>()
 
   const stillLagging = async (): Promise<string[]> => {
-    const watermarks = await readWatermarks(db, [...pending.keys()])
-    for (const [sessionId, newest] of pending) {
-      const watermark = watermarks.get(sessionId)
-      // A session deleted meanwhile (forgetUser) has nothing left to extract.
-      if (watermark === undefined || watermark >= newest) pending.delete(sessionId)
+    const lagging: string[] = []
+    for (const [userId, sessions] of pending) {
+      const watermarks = await readWatermarks(db, userId, [...sessions.keys()])
+      for (const [sessionId, newest] of sessions) {
+        const watermark = watermarks.get(sessionId)
+        // A session deleted meanwhile (forgetUser) has nothing left to extract.
+        if (watermark === undefined || watermark >= newest) sessions.delete(sessionId)
+        else lagging.push(sessionId)
+      }
+      if (sessions.size === 0) pending.delete(userId)
     }
-    return [...pending.keys()]
+    return lagging
   }
 
   return {
@@ -51,7 +57,9 @@ export async function createQueueScheduler(options: QueueSchedulerOptions): Prom
     producer,
     async onItemsAdded(event) {
       if (event.userId === null) return
-      pending.set(event.sessionId, Math.max(pending.get(event.sessionId) ?? 0, event.lastMessageId))
+      const sessions = pending.get(event.userId) ?? new Map<string, number>()
+      pending.set(event.userId, sessions)
+      sessions.set(event.sessionId, Math.max(sessions.get(event.sessionId) ?? 0, event.lastMessageId))
       await producer.onItemsAdded(event)
     },
     enqueue: (job, extra) => producer.enqueue(job, extra),
@@ -71,7 +79,7 @@ export async function createQueueScheduler(options: QueueSchedulerOptions): Prom
       }
     },
     async forgetSessions(sessionIds) {
-      for (const sessionId of sessionIds) pending.delete(sessionId)
+      for (const sessions of pending.values()) for (const sessionId of sessionIds) sessions.delete(sessionId)
       await forgetUserJobs(producer.queue, sessionIds)
     },
     close: () => producer.close(),

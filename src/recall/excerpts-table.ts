@@ -56,7 +56,7 @@ export async function insertExcerpts(
         at: e.at,
       })),
     )
-    .onConflict((oc) => oc.columns(['message_id', 'chunk']).doNothing())
+    .onConflict((oc) => oc.columns(['user_id', 'message_id', 'chunk']).doNothing())
     .returning('transcript_excerpts.id')
     .execute()
   return rows.length

@@ -178,12 +178,15 @@ export function recallQuery(db: Kysely<Database>, scope: Scope, p: RecallQueryPa
       (eb) =>
         eb
           .selectFrom('fact_sources')
-          .innerJoin('agent_messages', 'agent_messages.id', 'fact_sources.message_id')
+          .innerJoin('agent_messages', (join) =>
+            join.onRef('agent_messages.user_id', '=', 'fact_sources.user_id').onRef('agent_messages.id', '=', 'fact_sources.message_id'),
+          )
           .select(
             sql<SourceJson[]>`coalesce(json_agg(json_build_object(${sql.lit('sessionId')}, ${sql.ref('fact_sources.session_id')}, ${sql.lit('messageId')}, ${sql.ref('fact_sources.message_id')}, ${sql.lit('createdAt')}, ${sql.ref('agent_messages.created_at')}) order by ${sql.ref('fact_sources.message_id')}), '[]'::json)`.as(
               'sources',
             ),
           )
+          .where('fact_sources.user_id', '=', scope.userId)
           .whereRef('fact_sources.fact_id', '=', 'ranked.id')
           .as('src'),
       (join) => join.onTrue(),

@@ -1,3 +1,4 @@
+import type { SessionLookup } from '../session/sessions-table.js'
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { cosineDistance, toVectorLiteral } from '../db/vector.js'
@@ -27,6 +28,8 @@ export interface SearchQueryParams {
   excludeSessionId?: string | undefined
   /** Refuse (row `owned` false, no hits) unless this session is stored as the scope's or not at all. */
   ownedSessionId?: string | undefined
+  /** How the owner check finds `ownedSessionId`'s row (see `SessionLookup`). */
+  ownerLookup?: SessionLookup | undefined
   recencyHalfLifeDays: number
   recencyWeight: number
   /** Ages are counted from the scope's newest memory; this instant only when the scope is empty. */
@@ -189,8 +192,11 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
   // statement, so the owner check costs no round trip of its own. Not owned → one row, owned = false.
   const ownerCheck = p.ownedSessionId === undefined
     ? sql`true`
-    : sql`not exists (select 1 from ${sql.table('agent_sessions')} where session_id = ${p.ownedSessionId}
-                      and (user_id is distinct from ${scope.userId} or namespace <> ${scope.namespace}))`
+    : p.ownerLookup === 'own-rows'
+      ? sql`not exists (select 1 from ${sql.table('agent_sessions')} where user_id = ${scope.userId}
+                        and session_id = ${p.ownedSessionId} and namespace <> ${scope.namespace})`
+      : sql`not exists (select 1 from ${sql.table('agent_sessions')} where session_id = ${p.ownedSessionId}
+                        and (user_id <> ${scope.userId} or namespace <> ${scope.namespace}))`
   const factSources = sql.table('fact_sources')
   const messages = sql.table('agent_messages')
   return sql<SearchRow>`
@@ -209,9 +215,9 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
       left join lateral (
         select max(f.score) as score
         from ${factSources} fs
-        join ${sql.table('facts')} stale on stale.id = fs.fact_id
+        join ${sql.table('facts')} stale on stale.user_id = fs.user_id and stale.id = fs.fact_id
         join f_scored f on f.id = stale.superseded_by
-        where fs.message_id = e.message_id and stale.status = 'superseded'
+        where fs.user_id = ${scope.userId} and fs.message_id = e.message_id and stale.status = 'superseded'
           and stale.user_id = ${scope.userId} and stale.namespace = ${scope.namespace}
       ) successor on true
     ),
@@ -225,7 +231,7 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
       from e_current e
       where not exists (
         select 1 from ${factSources} fs join f_scored f on f.id = fs.fact_id
-        where fs.message_id = e.message_id and f.score >= e.score
+        where fs.user_id = ${scope.userId} and fs.message_id = e.message_id and f.score >= e.score
       )
       order by score desc, similarity desc nulls last, type desc, id
       limit ${p.k}
@@ -245,8 +251,8 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
     left join lateral (
       select coalesce(json_agg(json_build_object('sessionId', fs.session_id, 'messageId', fs.message_id, 'at', m.created_at)
                                order by fs.message_id), '[]'::json) as sources
-      from ${factSources} fs join ${messages} m on m.id = fs.message_id
-      where fs.fact_id = case when hits.type = 'fact' then hits.id::uuid end
+      from ${factSources} fs join ${messages} m on m.user_id = fs.user_id and m.id = fs.message_id
+      where fs.user_id = ${scope.userId} and fs.fact_id = case when hits.type = 'fact' then hits.id::uuid end
     ) fact_src on true
     order by hits.score desc nulls last, hits.similarity desc nulls last, hits.type desc, hits.id`
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { FactlineDb } from '../db/create-db.js'
+import { isDistributedHandle, type FactlineDb } from '../db/create-db.js'
 import { withUserScope } from '../db/user-scope.js'
 import type { Embedder } from '../embed/embedder.js'
 import { retryRead } from '../db/retry-read.js'
@@ -7,7 +7,7 @@ import { parseOrThrow } from '../errors.js'
 import type { Scope } from '../scope.js'
 import { assertScope, ScopeSchema } from '../scope.js'
 import { embedText } from '../embed/embed-texts.js'
-import { isOwnedBy, readSessionOwner, sessionConflict } from '../session/sessions-table.js'
+import { isOwnedBy, readSessionOwner, sessionConflict, sessionLookupFor } from '../session/sessions-table.js'
 import { searchQuery, type SearchSourceJson } from './search-query.js'
 
 /** The two layers `searchMemory` ranks together. */
@@ -132,9 +132,10 @@ export async function searchMemory(
   const scope: Scope = { userId: o.userId, namespace: o.namespace }
   // NUL cannot reach PostgreSQL text; it carries no meaning in a query.
   const query = o.query.replaceAll('\u0000', ' ')
+  const lookup = guard.ownedSessionId === undefined ? 'own-rows' : sessionLookupFor(await isDistributedHandle(handle))
   if (query.trim().length === 0) {
     if (guard.ownedSessionId !== undefined) {
-      const stored = await readSessionOwner(handle.db, guard.ownedSessionId)
+      const stored = await readSessionOwner(handle.db, { sessionId: guard.ownedSessionId, userId: scope.userId }, lookup)
       if (stored && !isOwnedBy(stored, { sessionId: guard.ownedSessionId, ...scope })) throw sessionConflict(guard.ownedSessionId)
     }
     return []
@@ -152,6 +153,7 @@ export async function searchMemory(
     until: o.until,
     excludeSessionId: o.excludeSessionId,
     ownedSessionId: guard.ownedSessionId,
+    ownerLookup: lookup,
     recencyHalfLifeDays: o.recencyHalfLifeDays,
     recencyWeight: o.recencyWeight,
     now: Date.now(),

@@ -4,6 +4,8 @@ import { z } from 'zod'
 import type { Database } from '../db/schema.js'
 import { createHash } from 'node:crypto'
 import { assertId } from '../assert-id.js'
+import { tenantOf, type SessionRef } from '../tenant.js'
+import { retractFactsOfDeletedMessages } from '../db/orphan-retraction.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { DEFAULT_MAX_BATCH_BYTES, decodeItem, encodeItems, type ItemLimits } from './item-codec.js'
 import { assertJsonValue } from './json-value.js'
@@ -117,13 +119,16 @@ export function parseHistoryMutations(args: unknown, limits: ItemLimits): Functi
  */
 export async function applyParsedTransaction(
   trx: Kysely<Database>,
-  sessionId: string,
+  session: SessionRef,
   tx: ParsedHistoryTransaction,
   prepare: PrepareForComparison,
+  distributed: boolean,
 ): Promise<InsertedRange | undefined> {
+  const { sessionId } = session
   const applied = await trx
     .selectFrom('agent_session_operations')
     .select('transaction_json')
+    .where('user_id', '=', tenantOf(session))
     .where('session_id', '=', sessionId)
     .where('operation_id', '=', tx.operationId)
     .executeTakeFirst()
@@ -136,13 +141,13 @@ export async function applyParsedTransaction(
   if (tx.type === 'append_items') {
     toInsert = tx.items
   } else {
-    const kept = await replaceSuffix(trx, sessionId, tx, prepare)
+    const kept = await replaceSuffix(trx, session, tx, prepare, distributed)
     toInsert = tx.replacement.slice(kept)
   }
-  const inserted = toInsert.length > 0 ? await insertItems(trx, sessionId, toInsert) : undefined
+  const inserted = toInsert.length > 0 ? await insertItems(trx, session, toInsert) : undefined
   await trx
     .insertInto('agent_session_operations')
-    .values({ session_id: sessionId, operation_id: tx.operationId, transaction_json: tx.canonical })
+    .values({ user_id: tenantOf(session), session_id: sessionId, operation_id: tx.operationId, transaction_json: tx.canonical })
     .execute()
   return inserted
 }
@@ -154,12 +159,14 @@ export async function applyParsedTransaction(
  */
 async function replaceSuffix(
   trx: Kysely<Database>,
-  sessionId: string,
+  session: SessionRef,
   tx: Extract<ParsedHistoryTransaction, { type: 'replace_suffix' }>,
   prepare: PrepareForComparison,
+  distributed: boolean,
 ): Promise<number> {
+  const { sessionId } = session
   const n = tx.expectedSuffix.length
-  const rows = await readNewestItems(trx, sessionId, n)
+  const rows = await readNewestItems(trx, session, n)
   const stored = rows.map((r) => r.item)
   if (rows.length !== n || !itemsMatch(prepare(stored), prepare(tx.expectedSuffix.map(decodeItem)))) {
     throw new FactlineError(
@@ -177,9 +184,11 @@ async function replaceSuffix(
   ) {
     kept++
   }
-  await deleteItems(
+  await deleteItemsKeepingProvenance(
     trx,
+    session,
     rows.slice(kept).map((r) => r.id),
+    distributed,
   )
   return kept
 }
@@ -191,15 +200,22 @@ async function replaceSuffix(
  */
 export async function replaceFunctionCalls(
   trx: Kysely<Database>,
-  sessionId: string,
+  session: SessionRef,
   replacements: FunctionCallReplacement[],
+  distributed: boolean,
 ): Promise<void> {
   for (const { callId, replacement } of replacements) {
-    const [first, ...duplicates] = await findFunctionCallIds(trx, sessionId, callId)
+    const [first, ...duplicates] = await findFunctionCallIds(trx, session, callId)
     if (first === undefined) continue
-    await replaceItem(trx, first, replacement)
-    await deleteItems(trx, duplicates)
+    await replaceItem(trx, session, first, replacement)
+    await deleteItemsKeepingProvenance(trx, session, duplicates, distributed)
   }
+}
+
+/** Deletes items; on Citus first does the provenance trigger's work (see `retractFactsOfDeletedMessages`). */
+async function deleteItemsKeepingProvenance(trx: Kysely<Database>, session: SessionRef, ids: number[], distributed: boolean) {
+  if (distributed) await retractFactsOfDeletedMessages(trx, { tenant: tenantOf(session), sessionId: session.sessionId, ids })
+  await deleteItems(trx, session, ids)
 }
 
 /**
@@ -223,8 +239,12 @@ export function operationReused(sessionId: string, operationId: string): Factlin
 }
 
 /** Forgets the session's applied operations: after a clear, the same transaction applies again. */
-export async function deleteOperations(trx: Kysely<Database>, sessionId: string): Promise<void> {
-  await trx.deleteFrom('agent_session_operations').where('session_id', '=', sessionId).execute()
+export async function deleteOperations(trx: Kysely<Database>, session: SessionRef): Promise<void> {
+  await trx
+    .deleteFrom('agent_session_operations')
+    .where('user_id', '=', tenantOf(session))
+    .where('session_id', '=', session.sessionId)
+    .execute()
 }
 
 /**

@@ -2,7 +2,16 @@ import type { AgentInputItem } from '@openai/agents'
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { decodeItem } from './item-codec.js'
-import { ownedBy, upsertSessionSql, type SessionOwner, type StoredOwner } from './sessions-table.js'
+import { tenantOf, userOfTenant, type SessionRef } from '../tenant.js'
+import {
+  ownedBy,
+  refusingTakenSessionId,
+  sessionNamed,
+  upsertSessionSql,
+  type SessionLookup,
+  type SessionOwner,
+  type StoredOwner,
+} from './sessions-table.js'
 
 /** Ids drawn by one batch insert. */
 export interface InsertedRange {
@@ -39,7 +48,8 @@ export function messageData(ref: 'message_data' | 'm.message_data' | 'agent_mess
 export async function readOwnedItems(
   db: Kysely<Database>,
   owner: SessionOwner,
-  limit?: number,
+  limit: number | undefined,
+  lookup: SessionLookup,
 ): Promise<{ owned: true; items: AgentInputItem[] } | { owned: false }> {
   const rows = await db
     .selectFrom('agent_sessions as s')
@@ -49,6 +59,7 @@ export async function readOwnedItems(
         const q = eb
           .selectFrom('agent_messages as m')
           .select(['m.id', messageData('m.message_data')])
+          .where('m.user_id', '=', tenantOf(owner))
           .whereRef('m.session_id', '=', 's.session_id')
           .where(ownedBy(owner))
           .orderBy('m.id', 'desc')
@@ -57,11 +68,11 @@ export async function readOwnedItems(
       (join) => join.onTrue(),
     )
     .select(['s.user_id', 's.namespace', 'm.data'])
-    .where('s.session_id', '=', owner.sessionId)
+    .where(sessionNamed(owner, lookup))
     .orderBy('m.id')
     .execute()
   const first = rows[0]
-  if (first && (first.user_id !== owner.userId || first.namespace !== owner.namespace)) return { owned: false }
+  if (first && (first.user_id !== tenantOf(owner) || first.namespace !== owner.namespace)) return { owned: false }
   return { owned: true, items: rows.flatMap((r) => (r.data === null ? [] : [decodeItem(r.data)])) }
 }
 
@@ -69,12 +80,13 @@ export async function readOwnedItems(
  * The newest `n` items of a session, oldest first, with their ids. No ownership check: callers
  * hold the session row lock, or are the operator's CLI.
  */
-export async function readNewestItems(db: Kysely<Database>, sessionId: string, n: number): Promise<StoredMessage[]> {
+export async function readNewestItems(db: Kysely<Database>, session: SessionRef, n: number): Promise<StoredMessage[]> {
   if (n === 0) return []
   const rows = await db
     .selectFrom('agent_messages')
     .select(['id', 'created_at', messageData()])
-    .where('session_id', '=', sessionId)
+    .where('user_id', '=', tenantOf(session))
+    .where('session_id', '=', session.sessionId)
     .orderBy('id', 'desc')
     .limit(n)
     .execute()
@@ -84,14 +96,15 @@ export async function readNewestItems(db: Kysely<Database>, sessionId: string, n
 /** Up to `limit` items after message id `after`, oldest first: the extraction pipeline's read. */
 export async function readItemsAfter(
   db: Kysely<Database>,
-  sessionId: string,
+  session: SessionRef,
   after: number,
   limit: number,
 ): Promise<StoredMessage[]> {
   const rows = await db
     .selectFrom('agent_messages')
     .select(['id', 'created_at', messageData()])
-    .where('session_id', '=', sessionId)
+    .where('user_id', '=', tenantOf(session))
+    .where('session_id', '=', session.sessionId)
     .where('id', '>', after)
     .orderBy('id')
     .limit(limit)
@@ -105,13 +118,14 @@ export async function readItemsAfter(
  */
 export async function lockItemIds(
   db: Kysely<Database>,
-  sessionId: string,
+  session: SessionRef,
   range: { after: number; through: number },
 ): Promise<number[]> {
   const rows = await db
     .selectFrom('agent_messages')
     .select('id')
-    .where('session_id', '=', sessionId)
+    .where('user_id', '=', tenantOf(session))
+    .where('session_id', '=', session.sessionId)
     .where('id', '>', range.after)
     .where('id', '<=', range.through)
     .forKeyShare()
@@ -120,14 +134,14 @@ export async function lockItemIds(
 }
 
 /**
- * The `added` CTE every append shares: `encoded` items inserted in order into the session named
- * by `sessionId` (a column of the `from` CTE, or a plain value), returning their ids. All items
- * travel as one text[] parameter, so batch size never hits the parameter limit.
+ * The `added` CTE every append shares: `encoded` items inserted in order into `session`, after
+ * the `from` CTE (whose rows gate the insert: none, nothing is inserted), returning their ids. All
+ * items travel as one text[] parameter, so batch size never hits the parameter limit.
  */
-function addedCte(sessionId: RawBuilder<unknown>, from: RawBuilder<unknown>, encoded: string[]) {
+function addedCte(session: SessionRef, from: RawBuilder<unknown>, encoded: string[]) {
   return sql`added as (
-      insert into ${sql.table('agent_messages')} (session_id, message_data)
-      select ${sessionId}, item.data::json
+      insert into ${sql.table('agent_messages')} (user_id, session_id, message_data)
+      select ${tenantOf(session)}, ${session.sessionId}, item.data::json
       from ${from}unnest(${encoded}::text[]) with ordinality as item(data, position)
       order by item.position
       returning id
@@ -145,16 +159,18 @@ export async function appendOwnedItems(
   owner: SessionOwner,
   encoded: string[],
 ): Promise<{ owner: StoredOwner; inserted: InsertedRange } | undefined> {
-  const result = await sql<{ user_id: string | null; namespace: string; first_id: number; last_id: number }>`
+  const result = await refusingTakenSessionId(owner.sessionId, () =>
+    sql<{ user_id: string; namespace: string; first_id: number; last_id: number }>`
     with sess as (${upsertSessionSql(owner)}),
-    ${addedCte(sql`sess.session_id`, sql`sess, `, encoded)}
+    ${addedCte(owner, sql`sess, `, encoded)}
     select sess.user_id, sess.namespace,
            (select min(id) from added) as first_id, (select max(id) from added) as last_id
-    from sess`.execute(db)
+    from sess`.execute(db),
+  )
   const row = result.rows[0]
   if (!row) return undefined
   return {
-    owner: { userId: row.user_id, namespace: row.namespace },
+    owner: { userId: userOfTenant(row.user_id), namespace: row.namespace },
     inserted: { firstId: row.first_id, lastId: row.last_id, count: encoded.length },
   }
 }
@@ -181,27 +197,30 @@ export async function appendOwnedItemsOnce(
   encoded: string[],
   operation: { id: string; record: string },
 ): Promise<KeyedAppendResult | undefined> {
-  const result = await sql<{ user_id: string | null; namespace: string; prior: string | null; first_id: number | null; last_id: number | null }>`
+  const tenant = tenantOf(owner)
+  const result = await refusingTakenSessionId(owner.sessionId, () =>
+    sql<{ user_id: string; namespace: string; prior: string | null; first_id: number | null; last_id: number | null }>`
     with sess as (${upsertSessionSql(owner)}),
     prior as (
       select transaction_json from ${sql.table('agent_session_operations')}
-      where session_id = ${owner.sessionId} and operation_id = ${operation.id}
+      where user_id = ${tenant} and session_id = ${owner.sessionId} and operation_id = ${operation.id}
     ),
     recorded as (
-      insert into ${sql.table('agent_session_operations')} (session_id, operation_id, transaction_json)
-      select sess.session_id, ${operation.id}, ${operation.record} from sess
+      insert into ${sql.table('agent_session_operations')} (user_id, session_id, operation_id, transaction_json)
+      select sess.user_id, sess.session_id, ${operation.id}, ${operation.record} from sess
       where not exists (select 1 from prior)
-      on conflict (session_id, operation_id) do nothing
+      on conflict (user_id, session_id, operation_id) do nothing
       returning session_id
     ),
-    ${addedCte(sql`recorded.session_id`, sql`recorded, `, encoded)}
+    ${addedCte(owner, sql`recorded, `, encoded)}
     select sess.user_id, sess.namespace, (select transaction_json from prior) as prior,
            (select min(id) from added) as first_id, (select max(id) from added) as last_id
-    from sess`.execute(db)
+    from sess`.execute(db),
+  )
   const row = result.rows[0]
   if (!row) return undefined
   return {
-    owner: { userId: row.user_id, namespace: row.namespace },
+    owner: { userId: userOfTenant(row.user_id), namespace: row.namespace },
     inserted:
       row.first_id === null || row.last_id === null ? undefined : { firstId: row.first_id, lastId: row.last_id, count: encoded.length },
     priorRecord: row.prior,
@@ -209,37 +228,69 @@ export async function appendOwnedItemsOnce(
 }
 
 /** Appends items to a session whose row the caller has already locked in this transaction. */
-export async function insertItems(db: Kysely<Database>, sessionId: string, encoded: string[]): Promise<InsertedRange> {
+export async function insertItems(db: Kysely<Database>, session: SessionRef, encoded: string[]): Promise<InsertedRange> {
   const result = await sql<{ first_id: number; last_id: number }>`
-    with ${addedCte(sql`${sessionId}`, sql``, encoded)}
+    with ${addedCte(session, sql``, encoded)}
     select min(id) as first_id, max(id) as last_id from added`.execute(db)
   const row = result.rows[0]!
   return { firstId: row.first_id, lastId: row.last_id, count: encoded.length }
 }
 
+/** The id of the session's newest item, as a list of zero or one. */
+export async function newestItemId(db: Kysely<Database>, session: SessionRef): Promise<number[]> {
+  const row = await db
+    .selectFrom('agent_messages')
+    .select('id')
+    .where('user_id', '=', tenantOf(session))
+    .where('session_id', '=', session.sessionId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row ? [row.id] : []
+}
+
 /** Deletes and returns the session's newest item. The caller holds the session row lock. */
-export async function deleteNewestItem(db: Kysely<Database>, sessionId: string): Promise<AgentInputItem | undefined> {
-  const newest = db.selectFrom('agent_messages').select('id').where('session_id', '=', sessionId).orderBy('id', 'desc').limit(1)
-  const row = await db.deleteFrom('agent_messages').where('id', '=', newest).returning(messageData()).executeTakeFirst()
+export async function deleteNewestItem(db: Kysely<Database>, session: SessionRef): Promise<AgentInputItem | undefined> {
+  const tenant = tenantOf(session)
+  const newest = db
+    .selectFrom('agent_messages')
+    .select('id')
+    .where('user_id', '=', tenant)
+    .where('session_id', '=', session.sessionId)
+    .orderBy('id', 'desc')
+    .limit(1)
+  const row = await db
+    .deleteFrom('agent_messages')
+    .where('user_id', '=', tenant)
+    .where('id', '=', newest)
+    .returning(messageData())
+    .executeTakeFirst()
   return row && decodeItem(row.data)
 }
 
 /** Deletes every item of a session. */
-export async function deleteAllItems(db: Kysely<Database>, sessionId: string): Promise<void> {
-  await db.deleteFrom('agent_messages').where('session_id', '=', sessionId).execute()
+export async function deleteAllItems(db: Kysely<Database>, session: SessionRef): Promise<void> {
+  await db.deleteFrom('agent_messages').where('user_id', '=', tenantOf(session)).where('session_id', '=', session.sessionId).execute()
 }
 
-/** Deletes items by id. */
-export async function deleteItems(db: Kysely<Database>, ids: readonly number[]): Promise<void> {
-  if (ids.length > 0) await db.deleteFrom('agent_messages').where('id', 'in', [...ids]).execute()
+/** Deletes items of a session by id. */
+export async function deleteItems(db: Kysely<Database>, session: SessionRef, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return
+  await db
+    .deleteFrom('agent_messages')
+    .where('user_id', '=', tenantOf(session))
+    .where('session_id', '=', session.sessionId)
+    .where('id', 'in', [...ids])
+    .execute()
 }
 
 /** Ids of the session's stored `function_call` items with this call id, oldest first. */
-export async function findFunctionCallIds(db: Kysely<Database>, sessionId: string, callId: string): Promise<number[]> {
+export async function findFunctionCallIds(db: Kysely<Database>, session: SessionRef, callId: string): Promise<number[]> {
   const rows = await db
     .selectFrom('agent_messages')
     .select('id')
-    .where('session_id', '=', sessionId)
+    .where('user_id', '=', tenantOf(session))
+    .where('session_id', '=', session.sessionId)
     .where(sql<string>`message_data->>'type'`, '=', 'function_call')
     .where(sql<string>`message_data->>'callId'`, '=', callId)
     .orderBy('id')
@@ -248,10 +299,11 @@ export async function findFunctionCallIds(db: Kysely<Database>, sessionId: strin
 }
 
 /** Replaces one stored item in place, keeping its id. */
-export async function replaceItem(db: Kysely<Database>, id: number, encoded: string): Promise<void> {
+export async function replaceItem(db: Kysely<Database>, session: SessionRef, id: number, encoded: string): Promise<void> {
   await db
     .updateTable('agent_messages')
     .set({ message_data: sql<string>`${encoded}::json` })
+    .where('user_id', '=', tenantOf(session))
     .where('id', '=', id)
     .execute()
 }
@@ -260,9 +312,8 @@ export async function replaceItem(db: Kysely<Database>, id: number, encoded: str
 export async function countUserMessages(db: Kysely<Database>, userId: string): Promise<number> {
   const row = await db
     .selectFrom('agent_messages')
-    .innerJoin('agent_sessions', 'agent_sessions.session_id', 'agent_messages.session_id')
     .select(sql<number>`count(*)`.as('n'))
-    .where('agent_sessions.user_id', '=', userId)
+    .where('agent_messages.user_id', '=', userId)
     .executeTakeFirstOrThrow()
   return row.n
 }
@@ -288,23 +339,25 @@ export async function insertItemsWithTimes(
   encoded: readonly string[],
   times: ReadonlyArray<Date | null>,
 ): Promise<ImportedRange | undefined> {
-  const result = await sql<{ user_id: string | null; namespace: string; ids: Array<string | number> | string }>`
+  const result = await refusingTakenSessionId(owner.sessionId, () =>
+    sql<{ user_id: string; namespace: string; ids: Array<string | number> | string }>`
     with sess as (${upsertSessionSql(owner)}),
     added as (
-      insert into ${sql.table('agent_messages')} (session_id, message_data, created_at)
-      select sess.session_id, item.data::json, coalesce(item.at, now())
+      insert into ${sql.table('agent_messages')} (user_id, session_id, message_data, created_at)
+      select sess.user_id, sess.session_id, item.data::json, coalesce(item.at, now())
       from sess, unnest(${[...encoded]}::text[], ${times.map((t) => t?.toISOString() ?? null)}::timestamptz[])
         with ordinality as item(data, at, position)
       order by item.position
       returning id
     )
     select sess.user_id, sess.namespace, (select array_agg(id order by id) from added)::text[] as ids
-    from sess`.execute(db)
+    from sess`.execute(db),
+  )
   const row = result.rows[0]
   if (!row) return undefined
   // text[] parses to a string array on pg and PGlite alike; ids stay exact past 2^53 until Number().
   const ids = typeof row.ids === 'string' ? row.ids.replace(/^\{|\}$/g, '').split(',') : row.ids
-  return { userId: row.user_id, namespace: row.namespace, messageIds: ids.map(Number) }
+  return { userId: userOfTenant(row.user_id), namespace: row.namespace, messageIds: ids.map(Number) }
 }
 
 /**
@@ -325,8 +378,9 @@ export async function readOwnedMessages(
   if (!session) return undefined
   const rows = await db
     .selectFrom('agent_messages as m')
-    .innerJoin('agent_sessions as s', 's.session_id', 'm.session_id')
+    .innerJoin('agent_sessions as s', (join) => join.onRef('s.user_id', '=', 'm.user_id').onRef('s.session_id', '=', 'm.session_id'))
     .select(['m.id', 'm.created_at', messageData('m.message_data')])
+    .where('m.user_id', '=', tenantOf(owner))
     .where('m.session_id', '=', owner.sessionId)
     .where(ownedBy(owner))
     .orderBy('m.id')

@@ -9,7 +9,7 @@ import type {
 import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import { isConnectionError } from '../db/connection-errors.js'
-import { createDb, DatabaseOptionsSchema, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
+import { createDb, DatabaseOptionsSchema, isDistributedHandle, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { migrate, migrationRequired } from '../db/migrate.js'
 import { retryRead } from '../db/retry-read.js'
 import { isRowSecurityViolation } from '../db/row-level-security.js'
@@ -18,8 +18,10 @@ import type { Database } from '../db/schema.js'
 import type { TableNameOptions } from '../db/table-names.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { adaptLogger, quietLogger, type Logger } from '../logger.js'
-import { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH, MAX_USER_ID_LENGTH } from '../scope.js'
+import { assertUserId, DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH } from '../scope.js'
 import { assertId } from '../assert-id.js'
+import { tenantOf } from '../tenant.js'
+import { retractFactsOfDeletedMessages } from '../db/orphan-retraction.js'
 import {
   applyParsedTransaction,
   deleteOperations,
@@ -45,6 +47,7 @@ import {
   deleteAllItems,
   deleteNewestItem,
   insertItems,
+  newestItemId,
   readOwnedItems,
   type InsertedRange,
 } from './messages-table.js'
@@ -52,6 +55,7 @@ import {
   isOwnedBy,
   lockOwnedSession,
   readSessionOwner,
+  sessionLookupFor,
   sessionConflict,
   touchOwnedSession,
   upsertSession,
@@ -142,6 +146,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   readonly #userId: string | null
   readonly #namespace: string
   readonly #owner: SessionOwner
+  /** The `user_id` this session's rows carry (see `tenantOf`). */
+  readonly #tenant: string
   readonly #limits: ItemLimits
   readonly #historyLimit: number | undefined
   readonly #onItemsAdded: ((event: ItemsAddedEvent) => unknown) | undefined
@@ -154,12 +160,13 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const o = parseOrThrow(PostgresSessionOptionsSchema, options, 'invalid_config', 'Invalid PostgresSession options')
     // Ids go through the one validator (not zod) so every entry point refuses them alike.
     assertId('sessionId', o.sessionId, 512)
-    if (o.userId !== undefined) assertId('userId', o.userId, MAX_USER_ID_LENGTH)
+    if (o.userId !== undefined) assertUserId(o.userId)
     if (o.namespace !== undefined) assertId('namespace', o.namespace, MAX_NAMESPACE_LENGTH)
     this.#sessionId = o.sessionId
     this.#userId = o.userId ?? null
     this.#namespace = o.namespace ?? DEFAULT_NAMESPACE
     this.#owner = { sessionId: this.#sessionId, userId: this.#userId, namespace: this.#namespace }
+    this.#tenant = tenantOf(this.#owner)
     this.#limits = { maxItemBytes: o.maxItemBytes, maxBatchItems: o.maxBatchItems, maxBatchBytes: o.maxBatchBytes }
     this.#historyLimit = o.historyLimit
     this.#onItemsAdded = o.onItemsAdded
@@ -227,8 +234,9 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
 
   async #readItems(limit: number | undefined): Promise<AgentInputItem[]> {
     const handle = await this.#handle()
+    const lookup = sessionLookupFor(await this.#distributed(handle))
     const read = await this.#run(
-      retryRead(() => withUserScope(handle, this.#userId, (db) => readOwnedItems(db, this.#owner, limit)), handle.target),
+      retryRead(() => withUserScope(handle, this.#userId, (db) => readOwnedItems(db, this.#owner, limit, lookup)), handle.target),
     )
     if (!read.owned) throw this.#conflict()
     return read.items
@@ -285,12 +293,14 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async popItem(): Promise<AgentInputItem | undefined> {
     const handle = await this.#handle()
+    const distributed = await this.#distributed(handle)
     return this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
         // Not SKIP LOCKED: an extraction job citing the newest item holds a key-share lock on it,
         // and skipping would pop the wrong item. Waiting on the session row is correct and rare.
-        if (!(await lockOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
-        return deleteNewestItem(trx, this.#sessionId)
+        if (!(await lockOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx, distributed)
+        if (distributed) await retractFactsOfDeletedMessages(trx, { tenant: this.#tenant, sessionId: this.#sessionId, ids: await newestItemId(trx, this.#owner) })
+        return deleteNewestItem(trx, this.#owner)
       }),
     )
   }
@@ -301,13 +311,15 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
    */
   async clearSession(): Promise<void> {
     const handle = await this.#handle()
+    const distributed = await this.#distributed(handle)
     await this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
         // The update takes the row lock, so the delete sees every committed append.
-        if (!(await touchOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx)
-        await deleteAllItems(trx, this.#sessionId)
+        if (!(await touchOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx, distributed)
+        if (distributed) await retractFactsOfDeletedMessages(trx, { tenant: this.#tenant, sessionId: this.#sessionId })
+        await deleteAllItems(trx, this.#owner)
         // A cleared session starts over: a transaction applied before the clear applies again.
-        await deleteOperations(trx, this.#sessionId)
+        await deleteOperations(trx, this.#owner)
       }),
     )
   }
@@ -321,7 +333,8 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async assertOwner(scope?: { userId: string | null; namespace: string }): Promise<void> {
     if (scope && !isOwnedBy(scope, this.#owner)) throw this.#conflict()
     const handle = await this.#handle()
-    await this.#run(retryRead(() => withUserScope(handle, this.#userId, (db) => this.#refuseIfForeign(db)), handle.target))
+    const distributed = await this.#distributed(handle)
+    await this.#run(retryRead(() => withUserScope(handle, this.#userId, (db) => this.#refuseIfForeign(db, distributed)), handle.target))
   }
 
   /**
@@ -332,13 +345,15 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
     const encoded = encodeItems(items, this.#limits)
     const handle = await this.#handle()
+    const distributed = await this.#distributed(handle)
     await this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
         // Take the session lock first; later statements then see every committed append.
         if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
-        await deleteAllItems(trx, this.#sessionId)
-        await deleteOperations(trx, this.#sessionId)
-        if (encoded.length > 0) await insertItems(trx, this.#sessionId, encoded)
+        if (distributed) await retractFactsOfDeletedMessages(trx, { tenant: this.#tenant, sessionId: this.#sessionId })
+        await deleteAllItems(trx, this.#owner)
+        await deleteOperations(trx, this.#owner)
+        if (encoded.length > 0) await insertItems(trx, this.#owner, encoded)
       }),
     )
   }
@@ -360,11 +375,12 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   async #applyParsed(tx: ParsedHistoryTransaction): Promise<void> {
     const prepare = (items: AgentInputItem[]) => (this as Session).prepareHistoryItemsForPersistenceComparison?.(items) ?? items
     const handle = await this.#handle()
+    const distributed = await this.#distributed(handle)
     const result = await this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
         const owner = await upsertSession(trx, this.#owner)
         if (!owner) throw this.#conflict()
-        const inserted = await applyParsedTransaction(trx, this.#sessionId, tx, prepare)
+        const inserted = await applyParsedTransaction(trx, this.#owner, tx, prepare, distributed)
         return inserted && { owner, inserted }
       }),
     )
@@ -381,10 +397,11 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const replacements = parseHistoryMutations(args, this.#limits)
     if (replacements.length === 0) return
     const handle = await this.#handle()
+    const distributed = await this.#distributed(handle)
     await this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
         if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
-        await replaceFunctionCalls(trx, this.#sessionId, replacements)
+        await replaceFunctionCalls(trx, this.#owner, replacements, distributed)
       }),
     )
   }
@@ -452,10 +469,15 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   }
 
   /** Nothing when the session does not exist yet or is this handle's; the conflict otherwise. */
-  async #refuseIfForeign(db: Kysely<Database>): Promise<undefined> {
-    const stored = await readSessionOwner(db, this.#sessionId)
+  async #refuseIfForeign(db: Kysely<Database>, distributed: boolean): Promise<undefined> {
+    const stored = await readSessionOwner(db, this.#owner, sessionLookupFor(distributed))
     if (stored && !isOwnedBy(stored, this.#owner)) throw this.#conflict()
     return undefined
+  }
+
+  /** Whether the tables are distributed by Citus: asked once per database handle, then remembered. */
+  #distributed(handle: FactlineDb): Promise<boolean> {
+    return this.#run(isDistributedHandle(handle))
   }
 
   /** Deliberately generic: the message must not tell one user who owns another's session. */

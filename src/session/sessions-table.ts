@@ -1,14 +1,13 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { FactlineError } from '../errors.js'
+import { NO_USER_TENANT_PREFIX, tenantOf, userOfTenant, type SessionRef } from '../tenant.js'
 
 /**
  * Who a session handle acts for. The stored row must name the same user (both null for a
  * session without a user) and the same namespace; a session never changes owner.
  */
-export interface SessionOwner {
-  sessionId: string
-  userId: string | null
+export interface SessionOwner extends SessionRef {
   namespace: string
 }
 
@@ -27,6 +26,7 @@ export interface ExtractionMark extends StoredOwner {
 /** A session whose extraction watermark lags its newest message. */
 export interface LaggingSession {
   sessionId: string
+  userId: string
   /** Id of the session's newest message. */
   newestMessageId: number
 }
@@ -59,10 +59,55 @@ export const isOwnedBy = (stored: StoredOwner, owner: SessionOwner): boolean =>
 /** The predicate "session row `s` belongs to `owner`", for queries that join the sessions table as `s`. */
 export function ownedBy(owner: SessionOwner) {
   return (eb: ExpressionBuilder<{ s: Database['agent_sessions'] }, 's'>) =>
-    eb.and([
-      owner.userId === null ? eb('s.user_id', 'is', null) : eb('s.user_id', '=', owner.userId),
-      eb('s.namespace', '=', owner.namespace),
-    ])
+    eb.and([eb('s.user_id', '=', tenantOf(owner)), eb('s.namespace', '=', owner.namespace)])
+}
+
+/**
+ * How an owner check finds the session row. A single node keeps session ids unique on their own,
+ * so it looks the id up whoever owns it (`'session-id'`) and refuses another user's session with
+ * `session_conflict`. Citus can only route a statement that names the user, and cannot keep ids
+ * unique across users, so it looks in the caller's own rows only (`'own-rows'`): another user's
+ * session with the same id is simply not theirs, and a write makes the caller their own.
+ */
+export type SessionLookup = 'session-id' | 'own-rows'
+
+/** The lookup for a database: `'own-rows'` when it is distributed. */
+export const sessionLookupFor = (distributed: boolean): SessionLookup => (distributed ? 'own-rows' : 'session-id')
+
+/** The predicate "session row `s` is the one `ref` names", for an owner check (see `SessionLookup`). */
+export function sessionNamed(ref: SessionRef, lookup: SessionLookup) {
+  return (eb: ExpressionBuilder<{ s: Database['agent_sessions'] }, 's'>) =>
+    lookup === 'own-rows'
+      ? eb.and([eb('s.user_id', '=', tenantOf(ref)), eb('s.session_id', '=', ref.sessionId)])
+      : eb('s.session_id', '=', ref.sessionId)
+}
+
+/** The owner a stored row names (null user for the reserved tenant of a session without one). */
+const storedOwner = (row: { user_id: string; namespace: string }): StoredOwner => ({
+  userId: userOfTenant(row.user_id),
+  namespace: row.namespace,
+})
+
+/**
+ * A write that would take a session id another user holds: a single node keeps session ids
+ * unique on their own (`<sessions>_session_id_key`), which the upsert below meets as a
+ * unique violation. (On Citus that index does not exist: ids are unique per user there.)
+ */
+export function isTakenSessionId(error: unknown): boolean {
+  for (let e = error as { code?: unknown; constraint?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === '23505' && typeof e.constraint === 'string' && e.constraint.endsWith('_session_id_key')) return true
+  }
+  return false
+}
+
+/** Runs `write`; a session id taken by another user becomes `session_conflict`. */
+export async function refusingTakenSessionId<T>(sessionId: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write()
+  } catch (error) {
+    if (isTakenSessionId(error)) throw sessionConflict(sessionId)
+    throw error
+  }
 }
 
 /**
@@ -70,29 +115,39 @@ export function ownedBy(owner: SessionOwner) {
  * differs (the conflicting row is locked but left unchanged), so a caller can refuse without
  * having written anything.
  */
-export function upsertSessionSql({ sessionId, userId, namespace }: SessionOwner) {
-  return sql<{ session_id: string; user_id: string | null; namespace: string }>`insert into ${sql.table('agent_sessions')} as sess (session_id, user_id, namespace)
-    values (${sessionId}, ${userId}, ${namespace})
-    on conflict (session_id) do update
+export function upsertSessionSql(owner: SessionOwner) {
+  return sql<{ session_id: string; user_id: string; namespace: string }>`insert into ${sql.table('agent_sessions')} as sess (session_id, user_id, namespace)
+    values (${owner.sessionId}, ${tenantOf(owner)}, ${owner.namespace})
+    on conflict (user_id, session_id) do update
       set updated_at = now()
-      where sess.user_id is not distinct from excluded.user_id and sess.namespace = excluded.namespace
+      where sess.namespace = excluded.namespace
     returning sess.session_id, sess.user_id, sess.namespace`
 }
 
-/** Creates or locks `owner`'s session row; undefined when the session belongs to someone else. */
+/**
+ * Creates or locks `owner`'s session row; undefined when the session belongs to someone else.
+ * Statements that embed `upsertSessionSql` run inside `refusingTakenSessionId`.
+ */
 export async function upsertSession(db: Kysely<Database>, owner: SessionOwner): Promise<StoredOwner | undefined> {
-  const row = (await upsertSessionSql(owner).execute(db)).rows[0]
-  return row && { userId: row.user_id, namespace: row.namespace }
+  const row = (await refusingTakenSessionId(owner.sessionId, () => upsertSessionSql(owner).execute(db))).rows[0]
+  return row && storedOwner(row)
 }
 
-/** The stored owner, or undefined when the session does not exist. */
-export async function readSessionOwner(db: Kysely<Database>, sessionId: string): Promise<StoredOwner | undefined> {
+/**
+ * The stored owner of the session `ref` names, found as `lookup` says (by default in `ref`'s own
+ * rows), or undefined when there is none.
+ */
+export async function readSessionOwner(
+  db: Kysely<Database>,
+  ref: SessionRef,
+  lookup: SessionLookup = 'own-rows',
+): Promise<StoredOwner | undefined> {
   const row = await db
-    .selectFrom('agent_sessions')
-    .select(['user_id', 'namespace'])
-    .where('session_id', '=', sessionId)
+    .selectFrom('agent_sessions as s')
+    .select(['s.user_id', 's.namespace'])
+    .where(sessionNamed(ref, lookup))
     .executeTakeFirst()
-  return row && { userId: row.user_id, namespace: row.namespace }
+  return row && storedOwner(row)
 }
 
 /** Locks `owner`'s session row until the transaction ends; false when it is missing or someone else's. */
@@ -118,9 +173,9 @@ export async function touchOwnedSession(db: Kysely<Database>, owner: SessionOwne
   return result.numUpdatedRows > 0n
 }
 
-/** Whether a session row exists. */
-export async function sessionExists(db: Kysely<Database>, sessionId: string): Promise<boolean> {
-  return (await readSessionOwner(db, sessionId)) !== undefined
+/** Whether `ref`'s session row exists. */
+export async function sessionExists(db: Kysely<Database>, ref: SessionRef): Promise<boolean> {
+  return (await readSessionOwner(db, ref)) !== undefined
 }
 
 /**
@@ -130,31 +185,38 @@ export async function sessionExists(db: Kysely<Database>, sessionId: string): Pr
  */
 export async function readExtractionMark(
   db: Kysely<Database>,
-  sessionId: string,
+  ref: SessionRef,
   options: { keyShare?: boolean } = {},
 ): Promise<ExtractionMark | undefined> {
   const query = db
     .selectFrom('agent_sessions')
     .select(['user_id', 'namespace', 'extracted_through'])
-    .where('session_id', '=', sessionId)
+    .where('user_id', '=', tenantOf(ref))
+    .where('session_id', '=', ref.sessionId)
   const row = await (options.keyShare ? query.forKeyShare() : query).executeTakeFirst()
-  return row && { userId: row.user_id, namespace: row.namespace, watermark: row.extracted_through }
+  return row && { ...storedOwner(row), watermark: row.extracted_through }
 }
 
 /** Moves the extraction watermark to `through`. */
-export async function advanceWatermark(db: Kysely<Database>, sessionId: string, through: number): Promise<void> {
-  await db.updateTable('agent_sessions').set({ extracted_through: through }).where('session_id', '=', sessionId).execute()
+export async function advanceWatermark(db: Kysely<Database>, ref: SessionRef, through: number): Promise<void> {
+  await db
+    .updateTable('agent_sessions')
+    .set({ extracted_through: through })
+    .where('user_id', '=', tenantOf(ref))
+    .where('session_id', '=', ref.sessionId)
+    .execute()
 }
 
 /**
  * The extraction watermark (`extracted_through`) of each given session that still exists.
  * A session deleted meanwhile (forgetUser, plain SQL) is absent from the map.
  */
-export async function readWatermarks(db: Kysely<Database>, sessionIds: readonly string[]): Promise<Map<string, number>> {
+export async function readWatermarks(db: Kysely<Database>, userId: string, sessionIds: readonly string[]): Promise<Map<string, number>> {
   if (sessionIds.length === 0) return new Map()
   const rows = await db
     .selectFrom('agent_sessions')
     .select(['session_id', 'extracted_through'])
+    .where('user_id', '=', userId)
     .where('session_id', 'in', [...sessionIds])
     .execute()
   return new Map(rows.map((r) => [r.session_id, r.extracted_through]))
@@ -175,19 +237,53 @@ export async function findLaggingSessions(
         eb
           .selectFrom('agent_messages as m')
           .select(sql<number | null>`max(m.id)`.as('newest'))
+          .whereRef('m.user_id', '=', 's.user_id')
           .whereRef('m.session_id', '=', 's.session_id')
           .as('latest'),
       (join) => join.onTrue(),
     )
-    .select(['s.session_id', 'latest.newest'])
-    .where('s.user_id', 'is not', null)
+    .select(['s.session_id', 's.user_id', 'latest.newest'])
+    .where(hasUser)
     .where('s.session_id', '>', page.after)
     .where(sql<boolean>`latest.newest > s.extracted_through`)
     .orderBy('s.session_id')
     .limit(page.limit)
   if (page.userId !== undefined) query = query.where('s.user_id', '=', page.userId)
   const rows = await query.execute()
-  return rows.map((r) => ({ sessionId: r.session_id, newestMessageId: r.newest! }))
+  return rows.map((r) => ({ sessionId: r.session_id, userId: r.user_id, newestMessageId: r.newest! }))
+}
+
+/** Rows of a real user, not the reserved tenant of a session without one (see `tenantOf`). */
+const hasUser = sql<boolean>`left(s.user_id, 1) <> ${NO_USER_TENANT_PREFIX}`
+
+/**
+ * The user of a session found by its id alone, for a queued extraction job (jobs carry no user id,
+ * so Redis never holds one). Every shard on Citus; undefined when no session with a user has the id.
+ */
+export async function findSessionUserId(db: Kysely<Database>, sessionId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('agent_sessions as s')
+    .select('s.user_id')
+    .where('s.session_id', '=', sessionId)
+    .where(hasUser)
+    .limit(1)
+    .executeTakeFirst()
+  return row?.user_id
+}
+
+/**
+ * Every session with this id, whoever owns it (at most `limit`): for the operator's CLI, which may
+ * be given an id without its user. One per id on a single node; on Citus, one per user using it.
+ */
+export async function findSessionsById(db: Kysely<Database>, sessionId: string, limit = 2): Promise<SessionRef[]> {
+  const rows = await db
+    .selectFrom('agent_sessions')
+    .select('user_id')
+    .where('session_id', '=', sessionId)
+    .orderBy('user_id')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({ sessionId, userId: userOfTenant(r.user_id) }))
 }
 
 /** The most recently updated sessions, optionally of one user, with their item counts. */
@@ -206,6 +302,7 @@ export async function listSessions(
       (eb) =>
         eb
           .selectFrom('agent_messages as m')
+          .whereRef('m.user_id', '=', 's.user_id')
           .whereRef('m.session_id', '=', 's.session_id')
           .select(sql<number>`count(*)`.as('n'))
           .as('items'),
@@ -216,7 +313,7 @@ export async function listSessions(
   const rows = await query.execute()
   return rows.map((r) => ({
     sessionId: r.session_id,
-    userId: r.user_id,
+    userId: userOfTenant(r.user_id),
     namespace: r.namespace,
     items: r.items ?? 0,
     updatedAt: r.updated_at,
@@ -249,13 +346,13 @@ export async function listSessionUsers(
   let query = db
     .selectFrom('agent_sessions as s')
     .select(['s.user_id', 's.namespace', sql<number>`count(*)`.as('n'), sql<Date>`max(s.updated_at)`.as('last_active')])
-    .where('s.user_id', 'is not', null)
+    .where(hasUser)
     .groupBy(['s.user_id', 's.namespace'])
     .orderBy(sql`max(s.updated_at)`, 'desc')
     .limit(options.limit)
   if (options.search) query = query.where(sql<boolean>`strpos(lower(s.user_id), lower(${options.search})) > 0`)
   const rows = await query.execute()
-  return rows.map((r) => ({ userId: r.user_id!, namespace: r.namespace, sessions: Number(r.n), lastActive: new Date(r.last_active) }))
+  return rows.map((r) => ({ userId: r.user_id, namespace: r.namespace, sessions: Number(r.n), lastActive: new Date(r.last_active) }))
 }
 
 /** A session of one owner with its extraction progress: watermark against newest message. */
@@ -282,6 +379,7 @@ export async function listOwnedSessions(
         eb
           .selectFrom('agent_messages as m')
           .select([sql<number | null>`max(m.id)`.as('newest'), sql<number>`count(*)`.as('items')])
+          .whereRef('m.user_id', '=', 's.user_id')
           .whereRef('m.session_id', '=', 's.session_id')
           .as('latest'),
       (join) => join.onTrue(),

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { Migrator } from 'kysely/migration'
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
@@ -5,16 +6,11 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { allMigrations } from '../../../migrations/all-migrations.js'
 import { createDb, type FactlineDb } from '../../../src/db/create-db.js'
 import { migrationTableName } from '../../../src/db/table-names.js'
-import { HashEmbedder } from '../../../src/embed/hash-embedder.js'
-import { explainFact } from '../../../src/facts/explain.js'
-import { createFactStore } from '../../../src/facts/fact-store.js'
 import type { Backend } from '../../helpers/databases.js'
 import { uniqueId } from '../../helpers/test-env.js'
-import { seedSession } from '../facts/fixtures.js'
 import { describeEachSetup, lacks } from '../../helpers/services.js'
 
 const DIMENSIONS = 16
-const embedder = new HashEmbedder({ dimensions: DIMENSIONS })
 
 let admin: pg.Client
 const created: string[] = []
@@ -52,20 +48,32 @@ function migrator(handle: FactlineDb): Migrator {
   })
 }
 
-/** Adds a fact drawn from two messages and pops the second, so the trigger logs one removed source. */
+/**
+ * Adds a fact drawn from two messages and deletes the second, so the trigger logs one removed
+ * source. Plain SQL against the schema of 0003/0004 (before 0008 gave every table a user_id),
+ * since today's code writes the columns of the newest schema.
+ */
 async function factLosingASource(handle: FactlineDb) {
   const userId = uniqueId('user')
-  const store = await createFactStore({ db: handle, embedder })
-  const { session, sources } = await seedSession(handle, userId, ['I drink coffee', 'I drink tea'])
-  const fact = await store.add({ userId, content: 'Drinks hot drinks', sources })
-  await session.popItem()
-  return { userId, fact, removed: sources[1]! }
+  const sessionId = uniqueId('session')
+  await sql`insert into agent_sessions (session_id, user_id) values (${sessionId}, ${userId})`.execute(handle.db)
+  const messages = await sql<{ id: string }>`insert into agent_messages (session_id, message_data)
+    values (${sessionId}, '{"role":"user","content":"I drink coffee"}'), (${sessionId}, '{"role":"user","content":"I drink tea"}')
+    returning id`.execute(handle.db)
+  const [first, second] = messages.rows.map((r) => Number(r.id))
+  const fact = await sql<{ id: string }>`insert into facts (user_id, namespace, content) values (${userId}, 'default', 'Drinks hot drinks')
+    returning id`.execute(handle.db)
+  const factId = fact.rows[0]!.id
+  await sql`insert into fact_sources (fact_id, message_id, session_id) values (${factId}, ${first}, ${sessionId}), (${factId}, ${second}, ${sessionId})`.execute(handle.db)
+  await sql`delete from agent_messages where id = ${second}`.execute(handle.db)
+  return { factId, removed: { messageId: second!, sessionId } }
 }
 
-/** The `before` payloads of the fact's `source_removed` events, as `explain()` returns them. */
-async function removedPayloads(handle: FactlineDb, { userId, fact }: Awaited<ReturnType<typeof factLosingASource>>) {
-  const why = await explainFact(handle, fact.id, { userId })
-  return why.events.filter((e) => e.type === 'source_removed').map((e) => e.before)
+/** The `before` payloads of the fact's `source_removed` events, as stored. */
+async function removedPayloads(handle: FactlineDb, { factId }: Awaited<ReturnType<typeof factLosingASource>>) {
+  const rows = await sql<{ before: unknown }>`select before from fact_events
+    where fact_id = ${factId} and event_type = 'source_removed' order by id`.execute(handle.db)
+  return rows.rows.map((r) => r.before)
 }
 
 describeEachSetup<Backend>(['postgres', 'pglite'])('0004_camel_case_event_payloads (%s)', (backend) => {

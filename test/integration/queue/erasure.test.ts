@@ -176,7 +176,8 @@ describeWith('postgres', 'redis')('jobs bound to their database', () => {
     const handle = await openPostgres()
     const queueName = uniqueId('shared')
     const sessionId = uniqueId('session')
-    const session = new PostgresSession({ sessionId, userId: uniqueId('user'), db: handle })
+    const userId = uniqueId('user')
+    const session = new PostgresSession({ sessionId, userId, db: handle })
     await session.addItems([{ role: 'user', content: 'I live in Oslo.' }])
     const foreign = await createExtractionQueue({ connection: { url: inject('redisUrl') }, queueName, databaseTag: 'another-db', coalesceMs: 0 })
     const worker = await createExtractionWorker({
@@ -195,7 +196,7 @@ describeWith('postgres', 'redis')('jobs bound to their database', () => {
       }, 'the foreign job to be refused')
       expect(job.failedReason).toMatch(/^wrong_database/)
       expect(job.attemptsMade).toBe(1)
-      expect((await readWatermarks(handle.db, [sessionId])).get(sessionId)).toBe(0)
+      expect((await readWatermarks(handle.db, userId, [sessionId])).get(sessionId)).toBe(0)
     } finally {
       await worker.close()
       await foreign.close()

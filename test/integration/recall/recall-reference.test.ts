@@ -108,11 +108,11 @@ describeEachSetup<Backend>(['postgres', 'pglite'])('the recall statement against
       )
       .returning('id')
       .execute()
-    const links: Array<{ fact_id: string; session_id: string; message_id: number }> = []
+    const links: Array<{ user_id: string; fact_id: string; session_id: string; message_id: number }> = []
     for (const [i, { id }] of facts.entries()) {
       // 0 to 3 sources, so the lateral aggregate meets empty, single and ordered multi-row cases.
       const cited: FactSourceRef[] = [3, 1, 0].slice(0, i % 4).map((j) => at(sources, j))
-      for (const s of cited) links.push({ fact_id: id, session_id: s.sessionId, message_id: s.messageId })
+      for (const s of cited) links.push({ user_id: scope.userId, fact_id: id, session_id: s.sessionId, message_id: s.messageId })
     }
     await handle.db.insertInto('fact_sources').values(links).execute()
   })

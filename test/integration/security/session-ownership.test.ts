@@ -101,7 +101,7 @@ describeEachSetup<Backend>(['pglite', 'postgres'])('session ownership on %s', (b
         )
 
         expect(await open(sessionId, owner).getItems()).toEqual(HISTORY)
-        expect(await readSessionOwner(handle.db, sessionId)).toEqual({ userId: owner.userId ?? null, namespace: owner.namespace })
+        expect(await readSessionOwner(handle.db, { sessionId, userId: null }, 'session-id')).toEqual({ userId: owner.userId ?? null, namespace: owner.namespace })
       })
     })
 
@@ -109,7 +109,7 @@ describeEachSetup<Backend>(['pglite', 'postgres'])('session ownership on %s', (b
       const sessionId = uniqueId('s')
       await open(sessionId, owner).addItems(HISTORY)
       await METHODS[method]!(open(sessionId, owner))
-      expect(await readSessionOwner(handle.db, sessionId)).toEqual({ userId: owner.userId ?? null, namespace: owner.namespace })
+      expect(await readSessionOwner(handle.db, { sessionId, userId: null }, 'session-id')).toEqual({ userId: owner.userId ?? null, namespace: owner.namespace })
     })
   })
 
@@ -121,7 +121,7 @@ describeEachSetup<Backend>(['pglite', 'postgres'])('session ownership on %s', (b
       await open(sessionId, party).clearSession()
       await open(sessionId, party).assertOwner()
     }
-    expect(await readSessionOwner(handle.db, sessionId)).toBeUndefined()
+    expect(await readSessionOwner(handle.db, { sessionId, userId: null }, 'session-id')).toBeUndefined()
   })
 
   it('gives a session to its first writer for good: nobody else can take it over', async () => {
@@ -130,7 +130,7 @@ describeEachSetup<Backend>(['pglite', 'postgres'])('session ownership on %s', (b
     await expect(open(sessionId, alice).addItems([user('mine now?')])).rejects.toMatchObject({ code: 'session_conflict' })
     await expect(open(sessionId, alice).getItems()).rejects.toMatchObject({ code: 'session_conflict' })
     expect(labels(await open(sessionId, anonymous).getItems())).toEqual(['user:anonymous turn'])
-    expect(await readSessionOwner(handle.db, sessionId)).toEqual({ userId: null, namespace: 'support' })
+    expect(await readSessionOwner(handle.db, { sessionId, userId: null }, 'session-id')).toEqual({ userId: null, namespace: 'support' })
   })
 
   it.each([
@@ -169,7 +169,7 @@ describeEachSetup<Backend>(['pglite', 'postgres'])('session ownership on %s', (b
     await expect(capped.replaceHistoryWithCompaction([user('1'), user('2'), user('3'), user('4')])).rejects.toMatchObject({
       code: 'content_too_large',
     })
-    expect(await readSessionOwner(handle.db, sessionId)).toBeUndefined()
+    expect(await readSessionOwner(handle.db, { sessionId, userId: null }, 'session-id')).toBeUndefined()
   })
 })
 

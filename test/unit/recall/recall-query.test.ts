@@ -31,7 +31,9 @@ describe('recallFacts statement', () => {
   it('follows renamed tables everywhere, sources included', async () => {
     const [statement] = await statementsOf({ facts: 'my_facts', factSources: 'my_sources', messages: 'my_messages' })
     expect(statement).toContain('from "my_facts" where "my_facts"."user_id" = $1')
-    expect(statement).toContain('from "my_sources" inner join "my_messages" on "my_messages"."id" = "my_sources"."message_id"')
+    expect(statement).toContain(
+      'from "my_sources" inner join "my_messages" on "my_messages"."user_id" = "my_sources"."user_id" and "my_messages"."id" = "my_sources"."message_id"',
+    )
     expect(statement).not.toMatch(/"(facts|fact_sources|agent_messages)"/)
   })
 })
