@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
 import { openDatabase } from '../config/components.js'
 import { configFromEnv } from '../config/env.js'
-import { assertCitus, distributeTables, hasCitus, isDistributed, type DistributeResult } from '../db/distribute.js'
+import { assertCitus, distributeTables, hasCitus, type DistributeResult } from '../db/distribute.js'
+import { isDistributed } from '../db/orphan-retraction.js'
 import { migrate, migrationStatus } from '../db/migrate.js'
 import { createJsonLogger } from '../logger.js'
 import { integerFlag } from './cli-args.js'
@@ -40,7 +41,7 @@ export async function runMigrate(argv: string[]): Promise<number> {
   try {
     if (values.status) {
       const status = await migrationStatus(handle)
-      const distributed = await isDistributed(handle.db, handle.tables)
+      const distributed = await isDistributed(handle.db, handle.tables.sessions)
       if (values.json) process.stdout.write(`${JSON.stringify({ ...status, distributed })}\n`)
       else {
         for (const name of status.applied) process.stdout.write(`applied  ${name}\n`)

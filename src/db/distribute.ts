@@ -34,18 +34,6 @@ export function distributedTablesInOrder(tables: TableNames): string[] {
   ]
 }
 
-/**
- * True when the tables are distributed on Citus (the sessions table is in `pg_dist_partition`).
- * False on plain PostgreSQL and PGlite, where that catalog does not exist.
- */
-export async function isDistributed(db: Kysely<Database>, tables: TableNames): Promise<boolean> {
-  const citus = await sql<{ present: boolean }>`select to_regclass('pg_catalog.pg_dist_partition') is not null as present`.execute(db)
-  if (!citus.rows[0]?.present) return false
-  const { rows } = await sql<{ distributed: boolean }>`
-    select exists (select 1 from pg_dist_partition where logicalrelid = to_regclass(${quoteIdent(tables.sessions)})) as distributed`.execute(db)
-  return rows[0]?.distributed === true
-}
-
 /** True when the `citus` extension is installed in this database. */
 export async function hasCitus(db: Kysely<Database>): Promise<boolean> {
   const { rows } = await sql<{ present: boolean }>`select exists (select 1 from pg_extension where extname = 'citus') as present`.execute(db)

@@ -3,7 +3,8 @@ import { Migrator } from 'kysely/migration'
 import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { allMigrations } from '../../../migrations/all-migrations.js'
 import { createDb, type FactlineDb } from '../../../src/db/create-db.js'
-import { distributedTablesInOrder, distributeTables, isDistributed } from '../../../src/db/distribute.js'
+import { distributedTablesInOrder, distributeTables } from '../../../src/db/distribute.js'
+import { isDistributed } from '../../../src/db/orphan-retraction.js'
 import { migrate } from '../../../src/db/migrate.js'
 import { migrationTableName } from '../../../src/db/table-names.js'
 import { createCitusDatabase } from '../../helpers/citus-cluster.js'
@@ -52,10 +53,10 @@ describeWith('citus')('factline migrate --distributed on Citus', () => {
   })
 
   it('isDistributed is true on Citus and false on PGlite (no pg_dist_partition there)', async () => {
-    await expect(isDistributed(handle.db, handle.tables)).resolves.toBe(true)
+    await expect(isDistributed(handle.db, handle.tables.sessions)).resolves.toBe(true)
     const pglite = await openPGlite()
     try {
-      await expect(isDistributed(pglite.db, pglite.tables)).resolves.toBe(false)
+      await expect(isDistributed(pglite.db, pglite.tables.sessions)).resolves.toBe(false)
       await expect(distributeTables(pglite)).rejects.toMatchObject({ code: 'invalid_config', message: expect.stringContaining('PGlite') })
     } finally {
       await pglite.close()
@@ -65,7 +66,7 @@ describeWith('citus')('factline migrate --distributed on Citus', () => {
   it.skipIf(lacks('postgres'))('refuses plain PostgreSQL (no citus extension) and reports it undistributed', async () => {
     const plain = await createDb({ url: inject('databaseUrl') })
     try {
-      await expect(isDistributed(plain.db, plain.tables)).resolves.toBe(false)
+      await expect(isDistributed(plain.db, plain.tables.sessions)).resolves.toBe(false)
       await expect(distributeTables(plain)).rejects.toMatchObject({ code: 'invalid_config', message: expect.stringContaining('citus extension') })
     } finally {
       await plain.close()
@@ -99,7 +100,7 @@ describeWith('citus')('factline migrate --distributed refusals', () => {
       code: 'migration_required',
       message: expect.stringMatching(/agent_messages.*lack the tenant column.*factline migrate/),
     })
-    await expect(isDistributed(handle.db, handle.tables)).resolves.toBe(false)
+    await expect(isDistributed(handle.db, handle.tables.sessions)).resolves.toBe(false)
   })
 
   it('says which table and what to do when Citus refuses a constraint, and leaves every table local', async () => {
@@ -109,7 +110,7 @@ describeWith('citus')('factline migrate --distributed refusals', () => {
     const refusal = distributeTables(handle)
     await expect(refusal).rejects.toMatchObject({ code: 'invalid_config', details: { table: handle.tables.facts } })
     await expect(refusal).rejects.toThrow(/Citus refused to distribute table facts: .*Nothing was changed.*include user_id/s)
-    await expect(isDistributed(handle.db, handle.tables)).resolves.toBe(false)
+    await expect(isDistributed(handle.db, handle.tables.sessions)).resolves.toBe(false)
     const { rows } = await sql<{ index: string | null }>`select to_regclass(${`${handle.tables.sessions}_session_id_key`})::text as index`.execute(handle.db)
     expect(rows[0]?.index).toBe(`${handle.tables.sessions}_session_id_key`)
 
