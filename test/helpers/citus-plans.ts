@@ -1,5 +1,12 @@
+import { createRequire } from 'node:module'
 import pg from 'pg'
 import type { CapturedStatement } from './statement-capture.js'
+
+// pg's own conversion of a parameter to the text it sends (arrays, dates, buffers, json).
+const { prepareValue, escapeLiteral } = createRequire(import.meta.url)('pg/lib/utils.js') as {
+  prepareValue: (value: unknown) => string | Buffer | null
+  escapeLiteral: (text: string) => string
+}
 
 /** How Citus plans one statement. */
 export interface StatementPlan {
@@ -31,9 +38,19 @@ export async function explainOnCitus(url: string, statements: readonly CapturedS
   try {
     const plans: StatementPlan[] = []
     for (const statement of statements) {
+      const explain = async (text: string, values: unknown[]) => {
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) ${text}`, values)
+        return rows.map((r) => r['QUERY PLAN']).join('\n')
+      }
       try {
-        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) ${statement.text}`, [...statement.values])
-        const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
+        let plan: string
+        try {
+          plan = await explain(statement.text, [...statement.values])
+        } catch {
+          // Citus plans some parameterized multi-CTE writes only with the values in place
+          // ("could not create distributed plan"), though it runs them with parameters.
+          plan = await explain(inlineParameters(statement), [])
+        }
         const taskCounts = [...plan.matchAll(/Task Count: (\d+)/g)].map((m) => Number(m[1]))
         plans.push({ statement, taskCounts, plan })
       } catch (error) {
@@ -44,6 +61,15 @@ export async function explainOnCitus(url: string, statements: readonly CapturedS
   } finally {
     await client.end()
   }
+}
+
+/** The statement with each `$n` replaced by its value as an untyped literal, typed by its context as a parameter is. */
+function inlineParameters({ text, values }: CapturedStatement): string {
+  return text.replace(/\$(\d+)\b/g, (_, n: string) => {
+    const value = prepareValue(values[Number(n) - 1])
+    if (value === null) return 'null'
+    return escapeLiteral(Buffer.isBuffer(value) ? `\\x${value.toString('hex')}` : value)
+  })
 }
 
 /** True when Citus runs the statement on one shard, or touches no distributed table at all. */
