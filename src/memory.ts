@@ -4,7 +4,7 @@ import { contextFromHits, prepareMemoryContext, type MemoryContext } from './con
 import { createRunWithMemory, requireUserId, type ContextRequest, type RunWithMemory } from './context/run-with-memory.js'
 import { resolveRecallTrace } from './context/recall-span.js'
 import { createCloserStack } from './config/closer-stack.js'
-import { createModels, createScheduler, openAISettingsFrom, openDatabase, prepareDatabase, queueSettingsFrom } from './config/components.js'
+import { createModels, createScheduler, openAISettingsFrom, openDatabase, prepareDatabase, queueConnectionOf, queueSettingsFrom } from './config/components.js'
 import { configFromEnv } from './config/env.js'
 import { resolveFactlineOptions, type FactlineOptions } from './config/factline-options.js'
 import type { FactlineDb } from './db/create-db.js'
@@ -23,6 +23,7 @@ import { forgetUser, listUserSessionIds, type ForgetUserResult } from './facts/f
 import type { InspectorOptions } from './inspect/inspector-app.js'
 import { quietLogger } from './logger.js'
 import { createExtractionWorker, type ExtractionWorker } from './queue/extraction-worker.js'
+import { duplicateRedis, isRedisClient } from './queue/redis-connection.js'
 import { recallFacts, type RecalledFact, type RecallOptions } from './recall/recall.js'
 import type { ScopeInput } from './scope.js'
 import { searchMemory, type SearchHit, type SearchOptions } from './recall/search.js'
@@ -221,16 +222,17 @@ export async function createMemory(options: FactlineOptions = {}): Promise<Memor
         reindex(handle, target, { ...reindexOptions, excerpts: o.excerpts, logger }),
       async worker(workerOptions = {}) {
         if (!queue) {
-          throw new FactlineError('invalid_config', 'memory.worker() needs a queue: pass queue: { url } or set REDIS_URL')
+          throw new FactlineError('invalid_config', 'memory.worker() needs a queue: pass queue: { url } or { cluster }, or set REDIS_URL or REDIS_CLUSTER_NODES')
         }
         // Workers block on Redis, so they need their own connection; one we duplicate is ours to close.
-        const duplicate = 'connection' in queue ? queue.connection.duplicate({ maxRetriesPerRequest: null }) : undefined
+        const connection = queueConnectionOf(queue)
+        const duplicate = isRedisClient(connection) ? duplicateRedis(connection, 'worker') : undefined
         if (duplicate) closers.push(() => void duplicate.disconnect())
         const worker = await createExtractionWorker({
           db: handle,
           extractor,
           embedder,
-          connection: duplicate ?? { url: (queue as { url: string }).url },
+          connection: duplicate ?? connection,
           queueName: queue.name,
           excerpts: o.excerpts,
           logger,

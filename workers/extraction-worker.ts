@@ -1,6 +1,6 @@
 /**
  * The extraction worker process: `node dist/workers/extraction-worker.js` (or `factline worker`).
- * Env: DATABASE_URL, REDIS_URL, optional OPENAI_API_KEY / OPENAI_BASE_URL, FACTLINE_WORKER_CONCURRENCY.
+ * Env: DATABASE_URL, REDIS_URL (or REDIS_CLUSTER_NODES for a Redis Cluster), optional OPENAI_API_KEY / OPENAI_BASE_URL, FACTLINE_WORKER_CONCURRENCY.
  * Scale by running more of these; SIGTERM/SIGINT finish running jobs before exiting.
  */
 import { configFromEnv } from '../src/config/env.js'

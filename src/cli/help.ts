@@ -11,7 +11,7 @@ Commands:
   migrate    create or upgrade the tables (safe to run twice, or from several processes)
   demo       an offline walkthrough: two sessions, extraction, cross-session recall, provenance
              (--inspect then serves the inspector on its data)
-  worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL)
+  worker     run the fact extraction worker (needs DATABASE_URL and REDIS_URL or REDIS_CLUSTER_NODES)
   sweep      re-enqueue sessions whose fact extraction lags behind their transcript
   reindex    re-embed facts and excerpts with the configured embedder; index old sessions
   sessions   list sessions, or show one's transcript

@@ -14,7 +14,8 @@ messages, history and supersession of each fact), what a run would inject, and e
   --token TOKEN     required on every request (default: $FACTLINE_INSPECT_TOKEN)
   --allow-writes    allow forgetting facts and users and re-enqueueing extraction (default: read-only)
 Environment: DATABASE_URL (else embedded PGlite in $FACTLINE_DATA_DIR or .factline/pglite, which only
-one process can open), REDIS_URL (queue counts and failed jobs), OPENAI_API_KEY (the app's embedder).
+one process can open), REDIS_URL or REDIS_CLUSTER_NODES (queue counts and failed jobs), OPENAI_API_KEY
+(the app's embedder).
 `
 
 /** Parsed `factline inspect` flags. */

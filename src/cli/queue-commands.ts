@@ -14,8 +14,9 @@ Runs the extraction worker until SIGTERM/SIGINT, then finishes running jobs and 
   --sweep-interval MS    how often to re-enqueue lagging sessions; 0 disables (default: 60000)
   --queue NAME           queue to take jobs from (default: factline-extraction-<database tag>,
                          the name the app uses for the same database; set it only if the app does)
-Environment: DATABASE_URL and REDIS_URL (required), OPENAI_API_KEY / OPENAI_BASE_URL (optional:
-without a key the offline NLP extractor and hashing embedder are used). Logs are JSON lines on stderr.
+Environment: DATABASE_URL and REDIS_URL (required; for a Redis Cluster REDIS_CLUSTER_NODES=redis://h1:7000,
+redis://h2:7000 instead), OPENAI_API_KEY / OPENAI_BASE_URL (optional: without a key the offline NLP
+extractor and hashing embedder are used). Logs are JSON lines on stderr.
 `
 
 export const SWEEP_HELP = `Usage: factline sweep [--user ID] [--queue NAME] [--json]
@@ -25,7 +26,7 @@ Enqueues extraction for every session whose extraction watermark lags its newest
   --user ID       only this user's sessions
   --queue NAME    queue to enqueue into (default: factline-extraction-<database tag>)
   --json       print the result as JSON
-Environment: DATABASE_URL and REDIS_URL (required).
+Environment: DATABASE_URL and REDIS_URL, or REDIS_CLUSTER_NODES for a Redis Cluster (required).
 `
 
 /** `factline worker`: resolves with an exit code once a signal has stopped the worker cleanly. */

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis'
 import { createDb, type DatabaseOptions, type FactlineDb } from '../db/create-db.js'
 import { assertMigrated, dimensionMismatch, migrate, readEmbeddingDimensions } from '../db/migrate.js'
 import { assertRowLevelSecurityMatches } from '../db/row-level-security.js'
@@ -18,6 +17,7 @@ import { NlpExtractor } from '../extractors/nlp/nlp-extractor.js'
 import { quietLogger, type Logger } from '../logger.js'
 import type { ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { createQueueScheduler } from '../queue/queue-scheduler.js'
+import type { RedisClient, RedisTarget } from '../queue/redis-connection.js'
 import type { EnvConfig } from './env.js'
 import { pingQueueRedis } from './redis-ping.js'
 import type { FactlineConfig } from './factline-options.js'
@@ -177,14 +177,22 @@ export async function prepareDatabase(handle: FactlineDb, embedder: Embedder, cr
   }
 }
 
-/** Where extraction jobs go: a Redis URL or your ioredis client, or `false` for in process. */
+/** Where extraction jobs go: a Redis URL, a Redis Cluster's nodes or your ioredis client, or `false` for in process. */
 type QueueTuning = { name?: string | undefined; failedJobRetentionSeconds?: number | undefined; onUnavailable?: 'fail' | 'warn' | undefined }
-export type QueueSettings = ({ url: string } & QueueTuning) | ({ connection: Redis } & QueueTuning) | false
+export type QueueSettings = (RedisTarget & QueueTuning) | ({ connection: RedisClient } & QueueTuning) | false
 
-/** Queue settings from options (`false` = in process), else `REDIS_URL`, else in process. */
+/** Queue settings from options (`false` = in process), else `REDIS_URL` or `REDIS_CLUSTER_NODES`, else in process. */
 export function queueSettingsFrom(option: FactlineConfig['queue'], env: EnvConfig | undefined): QueueSettings {
   if (option !== undefined) return option
-  return env?.redisUrl ? { url: env.redisUrl } : false
+  if (env?.redisUrl) return { url: env.redisUrl }
+  if (env?.redisClusterNodes) return { cluster: env.redisClusterNodes }
+  return false
+}
+
+/** The Redis a queue setting names: your client, or where factline opens its own connections. */
+export function queueConnectionOf(queue: Exclude<QueueSettings, false>): RedisClient | RedisTarget {
+  if ('connection' in queue) return queue.connection
+  return 'cluster' in queue ? { cluster: queue.cluster } : { url: queue.url }
 }
 
 /** The scheduler the queue settings imply: BullMQ when a queue is configured, else in process. */
@@ -210,11 +218,11 @@ export async function createScheduler(
       onBatch: deps.onBatch,
     })
   }
-  const connection = 'connection' in queue ? { connection: queue.connection } : { url: queue.url }
+  const connection = queueConnectionOf(queue)
   await pingQueueRedis(connection, queue.onUnavailable ?? 'fail', deps.logger)
   return createQueueScheduler({
     db: deps.handle.db,
-    connection: 'connection' in queue ? queue.connection : { url: queue.url },
+    connection,
     queueName: queue.name,
     failedJobRetentionSeconds: queue.failedJobRetentionSeconds,
     logger: deps.logger,

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { ServerTimeouts } from '../db/server-timeouts.js'
 import { parseOrThrow } from '../errors.js'
+import { RedisClusterNodesSchema } from '../queue/redis-cluster-nodes.js'
 
 /** Settings read from the environment: the one place factline reads env vars. */
 export interface EnvConfig {
@@ -8,8 +9,13 @@ export interface EnvConfig {
   databaseUrl: string | undefined
   /** FACTLINE_DATA_DIR: embedded PGlite folder. */
   dataDir: string | undefined
-  /** REDIS_URL: BullMQ queue; absent means extraction runs in process. */
+  /** REDIS_URL: BullMQ queue; absent (and no REDIS_CLUSTER_NODES) means extraction runs in process. */
   redisUrl: string | undefined
+  /**
+   * REDIS_CLUSTER_NODES: the queue on a Redis Cluster, by comma-separated startup node URLs
+   * (`redis://h1:7000,redis://h2:7000`); instead of REDIS_URL, never with it.
+   */
+  redisClusterNodes: string[] | undefined
   /** OPENAI_API_KEY: LLM extraction and OpenAI embeddings; absent means the offline ones. */
   openaiApiKey: string | undefined
   /** OPENAI_BASE_URL: any OpenAI-compatible server. */
@@ -45,10 +51,13 @@ const optionalFlag = z.preprocess(
   z.enum(['1', 'true', '0', 'false']).transform((v) => v === '1' || v === 'true').optional(),
 )
 
+const commaList = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v)
+
 const EnvSchema = z.object({
   DATABASE_URL: optionalString,
   FACTLINE_DATA_DIR: optionalString,
   REDIS_URL: optionalString,
+  REDIS_CLUSTER_NODES: z.preprocess(blankAsUndefined, z.preprocess(commaList, RedisClusterNodesSchema).optional()),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString,
   FACTLINE_EXTRACTION_MODEL: optionalString,
@@ -63,6 +72,9 @@ const EnvSchema = z.object({
   FACTLINE_STATEMENT_TIMEOUT_MS: optionalMillis,
   FACTLINE_LOCK_TIMEOUT_MS: optionalMillis,
   FACTLINE_IDLE_IN_TRANSACTION_TIMEOUT_MS: optionalMillis,
+}).refine((e) => !(e.REDIS_URL && e.REDIS_CLUSTER_NODES), {
+  message: 'set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+  path: ['REDIS_CLUSTER_NODES'],
 })
 
 /**
@@ -76,6 +88,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     databaseUrl: e.DATABASE_URL,
     dataDir: e.FACTLINE_DATA_DIR,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
     openaiApiKey: e.OPENAI_API_KEY,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     extractionModel: e.FACTLINE_EXTRACTION_MODEL,

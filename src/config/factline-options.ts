@@ -1,5 +1,5 @@
 import type OpenAI from 'openai'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { z } from 'zod'
 import { ContextBlockOptionsSchema } from '../context/context-block.js'
 import { DatabaseOptionsSchema, type DatabaseOptions } from '../db/create-db.js'
@@ -9,11 +9,12 @@ import { parseOrThrow } from '../errors.js'
 import type { Extractor } from '../extractors/extractor.js'
 import { adaptLogger, type Logger } from '../logger.js'
 import { ExcerptIndexOptionsSchema } from '../recall/excerpt-chunks.js'
+import { RedisClusterNodesSchema } from '../queue/redis-cluster-nodes.js'
 import { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH } from '../scope.js'
 import { TracingOptionsSchema } from '../trace-options.js'
 
 const isObject = (v: unknown) => typeof v === 'object' && v !== null
-const isRedis = (v: unknown): v is Redis => isObject(v) && typeof (v as Redis).duplicate === 'function'
+const isRedis = (v: unknown): v is Redis | Cluster => isObject(v) && typeof (v as Redis).duplicate === 'function'
 const isOpenAI = (v: unknown): v is OpenAI => isObject(v) && isObject((v as OpenAI).chat) && isObject((v as OpenAI).embeddings)
 
 const queueFields = {
@@ -37,13 +38,16 @@ export const FactlineOptionsSchema = z.strictObject({
    */
   database: DatabaseOptionsSchema,
   /**
-   * The extraction queue: `{ url }` or `{ connection }` (your ioredis client); `false` runs extraction
-   * in process even when `REDIS_URL` is set. Absent: `REDIS_URL`, else in process.
+   * The extraction queue: `{ url }`, `{ cluster: ['redis://host:7000', …] }` (a Redis Cluster by its
+   * startup nodes) or `{ connection }` (your ioredis client or `Cluster`); `false` runs extraction in
+   * process even when `REDIS_URL` is set. Absent: `REDIS_URL` or `REDIS_CLUSTER_NODES`, else in
+   * process. On a cluster each queue's keys carry a hash tag (`bull:{name}:…`).
    */
   queue: z
     .union([
       z.strictObject({ url: z.string().min(1).refine((u) => URL.canParse(u), 'expected a redis:// URL'), ...queueFields }),
-      z.strictObject({ connection: z.custom<Redis>(isRedis, 'expected an ioredis client'), ...queueFields }),
+      z.strictObject({ cluster: RedisClusterNodesSchema, ...queueFields }),
+      z.strictObject({ connection: z.custom<Redis | Cluster>(isRedis, 'expected an ioredis client (Redis or Cluster)'), ...queueFields }),
       z.literal(false),
     ])
     .optional(),

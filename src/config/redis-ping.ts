@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis'
 import { errorMessage, FactlineError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { clusterStartup, describeClusterNodes } from '../queue/redis-cluster-nodes.js'
+import { isRedisClient, type RedisClient, type RedisTarget } from '../queue/redis-connection.js'
 import { raceTimeout } from '../race-timeout.js'
 
 /** What `createMemory` does when the queue's Redis does not answer at startup. */
@@ -9,40 +10,60 @@ export type QueueUnavailablePolicy = 'fail' | 'warn'
 const PING_TIMEOUT_MS = 3_000
 
 /**
- * Pings the queue's Redis once at startup, so a dead or wrong Redis is reported by `createMemory`
- * itself and not later as "is a worker running?" from flush().
+ * Pings the queue's Redis (or Redis Cluster) once at startup, so a dead or wrong Redis is reported
+ * by `createMemory` itself and not later as "is a worker running?" from flush().
  * @throws FactlineError `queue_unavailable` when it does not answer and `policy` is `'fail'`
  */
-export async function pingQueueRedis(
-  target: { url: string } | { connection: Redis },
-  policy: QueueUnavailablePolicy,
-  logger: Logger,
-): Promise<void> {
-  const where = 'url' in target ? describeRedisUrl(target.url) : 'your ioredis connection'
+export async function pingQueueRedis(target: RedisClient | RedisTarget, policy: QueueUnavailablePolicy, logger: Logger): Promise<void> {
+  const where = describeTarget(target)
   try {
-    if ('url' in target) {
-      const { Redis } = await import('ioredis')
-      const client = new Redis(target.url, { lazyConnect: true, connectTimeout: PING_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null })
-      client.on('error', () => {})
-      try {
-        await client.connect()
-        await client.ping()
-      } finally {
-        client.disconnect()
-      }
-    } else {
-      await raceTimeout(target.connection.ping(), PING_TIMEOUT_MS, () => new Error(`no answer within ${PING_TIMEOUT_MS} ms`))
-    }
+    const timeout = () => new Error(`no answer within ${PING_TIMEOUT_MS} ms`)
+    // A URL's one connection attempt ends by its connect timeout; a client or a cluster's nodes may take longer.
+    if (isRedisClient(target)) await raceTimeout(target.ping(), PING_TIMEOUT_MS, timeout)
+    else if ('url' in target) await pingOnce(target)
+    else await raceTimeout(pingOnce(target), PING_TIMEOUT_MS, timeout)
   } catch (error) {
     const message =
       `Redis for the extraction queue (${where}) does not answer: ${errorMessage(error)}. ` +
-      'Start Redis or fix REDIS_URL / queue.url; or pass queue: false to extract in process.'
+      'Start Redis or fix REDIS_URL / REDIS_CLUSTER_NODES / queue.url / queue.cluster; or pass queue: false to extract in process.'
     if (policy === 'warn') {
       logger.error(`${message} Continuing (queue.onUnavailable: 'warn'): turns are stored, extraction waits for Redis.`, { where })
       return
     }
     throw new FactlineError('queue_unavailable', message, { cause: error, details: { where } })
   }
+}
+
+/** Connects once without retrying, pings, and disconnects. */
+async function pingOnce(target: RedisTarget): Promise<void> {
+  const { Redis, Cluster } = await import('ioredis')
+  const noRetry = { connectTimeout: PING_TIMEOUT_MS, maxRetriesPerRequest: 0 }
+  let client: RedisClient
+  if ('cluster' in target) {
+    const { startupNodes, nodeOptions } = clusterStartup(target.cluster)
+    client = new Cluster(startupNodes, { lazyConnect: true, clusterRetryStrategy: () => null, redisOptions: { ...nodeOptions, ...noRetry } })
+  } else {
+    client = new Redis(target.url, { lazyConnect: true, ...noRetry, retryStrategy: () => null })
+  }
+  // A cluster's connect() rejects with "None of startup nodes is available"; why is in its error events
+  // (e.g. "cluster support disabled" when the node is a single Redis).
+  let why: Error | undefined
+  client.on('error', (error: Error & { lastNodeError?: Error }) => {
+    why = error.lastNodeError ?? error
+  })
+  try {
+    await client.connect().catch((error: unknown) => {
+      throw why && 'cluster' in target ? new Error(`${errorMessage(error)}: ${why.message}`, { cause: error }) : error
+    })
+    await client.ping()
+  } finally {
+    client.disconnect()
+  }
+}
+
+function describeTarget(target: RedisClient | RedisTarget): string {
+  if (isRedisClient(target)) return target.isCluster ? 'your ioredis Cluster' : 'your ioredis connection'
+  return 'cluster' in target ? describeClusterNodes(target.cluster) : describeRedisUrl(target.url)
 }
 
 /** host:port/db of a Redis URL, never its password. */

@@ -6,6 +6,7 @@ import { adaptLogger, quietLogger, type Logger } from '../logger.js'
 import { createExtractionQueue } from '../queue/extraction-queue.js'
 import { createExtractionWorker, type ExtractionWorker } from '../queue/extraction-worker.js'
 import { resolveQueueIdentity } from '../queue/queue-name.js'
+import type { RedisTarget } from '../queue/redis-connection.js'
 import { createCloserStack } from './closer-stack.js'
 import { databaseOptionsFrom, createModels, openAISettingsFrom, openDatabase, prepareDatabase } from './components.js'
 import type { EnvConfig } from './env.js'
@@ -22,7 +23,7 @@ type WorkerConfig = Pick<
   | 'workerConcurrency'
   | 'startupWaitMs'
 > &
-  Partial<Pick<EnvConfig, 'rowLevelSecurity' | 'timeouts'>>
+  Partial<Pick<EnvConfig, 'redisClusterNodes' | 'rowLevelSecurity' | 'timeouts'>>
 
 /** A worker started from configuration, with the database it opened. */
 export interface StartedWorker {
@@ -31,26 +32,30 @@ export interface StartedWorker {
   close(): Promise<void>
 }
 
-function requireUrls(config: Pick<WorkerConfig, 'databaseUrl' | 'redisUrl'>, what: string) {
-  if (!config.databaseUrl || !config.redisUrl) {
+type RedisConfig = Pick<WorkerConfig, 'databaseUrl' | 'redisUrl' | 'redisClusterNodes'>
+
+/** The database URL and the queue's Redis: `REDIS_URL`, or a Redis Cluster by `REDIS_CLUSTER_NODES`. */
+function requireUrls(config: RedisConfig, what: string): { databaseUrl: string; redis: RedisTarget } {
+  const redis = config.redisUrl ? { url: config.redisUrl } : config.redisClusterNodes?.length ? { cluster: config.redisClusterNodes } : undefined
+  if (!config.databaseUrl || !redis) {
     throw new FactlineError(
       'invalid_config',
-      `${what} needs DATABASE_URL (PostgreSQL) and REDIS_URL; without Redis, extraction runs inline in the app process`,
+      `${what} needs DATABASE_URL (PostgreSQL) and REDIS_URL (or REDIS_CLUSTER_NODES for a Redis Cluster); without Redis, extraction runs inline in the app process`,
     )
   }
-  return { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }
+  return { databaseUrl: config.databaseUrl, redis }
 }
 
 /**
  * Opens the database, checks it is migrated, picks the models and starts an extraction worker:
  * what `factline worker` and `workers/extraction-worker.ts` run.
- * @throws FactlineError `invalid_config` without DATABASE_URL or REDIS_URL, `migration_required`, `dimension_mismatch`.
+ * @throws FactlineError `invalid_config` without DATABASE_URL or REDIS_URL / REDIS_CLUSTER_NODES, `migration_required`, `dimension_mismatch`.
  */
 export async function startWorkerFromConfig(
   config: WorkerConfig,
   options: { logger?: Logger; sweepIntervalMs?: number; queueName?: string | undefined } = {},
 ): Promise<StartedWorker> {
-  const { databaseUrl, redisUrl } = requireUrls(config, 'the extraction worker')
+  const { databaseUrl, redis } = requireUrls(config, 'the extraction worker')
   const logger = options.logger ? adaptLogger(options.logger) : quietLogger
   const closers = createCloserStack()
   const handle = await openDatabase(databaseOptionsFrom({ url: databaseUrl }, config as EnvConfig), undefined, {
@@ -64,7 +69,7 @@ export async function startWorkerFromConfig(
     const worker = await createExtractionWorker({
       db: handle,
       ...models,
-      connection: { url: redisUrl },
+      connection: redis,
       concurrency: config.workerConcurrency,
       sweepIntervalMs: options.sweepIntervalMs,
       queueName: options.queueName,
@@ -86,10 +91,10 @@ export async function startWorkerFromConfig(
 
 /** One sweep from configuration: what `factline sweep` runs. */
 export async function sweepFromConfig(
-  config: Pick<WorkerConfig, 'databaseUrl' | 'redisUrl' | 'startupWaitMs'>,
+  config: RedisConfig & Pick<WorkerConfig, 'startupWaitMs'>,
   options: { logger?: Logger; userId?: string | undefined; queueName?: string | undefined } = {},
 ): Promise<SweepResult> {
-  const { databaseUrl, redisUrl } = requireUrls(config, 'sweep')
+  const { databaseUrl, redis } = requireUrls(config, 'sweep')
   const closers = createCloserStack()
   try {
     const handle = await openDatabase(databaseOptionsFrom({ url: databaseUrl }, config as EnvConfig), undefined, {
@@ -100,7 +105,7 @@ export async function sweepFromConfig(
     await assertMigrated(handle)
     await assertSeesAllUsers(handle)
     const { name, databaseTag } = await resolveQueueIdentity(handle.db, options.queueName)
-    const queue = await createExtractionQueue({ connection: { url: redisUrl }, queueName: name, databaseTag, logger: options.logger })
+    const queue = await createExtractionQueue({ connection: redis, queueName: name, databaseTag, logger: options.logger })
     closers.push(() => queue.close())
     return await sweep(handle.db, queue, { logger: options.logger, userId: options.userId })
   } finally {

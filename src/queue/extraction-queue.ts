@@ -1,5 +1,4 @@
 import type { Job, JobsOptions, Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
 import { errorMessage, FactlineError } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
 import { raceTimeout } from '../race-timeout.js'
@@ -11,14 +10,18 @@ import {
   extractionJobId,
 } from './job-ids.js'
 import type { ExtractionJob } from '../extraction/extraction-job.js'
-import { isRedisClient, openRedis, type RedisConnectionOption } from './redis-connection.js'
+import { bullQueueName } from './hash-tag.js'
+import { isRedisClient, openRedis, type RedisClient, type RedisConnectionOption } from './redis-connection.js'
 import { DEFAULT_JOB_ATTEMPTS, RETRY_BACKOFF_TYPE } from './retry-backoff.js'
 
 /** Options for {@link createExtractionQueue}. */
 export interface ExtractionQueueOptions {
-  /** Your ioredis client (configure it to fail fast: `enableOfflineQueue: false`), or `{ url }`. */
+  /** Your ioredis client or `Cluster` (configure it to fail fast: `enableOfflineQueue: false`), or `{ url }` / `{ cluster }`. */
   connection: RedisConnectionOption
-  /** @defaultValue 'factline-extraction' (the app and CLI pass `factline-extraction-<database tag>`; see `resolveQueueIdentity`) */
+  /**
+   * @defaultValue 'factline-extraction' (the app and CLI pass `factline-extraction-<database tag>`; see `resolveQueueIdentity`).
+   * On a Redis Cluster it is hash-tagged (`{name}`, see `bullQueueName`).
+   */
   queueName?: string | undefined
   /** Tag of the database the jobs' sessions live in, put in every job so a worker of another database refuses it. */
   databaseTag?: string | undefined
@@ -64,6 +67,7 @@ export interface ExtractionJobCounts {
 
 /** A producer for extraction jobs. */
 export interface ExtractionQueue {
+  /** The BullMQ queue name: the configured one, as `{name}` on a Redis Cluster. */
   readonly name: string
   /**
    * The underlying BullMQ queue, for tests and benchmarks that inspect single jobs.
@@ -98,10 +102,10 @@ export async function createExtractionQueue(options: ExtractionQueueOptions): Pr
   const { Queue } = await import('bullmq')
   const logger = options.logger ?? quietLogger
   const owned = !isRedisClient(options.connection)
-  const connection: Redis = isRedisClient(options.connection)
+  const connection: RedisClient = isRedisClient(options.connection)
     ? options.connection
-    : await openRedis(options.connection.url, 'producer')
-  const name = options.queueName ?? EXTRACTION_QUEUE_NAME
+    : await openRedis(options.connection, 'producer')
+  const name = bullQueueName(options.queueName ?? EXTRACTION_QUEUE_NAME, connection)
   const queue = new Queue(name, { connection, ...(options.prefix ? { prefix: options.prefix } : {}) })
   // Errors surface through enqueue's rejection; the listener keeps an emitter error from crashing.
   queue.on('error', (error) => logger.debug('extraction queue connection error', { error: error.message }))

@@ -1,6 +1,5 @@
 import { hostname } from 'node:os'
 import type { Job, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
 import type { FactlineDb } from '../db/create-db.js'
 import type { Embedder } from '../embed/embedder.js'
 import { errorMessage, FactlineError, isFactlineError, parseOrThrow } from '../errors.js'
@@ -14,7 +13,8 @@ import { createExtractionQueue, type ExtractionJobCounts, type ExtractionQueue }
 import { sanitizedError, sanitizedFailure } from './job-failure.js'
 import { assertSeesAllUsers } from '../db/row-level-security.js'
 import { resolveQueueIdentity } from './queue-name.js'
-import { isRedisClient, openRedis, whenReady, type RedisConnectionOption } from './redis-connection.js'
+import { bullQueueName } from './hash-tag.js'
+import { duplicateRedis, isCluster, isRedisClient, openRedis, whenReady, type RedisClient, type RedisConnectionOption } from './redis-connection.js'
 import { extractionBackoff } from './retry-backoff.js'
 import { startSweepSchedule, type SweepSchedule } from './sweep-schedule.js'
 import { sweep } from '../extraction/sweep.js'
@@ -24,9 +24,12 @@ export interface ExtractionWorkerOptions {
   db: FactlineDb
   extractor: Extractor
   embedder: Embedder
-  /** Your ioredis client (with `maxRetriesPerRequest: null`), or `{ url }`. */
+  /** Your ioredis client or `Cluster` (with `maxRetriesPerRequest: null`, on a cluster in `redisOptions`), or `{ url }` / `{ cluster }`. */
   connection: RedisConnectionOption
-  /** @defaultValue `factline-extraction-<database tag>`, the name the app's producer uses for the same database */
+  /**
+   * @defaultValue `factline-extraction-<database tag>`, the name the app's producer uses for the same database.
+   * On a Redis Cluster it is hash-tagged (`{name}`), as the producer's is.
+   */
   queueName?: string | undefined
   /** BullMQ key prefix. @defaultValue 'bull' */
   prefix?: string | undefined
@@ -70,7 +73,7 @@ export type ExtractionJobResult = Omit<ExtractionResult, 'userId' | 'namespace'>
 
 /** A running extraction worker. */
 export interface ExtractionWorker {
-  /** The queue this worker takes jobs from. */
+  /** The BullMQ queue this worker takes jobs from (`{name}` on a Redis Cluster). */
   readonly queueName: string
   /**
    * The underlying BullMQ worker, for tests and benchmarks that listen to job events.
@@ -95,6 +98,7 @@ export interface ExtractionWorker {
  * out of attempts is kept as failed. A job whose session no longer exists (deleted, or its user
  * forgotten while the job ran) is removed once failed, so Redis keeps nothing about it. Failure
  * reasons are sanitised (`job-failure.ts`): they name the error's kind, never its text.
+ * @throws FactlineError `invalid_config` for an ioredis `Cluster` with `enableOfflineQueue: false`.
  * @example
  * ```ts
  * const handle = await createDb({ url: process.env.DATABASE_URL! })
@@ -106,13 +110,22 @@ export interface ExtractionWorker {
 export async function createExtractionWorker(options: ExtractionWorkerOptions): Promise<ExtractionWorker> {
   const { Worker, UnrecoverableError } = await import('bullmq')
   const logger = options.logger ?? quietLogger
-  const { name, databaseTag } = await resolveQueueIdentity(options.db.db, options.queueName)
+  if (isRedisClient(options.connection) && isCluster(options.connection) && options.connection.options.enableOfflineQueue === false) {
+    // BullMQ's blocking fetch is refused at once while such a cluster is not ready, and retries in a busy loop.
+    throw new FactlineError(
+      'invalid_config',
+      "a worker's ioredis Cluster needs its offline queue (enableOfflineQueue: true) and redisOptions.maxRetriesPerRequest: null; pass { cluster: [...] } to let factline open one",
+    )
+  }
+  const identity = await resolveQueueIdentity(options.db.db, options.queueName)
+  const { databaseTag } = identity
   await assertSeesAllUsers(options.db)
   const closers: Array<() => Promise<void> | void> = []
-  const connection: Redis = isRedisClient(options.connection)
+  const connection: RedisClient = isRedisClient(options.connection)
     ? options.connection
-    : await openRedis(options.connection.url, 'worker')
+    : await openRedis(options.connection, 'worker')
   if (!isRedisClient(options.connection)) closers.push(() => connection.disconnect())
+  const name = bullQueueName(identity.name, connection)
 
   const deps = {
     db: options.db.db,
@@ -184,15 +197,14 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
   })
 
   // The sweep and counts() go through their own fail-fast producer connection, like addItems does.
-  let producerClient: Redis | undefined
+  let producerClient: RedisClient | undefined
   let producer: Promise<ExtractionQueue> | undefined
   const openProducer = () => {
     producer ??= (async () => {
       if (!producerClient) {
         producerClient = isRedisClient(options.connection)
-          ? options.connection.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(times * 200, 1_000) })
-          : await openRedis(options.connection.url, 'producer')
-        producerClient.on('error', () => {})
+          ? duplicateRedis(options.connection, 'producer')
+          : await openRedis(options.connection, 'producer')
       }
       return createExtractionQueue({ connection: producerClient, queueName: name, databaseTag, prefix: options.prefix, logger })
     })().catch((error: unknown) => {

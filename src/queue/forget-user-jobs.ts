@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
 import { encodeSessionIdForJob, extractionDedupId } from './job-ids.js'
+import type { RedisClient } from './redis-connection.js'
+import { scanKeys } from './scan-keys.js'
 
 /** What {@link forgetUserJobs} removed from Redis. */
 export interface ForgetJobsResult {
@@ -33,23 +34,18 @@ export interface ForgetJobsResult {
 export async function forgetUserJobs(queue: Queue, sessionIds: readonly string[]): Promise<ForgetJobsResult> {
   const result: ForgetJobsResult = { jobs: 0, active: 0, dedupKeys: 0, events: 0 }
   if (sessionIds.length === 0) return result
-  // BullMQ types its client abstractly; factline always hands it an ioredis client.
-  const client = (await queue.getBackend().client) as unknown as Redis
+  // BullMQ types its client abstractly; factline always hands it an ioredis client (or Cluster).
+  const client = (await queue.getBackend().client) as unknown as RedisClient
   const base = queue.toKey('')
   const removedIds = new Set<string>()
   for (const sessionId of new Set(sessionIds)) {
     const stem = `extract-${encodeSessionIdForJob(sessionId)}-`
     const jobIds = new Set<string>()
-    let cursor = '0'
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${base}${globEscape(stem)}*`, 'COUNT', 1_000)
-      cursor = next
-      for (const key of keys) {
-        // `extract-a-` also matches session `a-b`'s jobs; only digits may follow a job's stem.
-        const id = key.slice(base.length).replace(/:logs$/, '')
-        if (/^\d+$/.test(id.slice(stem.length))) jobIds.add(id)
-      }
-    } while (cursor !== '0')
+    for (const key of await scanKeys(client, `${globEscape(base)}${globEscape(stem)}*`)) {
+      // `extract-a-` also matches session `a-b`'s jobs; only digits may follow a job's stem.
+      const id = key.slice(base.length).replace(/:logs$/, '')
+      if (/^\d+$/.test(id.slice(stem.length))) jobIds.add(id)
+    }
     for (const jobId of jobIds) {
       if ((await queue.remove(jobId)) === 1) {
         result.jobs++
@@ -68,7 +64,7 @@ export async function forgetUserJobs(queue: Queue, sessionIds: readonly string[]
 }
 
 /** Deletes the event-stream entries whose `jobId` is one of `jobIds` (the stream is capped, ~10,000 entries). */
-async function removeEvents(client: Redis, stream: string, jobIds: ReadonlySet<string>): Promise<number> {
+async function removeEvents(client: RedisClient, stream: string, jobIds: ReadonlySet<string>): Promise<number> {
   if (jobIds.size === 0) return 0
   let removed = 0
   let start = '-'
@@ -81,7 +77,7 @@ async function removeEvents(client: Redis, stream: string, jobIds: ReadonlySet<s
   }
 }
 
-// SCAN patterns treat * ? [ ] \ as special; encodeURIComponent leaves only `*` of them.
+// SCAN patterns treat * ? [ ] \ as special; encodeURIComponent leaves only `*` of them, a queue name any.
 function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&')
 }

@@ -1,13 +1,18 @@
 import type { Job, Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
 import { errorMessage } from '../errors.js'
 import type { SweepResult } from '../extraction/sweep.js'
 import type { Logger } from '../logger.js'
+import { bullQueueName } from './hash-tag.js'
+import type { RedisClient } from './redis-connection.js'
 
 /** The one job scheduler per extraction queue that produces the periodic sweep. */
 export const SWEEP_SCHEDULER_ID = 'lag-sweep'
 
-/** The queue a sweep job goes through: a companion of the extraction queue, so job counts stay those of extraction. */
+/**
+ * The queue a sweep job goes through: a companion of the extraction queue, so job counts stay those
+ * of extraction. Named after the extraction queue's BullMQ name, it keeps that name's hash tag on a
+ * Redis Cluster (`{q}-sweep`), so both queues live in one slot.
+ */
 export function sweepQueueName(extractionQueueName: string): string {
   return `${extractionQueueName}-sweep`
 }
@@ -24,7 +29,8 @@ export interface SweepJobResult {
 
 export interface SweepScheduleOptions {
   /** The worker's connection (`maxRetriesPerRequest: null`); shared, never closed here. */
-  connection: Redis
+  connection: RedisClient
+  /** The extraction queue's name (hash-tagged here on a Redis Cluster, as the extraction queue's is). */
   extractionQueueName: string
   prefix?: string | undefined
   /** Period of the shared schedule; the last worker to start sets it. */
@@ -52,7 +58,7 @@ export interface SweepSchedule {
 export async function startSweepSchedule(options: SweepScheduleOptions): Promise<SweepSchedule> {
   const { Queue, Worker } = await import('bullmq')
   const { connection, logger } = options
-  const name = sweepQueueName(options.extractionQueueName)
+  const name = sweepQueueName(bullQueueName(options.extractionQueueName, connection))
   const base = { connection, ...(options.prefix ? { prefix: options.prefix } : {}) }
   const queue: Queue = new Queue(name, base)
   queue.on('error', (error) => logger.debug('sweep queue connection error', { error: error.message }))

@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs'
 import pg from 'pg'
 
-/** A backing service some integration suites need. */
-export type Service = 'postgres' | 'redis' | 'citus'
+/**
+ * A backing service some integration suites need; 'redis-cluster' is local redis-server binaries the
+ * suite starts a cluster with; 'citus' a running Citus cluster at CITUS_URL.
+ */
+export type Service = 'postgres' | 'redis' | 'redis-cluster' | 'citus'
 
 /** Where a service was found, or why it was not. */
 export type Detection =
@@ -16,12 +19,13 @@ export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379'
 
 /** How to make each service available, for the summary line and for the failure under FACTLINE_REQUIRE_SERVICES. */
 export const HOW_TO_ENABLE: Record<Service, string> = {
-  postgres: 'DATABASE_URL=postgres://USER@HOST:5432/DB (PostgreSQL with pgvector)',
-  redis: 'REDIS_URL=redis://HOST:6379',
-  citus: 'CITUS_URL=postgres://USER@HOST:5440/postgres (a Citus coordinator with workers, citus and pgvector on every node; .ci/run starts one)',
+  postgres: 'set DATABASE_URL=postgres://USER@HOST:5432/DB (PostgreSQL with pgvector)',
+  redis: 'set REDIS_URL=redis://HOST:6379',
+  'redis-cluster': 'install redis-server 7 (the suite starts its own 3-node cluster on free ports from 7100)',
+  citus: 'set CITUS_URL=postgres://USER@HOST:5440/postgres (a Citus coordinator with workers, citus and pgvector on every node; .ci/run starts one)',
 }
 
-const VARIABLE: Record<Service, string> = { postgres: 'DATABASE_URL', redis: 'REDIS_URL', citus: 'CITUS_URL' }
+const VARIABLE = { postgres: 'DATABASE_URL', redis: 'REDIS_URL', citus: 'CITUS_URL' } as const
 
 /**
  * Finds a service: its env var when set (a set but unreachable URL is an error, not a skip), else the
@@ -29,7 +33,7 @@ const VARIABLE: Record<Service, string> = { postgres: 'DATABASE_URL', redis: 'RE
  * Docker engine answers. The env var is never silently replaced by a guess. Citus is looked for only
  * at CITUS_URL: a cluster is never guessed or started here (.ci/run starts one).
  */
-export async function detectService(service: Service, env: NodeJS.ProcessEnv = process.env): Promise<Detection> {
+export async function detectService(service: 'postgres' | 'redis' | 'citus', env: NodeJS.ProcessEnv = process.env): Promise<Detection> {
   const variable = VARIABLE[service]
   const configured = env[variable]
   if (configured) {

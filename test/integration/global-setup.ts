@@ -6,6 +6,7 @@ import { migrate } from '../../src/db/migrate.js'
 import { createCitusRunDatabase } from '../helpers/citus-cluster.js'
 import { detectService, redact, type Detection, type Service } from '../helpers/service-detection.js'
 import { MISSING_SERVICES_ENV, RUN_TAG_ENV, describeMissing, type MissingService } from '../helpers/missing-services.js'
+import { redisClusterUnavailable } from '../helpers/redis-cluster.js'
 import { removeRunQueues } from '../helpers/run-queues.js'
 import { TEST_EMBEDDING_DIMENSIONS } from '../helpers/test-env.js'
 
@@ -22,11 +23,11 @@ declare module 'vitest' {
 }
 
 /**
- * Finds PostgreSQL, Redis and Citus (see detectService), gives the run its own freshly migrated
- * database (and one on the Citus cluster, distributed), and records what is missing: suites
- * needing it skip, and the summary reporter names them. FACTLINE_REQUIRE_SERVICES=1 (CI) turns a
- * missing service into a failure; Citus counts only when CITUS_URL is set (CI sets it when it
- * could build the cluster).
+ * Finds PostgreSQL, Redis and Citus (see detectService) and the redis-server binaries for a local
+ * Redis Cluster, gives the run its own freshly migrated database (and one on the Citus cluster,
+ * distributed), and records what is missing: suites needing it skip, and the summary reporter
+ * names them. FACTLINE_REQUIRE_SERVICES=1 (CI) turns a missing service into a failure; Citus
+ * counts only when CITUS_URL is set (CI sets it when it could build the cluster).
  */
 export default async function setup(project: TestProject) {
   const stops: Array<() => Promise<unknown>> = []
@@ -51,6 +52,10 @@ export default async function setup(project: TestProject) {
   const redis: Detection = await detectService('redis')
   if (redis.found && redis.stop) stops.push(redis.stop)
   if (!redis.found) missing.push({ service: 'redis', reason: redis.reason })
+
+  // The Redis Cluster suites start their own cluster from the local binaries; only those are checked here.
+  const noCluster = redisClusterUnavailable()
+  if (noCluster) missing.push({ service: 'redis-cluster', reason: noCluster })
 
   const citus = await detectService('citus')
   let citusDatabase: { url: string; drop: () => Promise<void> } | undefined
