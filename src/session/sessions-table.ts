@@ -119,7 +119,8 @@ export function upsertSessionSql(owner: SessionOwner) {
   return sql<{ session_id: string; user_id: string; namespace: string }>`insert into ${sql.table('agent_sessions')} as sess (session_id, user_id, namespace)
     values (${owner.sessionId}, ${tenantOf(owner)}, ${owner.namespace})
     on conflict (user_id, session_id) do update
-      set updated_at = now()
+      -- the new row's default now(): Citus refuses a volatile function in DO UPDATE SET
+      set updated_at = excluded.updated_at
       where sess.namespace = excluded.namespace
     returning sess.session_id, sess.user_id, sess.namespace`
 }
