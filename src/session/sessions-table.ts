@@ -258,8 +258,8 @@ export async function findLaggingSessions(
 const hasUser = sql<boolean>`left(s.user_id, 1) <> ${NO_USER_TENANT_PREFIX}`
 
 /**
- * The user of a session found by its id alone, for a queued extraction job (jobs carry no user id,
- * so Redis never holds one). Every shard on Citus; undefined when no session with a user has the id.
+ * The user of a session found by its id alone, for an extraction job queued before jobs carried
+ * their user. Every shard on Citus; undefined when no session with a user has the id.
  */
 export async function findSessionUserId(db: Kysely<Database>, sessionId: string): Promise<string | undefined> {
   const row = await db

@@ -21,7 +21,7 @@ async function expectSingleShard(statements: readonly CapturedStatement[]): Prom
   return plans
 }
 
-describeWith('citus')('every statement of a memory turn and of an extraction job runs on one shard', () => {
+describeWith('citus', 'redis')('every statement of a memory turn and of an extraction job runs on one shard', () => {
   let capture: CapturingPool
   let memory: Memory
   const agentWith = (reply: string) => new Agent({ name: 'Assistant', instructions: 'Be brief.', model: new ScriptedModel([[assistantMessage(reply)]]) })
@@ -86,6 +86,25 @@ describeWith('citus')('every statement of a memory turn and of an extraction job
     await memory.forgetUser(userId)
     const statements = capture.stop()
     await expectSingleShard(statements)
+  })
+
+  it('a job through the queue and a worker: the user travels sealed, so no statement reads every shard', async () => {
+    const queued = await createMemory({ database: { pool: capture.pool }, queue: { url: inject('redisUrl'), name: uniqueId('citus-queue') }, env: false })
+    const worker = await queued.worker({ concurrency: 1, sweepIntervalMs: 0 })
+    try {
+      const userId = uniqueId('di')
+      capture.record()
+      await queued.session(uniqueId('s'), { userId }).addItems([{ role: 'user', content: 'I live in Lagos and I work at Acme.' }])
+      await queued.flush()
+      const statements = capture.stop()
+      expect((await queued.recall({ userId, query: 'where do I live' })).length, 'the worker stored a fact').toBeGreaterThan(0)
+      // The look-up by session id alone (`findSessionUserId`) is what a job without its user would send.
+      expect(statements.filter((s) => /"session_id" = \$1 and left\(/.test(s.text))).toEqual([])
+      await expectSingleShard(statements)
+    } finally {
+      await worker.close()
+      await queued.close()
+    }
   })
 
   // One shard is the requirement; one round trip is what makes a statement cheap. Citus runs a
