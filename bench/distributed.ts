@@ -76,13 +76,16 @@ export async function benchDistributed(ctx: BenchContext, o: DistributedOptions)
         ])
       }
     }
+    const footprint = await bytesPerUser(targets[0]!.pool, loaded)
     return (
       `Each step adds users, each with ${o.factsPerUser} facts and a session of ${o.messagesPerUser} messages, ` +
       `to both databases; then ${o.ops} serial calls per operation for random users (p50 / p95). ` +
       'The memory turn is `memory.run` with a scripted model (history read, search, append); its inline extraction is ' +
       'flushed between calls, outside the timing. Citus runs on the same machine as its workers, so every statement pays ' +
       'an extra local hop (coordinator → worker): compare how the rows move as users grow, not the absolute gap.\n\n' +
-      table(['users', 'database', 'facts', 'memory.recall', 'session.addItems(2)', 'memory turn'], rows)
+      table(['users', 'database', 'facts', 'memory.recall', 'session.addItems(2)', 'memory turn'], rows) +
+      `\n\nFootprint on the single node after the last step, per user (${o.factsPerUser} facts of ${DIMENSIONS} dimensions, ` +
+      `${o.messagesPerUser} + the timed messages, tables and indexes): ${footprint}.`
     )
   } finally {
     for (const target of targets) {
@@ -147,6 +150,17 @@ async function loadUsers(pool: pg.Pool, from: number, to: number, o: Distributed
      where s.session_id like 's-user-%'`,
   )
   await pool.query('analyze')
+}
+
+/** Table and index bytes per user of the per-user tables, as `pg_total_relation_size` counts them. */
+async function bytesPerUser(pool: pg.Pool, users: number): Promise<string> {
+  const { rows } = await pool.query<{ name: string; bytes: string }>(
+    `select c.relname as name, pg_total_relation_size(c.oid)::text as bytes from pg_class c
+     where c.relname in ('agent_sessions', 'agent_messages', 'facts', 'fact_sources', 'fact_events', 'transcript_excerpts', 'agent_session_operations')`,
+  )
+  const total = rows.reduce((sum, r) => sum + Number(r.bytes), 0)
+  const parts = rows.sort((a, b) => Number(b.bytes) - Number(a.bytes)).map((r) => `${r.name} ${(Number(r.bytes) / users / 1024).toFixed(1)} KiB`)
+  return `${(total / users / 1024).toFixed(1)} KiB (${parts.join(', ')})`
 }
 
 /** Serial calls; `between` runs after each call, outside the timing. */
