@@ -18,6 +18,7 @@ import { createDb } from '../src/db/create-db.js'
 import { migrate } from '../src/db/migrate.js'
 import type { BenchContext } from './lib/context.js'
 import { createScratchDb } from './lib/scratch-db.js'
+import { benchDistributed } from './distributed.js'
 import { benchEmbedder } from './embedder.js'
 import { benchFaults } from './faults.js'
 import { benchEpisodic } from './episodic.js'
@@ -30,7 +31,7 @@ import { benchRowLevelSecurity } from './row-level-security.js'
 import { benchRunStart } from './run-start.js'
 import { benchSession } from './session.js'
 
-const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'episodic', 'faults', 'rls'] as const
+const SECTIONS = ['session', 'recall', 'pipeline', 'runstart', 'roundtrips', 'pools', 'redos', 'embedder', 'episodic', 'faults', 'rls', 'distributed'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values: args } = parseArgs({
@@ -57,6 +58,8 @@ const { values: args } = parseArgs({
     'pool-sessions': { type: 'string' },
     'fault-rounds': { type: 'string' },
     'episodic-scale': { type: 'string' },
+    'citus-url': { type: 'string', default: process.env.CITUS_URL },
+    'distributed-users': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -86,6 +89,8 @@ if (args.help) {
   --fault-rounds N        rounds of every fault in the faults section (default 1); it runs its own
                           private PostgreSQL and Redis (needs initdb and redis-server)
   --episodic-scale H:T    the heavy user's excerpts : all excerpts (default 100000:1000000; quick 10000:100000)
+  --citus-url URL         Citus coordinator for the distributed section (default CITUS_URL; skipped without)
+  --distributed-users A,B users loaded per step in the distributed section (default 1000,10000,50000; quick 100,1000)
 `)
   process.exit(0)
 }
@@ -170,6 +175,18 @@ try {
       ? { sessions: 5, turns: 6, rounds: 1, redisDownMs: 5_000, postgresDownMs: 10_000 }
       : { sessions: 10, turns: 10, rounds: num(args['fault-rounds'], 1, 1), redisDownMs: 10_000, postgresDownMs: 20_000 }
     out.push('## 10. Faults under load\n\n' + (await benchFaults(ctx, faults)))
+  }
+  if (only.has('distributed')) {
+    out.push(
+      '## 12. Distributed (Citus) against one node\n\n' +
+        (await benchDistributed(ctx, {
+          citusUrl: args['citus-url'],
+          userSteps: list(args['distributed-users'] ?? (quick ? '100,1000' : '1000,10000,50000')),
+          factsPerUser: 10,
+          messagesPerUser: 10,
+          ops: num(args.ops, 50, 20),
+        })),
+    )
   }
   if (only.has('rls')) {
     // Last: it enables the policies on the scratch tables (the owner, which earlier sections use, bypasses them).

@@ -6,6 +6,7 @@ export { FactlineError, isFactlineError, type FactlineErrorCode, type FactlineEr
 export { quietLogger, createJsonLogger, pinoLogger, type Logger, type PinoLikeLogger } from './logger.js'
 export { createDb, DEFAULT_DATA_DIR, type DatabaseOptions, type FactlineDb } from './db/create-db.js'
 export { migrate, assertMigrated, type MigrateOptions, type MigrateResult } from './db/migrate.js'
+export { distributeTables, type DistributeResult } from './db/distribute.js'
 export { DEFAULT_EMBEDDING_DIMENSIONS } from './db/embedding-dimensions.js'
 export type { Database, FactStatus, FactEventType } from './db/schema.js'
 export type { TableNameOptions, TableNames } from './db/table-names.js'

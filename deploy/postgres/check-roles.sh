@@ -59,7 +59,7 @@ echo "ok: $migrator is not a superuser"
 rows="$(as_role "$app" "$app_password" -1 \
   -c "select set_config('factline.user_id', 'check-user', true) is not null" \
   -c "insert into agent_sessions (session_id, user_id) values ('check-roles', 'check-user')" \
-  -c "insert into agent_messages (session_id, message_data) values ('check-roles', '{}')" \
+  -c "insert into agent_messages (user_id, session_id, message_data) values ('check-user', 'check-roles', '{}')" \
   -c "select count(*) from agent_messages where session_id = 'check-roles'")" || fail "$app could not insert and select as its user"
 [[ "$rows" == $'t\n1' ]] || fail "$app read $rows rows back, expected 1"
 echo "ok: $app can insert and select its user's rows (including bigserial ids)"

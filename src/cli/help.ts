@@ -22,9 +22,12 @@ Run \`factline <command> --help\` for a command's options; \`factline --version\
 Environment: DATABASE_URL (PostgreSQL; without it the embedded PGlite in .factline/pglite is used)
 `
 
-export const MIGRATE_HELP = `Usage: factline migrate [--status] [--database-url URL] [--embedding-dimensions N] [--json]
+export const MIGRATE_HELP = `Usage: factline migrate [--status] [--distributed] [--database-url URL] [--embedding-dimensions N] [--json]
 
   --status                    list applied and pending migrations; change nothing
+  --distributed               then distribute the tables on Citus (connect to the coordinator):
+                              per-user tables by user_id, colocated; factline_meta a reference
+                              table. Once distributed, later runs keep new tables distributed.
   --database-url URL          PostgreSQL connection string (default: $DATABASE_URL, else embedded PGlite)
   --data-dir DIR              embedded PGlite folder when no URL is given
                               (default: $FACTLINE_DATA_DIR, else .factline/pglite)

@@ -104,8 +104,8 @@ export async function sweepFromConfig(
     closers.push(() => handle.close())
     await assertMigrated(handle)
     await assertSeesAllUsers(handle)
-    const { name, databaseTag } = await resolveQueueIdentity(handle.db, options.queueName)
-    const queue = await createExtractionQueue({ connection: redis, queueName: name, databaseTag, logger: options.logger })
+    const { name, databaseTag, jobKey } = await resolveQueueIdentity(handle.db, options.queueName)
+    const queue = await createExtractionQueue({ connection: redis, queueName: name, databaseTag, jobKey, logger: options.logger })
     closers.push(() => queue.close())
     return await sweep(handle.db, queue, { logger: options.logger, userId: options.userId })
   } finally {

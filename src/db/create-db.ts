@@ -66,7 +66,8 @@ export interface FactlineDb {
   /** Host, port, database and role of a URL-opened pool (never the password), for error messages. */
   readonly target?: Readonly<Record<string, string>> | undefined
   /**
-   * Whether the tables are distributed by Citus (asked once, then remembered; never for PGlite).
+   * Whether the tables are distributed by Citus (remembered; a "no" is asked again after a minute,
+   * since `migrate --distributed` may run while the app is up; never asked for PGlite).
    * Then factline does the provenance trigger's work itself (`retractFactsOfDeletedMessages`).
    */
   readonly distributed?: (() => Promise<boolean>) | undefined
@@ -198,16 +199,27 @@ export async function createDb(
 
   let closed = false
   let distributed: Promise<boolean> | undefined
+  let askAgainAfter = Number.POSITIVE_INFINITY
   return {
     db,
     tables,
     backend,
     distributed() {
       if (backend === 'pglite') return Promise.resolve(false)
-      distributed ??= isDistributed(db, tables.sessions).catch((error: unknown) => {
-        distributed = undefined // ask again next time, e.g. once the database is reachable
-        throw error
-      })
+      if (distributed === undefined || Date.now() > askAgainAfter) {
+        askAgainAfter = Number.POSITIVE_INFINITY
+        distributed = isDistributed(db, tables.sessions).then(
+          (answer) => {
+            // `migrate --distributed` may run while this process is up: a "no" is asked again a minute later.
+            if (!answer) askAgainAfter = Date.now() + 60_000
+            return answer
+          },
+          (error: unknown) => {
+            distributed = undefined // ask again next time, e.g. once the database is reachable
+            throw error
+          },
+        )
+      }
       return distributed
     },
     rowLevelSecurity: config?.rowLevelSecurity ?? false,

@@ -5,6 +5,8 @@ import { allMigrations } from '../../migrations/all-migrations.js'
 import { errorMessage, FactlineError, parseOrThrow } from '../errors.js'
 import { connectionFailed, isConnectionError } from './connection-errors.js'
 import type { FactlineDb } from './create-db.js'
+import { distributeTables, type DistributeResult } from './distribute.js'
+import { isDistributed } from './orphan-retraction.js'
 import { DEFAULT_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_DIMENSIONS } from './embedding-dimensions.js'
 import { enableRowLevelSecurity } from './row-level-security.js'
 import type { Database } from './schema.js'
@@ -31,6 +33,11 @@ export interface MigrateResult {
   applied: string[]
   /** The embedding dimension the database stores. */
   embeddingDimensions: number
+  /**
+   * Present when the tables are distributed on Citus: a migration's new tables are distributed
+   * the same way (see distributeTables, the first step).
+   */
+  distribution?: DistributeResult
 }
 
 /**
@@ -68,9 +75,12 @@ export async function migrate(handle: FactlineDb, options: MigrateOptions = {}):
     throw dimensionMismatch(embeddingDimensions, stored)
   }
   if (rowLevelSecurity) await enableRowLevelSecurity(handle)
+  // Once distributed by choice, stays so: a later migration's new table must not stay local.
+  const distribution = (await isDistributed(handle.db, handle.tables.sessions)) ? await distributeTables(handle) : undefined
   return {
     applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName),
     embeddingDimensions: stored,
+    ...(distribution ? { distribution } : {}),
   }
 }
 

@@ -38,7 +38,8 @@ export async function retractFactsOfDeletedMessages(db: Kysely<Database>, delete
       from removed o join ${sql.table('facts')} f on f.user_id = ${tenant} and f.id = o.fact_id
     ),
     orphaned as (
-      update ${sql.table('facts')} as f set status = 'retracted', valid_to = coalesce(f.valid_to, now()), updated_at = now()
+      -- least() skips a null valid_to; Citus refuses now() inside coalesce or case
+      update ${sql.table('facts')} as f set status = 'retracted', valid_to = least(f.valid_to, now()), updated_at = now()
       where f.user_id = ${tenant}
         and f.id in (select fact_id from removed)
         and f.status in ('active', 'superseded')

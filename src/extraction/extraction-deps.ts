@@ -57,10 +57,10 @@ export interface BatchDecision {
 export interface ExtractionContext {
   jobId?: string | undefined
   /**
-   * The session's user, when the caller knows it (inline mode does): every read and write names
-   * it, so Citus routes each to one shard, and with row-level security the run is scoped to them.
-   * A queued job does not carry it (Redis never holds user ids): the processor then looks the
-   * session up by id first, the one statement of a job that reads every shard on Citus.
+   * The session's user, when the caller knows it (inline mode does; a queued job carries it
+   * sealed): every read and write names it, so Citus routes each to one shard, and with row-level
+   * security the run is scoped to them. Without it (a job queued before jobs carried it) the
+   * processor first looks the session up by id, a statement that reads every shard on Citus.
    */
   userId?: string | undefined
   signal?: AbortSignal | undefined

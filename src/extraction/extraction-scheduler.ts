@@ -1,5 +1,5 @@
 import type { ItemsAddedEvent } from '../session/postgres-session.js'
-import type { ExtractionJob } from './extraction-job.js'
+import type { ExtractionRequest } from './extraction-job.js'
 
 /**
  * How extraction is scheduled after a turn: in this process (`inline`, the embedded default) or
@@ -15,7 +15,7 @@ export interface ExtractionScheduler {
    */
   onItemsAdded(event: ItemsAddedEvent): Promise<void>
   /** Schedules extraction of a session through a message: what the sweep calls. */
-  enqueue(job: ExtractionJob, options?: { retryFailed?: boolean | undefined }): Promise<unknown>
+  enqueue(job: ExtractionRequest, options?: { retryFailed?: boolean | undefined }): Promise<unknown>
   /**
    * Waits until extraction has caught up with every turn scheduled through this scheduler.
    * @throws FactlineError `timeout` after `timeoutMs`; inline, the first extraction error since the last flush.

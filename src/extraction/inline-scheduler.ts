@@ -82,7 +82,7 @@ export function createInlineScheduler(options: InlineSchedulerOptions): Extracti
       if (event.userId !== null) schedule(event.sessionId, event.userId)
     },
     async enqueue(job) {
-      schedule(job.sessionId)
+      schedule(job.sessionId, job.userId)
     },
     async flush({ timeoutMs = DEFAULT_FLUSH_TIMEOUT_MS } = {}) {
       await raceTimeout(

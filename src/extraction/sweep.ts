@@ -3,11 +3,11 @@ import type { Database } from '../db/schema.js'
 import { coerceError } from '../errors.js'
 import { findLaggingSessions } from '../session/sessions-table.js'
 import { quietLogger, type Logger } from '../logger.js'
-import type { ExtractionJob } from './extraction-job.js'
+import type { ExtractionRequest } from './extraction-job.js'
 
 /** Anything that can take an extraction job: the BullMQ producer or the inline runner. */
 export interface ExtractionTarget {
-  enqueue(job: ExtractionJob, options?: { retryFailed?: boolean | undefined }): Promise<unknown>
+  enqueue(job: ExtractionRequest, options?: { retryFailed?: boolean | undefined }): Promise<unknown>
 }
 
 /** What a sweep did; one session failing does not stop the others. */
@@ -41,7 +41,7 @@ export async function sweep(db: Kysely<Database>, scheduler: ExtractionTarget, o
     const rows = await findLaggingSessions(db, { after, limit: pageSize, userId: options.userId })
     for (const row of rows) {
       try {
-        await scheduler.enqueue({ sessionId: row.sessionId, throughMessageId: row.newestMessageId }, { retryFailed: true })
+        await scheduler.enqueue({ sessionId: row.sessionId, userId: row.userId, throughMessageId: row.newestMessageId }, { retryFailed: true })
         result.enqueued++
       } catch (error) {
         result.failed.push({ sessionId: row.sessionId, error: coerceError(error) })

@@ -9,7 +9,8 @@ import {
   extractionDedupId,
   extractionJobId,
 } from './job-ids.js'
-import type { ExtractionJob } from '../extraction/extraction-job.js'
+import type { ExtractionJob, ExtractionRequest } from '../extraction/extraction-job.js'
+import { sealUserId } from './sealed-user.js'
 import { bullQueueName } from './hash-tag.js'
 import { isRedisClient, openRedis, type RedisClient, type RedisConnectionOption } from './redis-connection.js'
 import { DEFAULT_JOB_ATTEMPTS, RETRY_BACKOFF_TYPE } from './retry-backoff.js'
@@ -25,6 +26,8 @@ export interface ExtractionQueueOptions {
   queueName?: string | undefined
   /** Tag of the database the jobs' sessions live in, put in every job so a worker of another database refuses it. */
   databaseTag?: string | undefined
+  /** Seals the user id each job carries (`resolveQueueIdentity().jobKey`); without it jobs carry none. */
+  jobKey?: Buffer | undefined
   /** How long a job that ran out of attempts is kept for inspection, in seconds. @defaultValue 604800 (7 days) */
   failedJobRetentionSeconds?: number | undefined
   /** BullMQ key prefix. @defaultValue 'bull' */
@@ -116,12 +119,16 @@ export async function createExtractionQueue(options: ExtractionQueueOptions): Pr
     timeoutMs: options.enqueueTimeoutMs ?? 2_000,
     failedJobRetentionSeconds: options.failedJobRetentionSeconds,
   }
-  const enqueue = async (job: ExtractionJob, extra: { retryFailed?: boolean | undefined } = {}) => {
+  const enqueue = async ({ userId, ...request }: ExtractionRequest, extra: { retryFailed?: boolean | undefined } = {}) => {
     // Once a connection attempt has failed, refuse at once rather than wait out the timeout on every turn.
     if (connection.status === 'reconnecting' || connection.status === 'end') {
-      throw unavailable(job, new Error(`Redis connection is ${connection.status}`))
+      throw unavailable(request, new Error(`Redis connection is ${connection.status}`))
     }
-    const payload = options.databaseTag === undefined ? job : { ...job, database: options.databaseTag }
+    const payload: ExtractionJob = {
+      ...request,
+      ...(options.databaseTag === undefined ? {} : { database: options.databaseTag }),
+      ...(userId === undefined || options.jobKey === undefined ? {} : { user: sealUserId(options.jobKey, userId) }),
+    }
     return enqueueExtraction(queue, payload, { ...jobOptions, ...extra })
   }
   return {
@@ -131,7 +138,7 @@ export async function createExtractionQueue(options: ExtractionQueueOptions): Pr
     enqueue,
     async onItemsAdded(event) {
       if (event.userId === null) return
-      const result = await enqueue({ sessionId: event.sessionId, throughMessageId: event.lastMessageId })
+      const result = await enqueue({ sessionId: event.sessionId, userId: event.userId, throughMessageId: event.lastMessageId })
       logger.debug('extraction enqueued', { sessionId: event.sessionId, ...result })
     },
     async close() {

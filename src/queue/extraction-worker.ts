@@ -13,6 +13,7 @@ import { createExtractionQueue, type ExtractionJobCounts, type ExtractionQueue }
 import { sanitizedError, sanitizedFailure } from './job-failure.js'
 import { assertSeesAllUsers } from '../db/row-level-security.js'
 import { resolveQueueIdentity } from './queue-name.js'
+import { openUserId } from './sealed-user.js'
 import { bullQueueName } from './hash-tag.js'
 import { duplicateRedis, isCluster, isRedisClient, openRedis, whenReady, type RedisClient, type RedisConnectionOption } from './redis-connection.js'
 import { extractionBackoff } from './retry-backoff.js'
@@ -118,7 +119,7 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     )
   }
   const identity = await resolveQueueIdentity(options.db.db, options.queueName)
-  const { databaseTag } = identity
+  const { databaseTag, jobKey } = identity
   await assertSeesAllUsers(options.db)
   const closers: Array<() => Promise<void> | void> = []
   const connection: RedisClient = isRedisClient(options.connection)
@@ -157,6 +158,8 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
     try {
       const { userId: _userId, namespace: _namespace, ...result } = await processSessionExtraction(deps, payload.sessionId, {
         jobId: job.id,
+        // Unsealed, every statement of the job names the user; without it, the processor looks it up.
+        userId: payload.user === undefined ? undefined : openUserId(jobKey, payload.user),
         signal,
       })
       return result
@@ -206,7 +209,7 @@ export async function createExtractionWorker(options: ExtractionWorkerOptions): 
           ? duplicateRedis(options.connection, 'producer')
           : await openRedis(options.connection, 'producer')
       }
-      return createExtractionQueue({ connection: producerClient, queueName: name, databaseTag, prefix: options.prefix, logger })
+      return createExtractionQueue({ connection: producerClient, queueName: name, databaseTag, jobKey, prefix: options.prefix, logger })
     })().catch((error: unknown) => {
       producer = undefined // the next sweep tries again
       throw error

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import { readDatabaseId } from '../db/database-id.js'
 import type { Database } from '../db/schema.js'
 import { EXTRACTION_QUEUE_NAME } from './job-ids.js'
+import { jobUserKey } from './sealed-user.js'
 
 /** The queue a database's jobs go through, and the tag its jobs carry. */
 export interface QueueIdentity {
@@ -10,6 +11,8 @@ export interface QueueIdentity {
   name: string
   /** A short hash of the database's id; the worker refuses jobs carrying another. */
   databaseTag: string
+  /** Seals the user id a job carries (see `sealed-user.ts`). */
+  jobKey: Buffer
 }
 
 /** The first 12 hex digits of the SHA-256 of a database id: short, and says nothing about the id. */
@@ -28,6 +31,7 @@ export function defaultQueueName(tag: string): string {
  * agree on the queue without configuration, and deployments sharing a Redis stay apart.
  */
 export async function resolveQueueIdentity(db: Kysely<Database>, name?: string | undefined): Promise<QueueIdentity> {
-  const tag = databaseTag(await readDatabaseId(db))
-  return { name: name ?? defaultQueueName(tag), databaseTag: tag }
+  const id = await readDatabaseId(db)
+  const tag = databaseTag(id)
+  return { name: name ?? defaultQueueName(tag), databaseTag: tag, jobKey: jobUserKey(id) }
 }

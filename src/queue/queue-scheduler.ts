@@ -33,7 +33,7 @@ export interface QueueScheduler extends ExtractionScheduler {
 export async function createQueueScheduler(options: QueueSchedulerOptions): Promise<QueueScheduler> {
   const { db, pollMs = 50, ...queueOptions } = options
   const identity = await resolveQueueIdentity(db, queueOptions.queueName)
-  const producer = await createExtractionQueue({ ...queueOptions, queueName: identity.name, databaseTag: identity.databaseTag })
+  const producer = await createExtractionQueue({ ...queueOptions, queueName: identity.name, databaseTag: identity.databaseTag, jobKey: identity.jobKey })
   // Per user, each session's newest message written through this scheduler.
   const pending = new Map<string, Map<string, number>>()
 

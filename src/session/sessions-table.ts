@@ -119,7 +119,8 @@ export function upsertSessionSql(owner: SessionOwner) {
   return sql<{ session_id: string; user_id: string; namespace: string }>`insert into ${sql.table('agent_sessions')} as sess (session_id, user_id, namespace)
     values (${owner.sessionId}, ${tenantOf(owner)}, ${owner.namespace})
     on conflict (user_id, session_id) do update
-      set updated_at = now()
+      -- the new row's default now(): Citus refuses a volatile function in DO UPDATE SET
+      set updated_at = excluded.updated_at
       where sess.namespace = excluded.namespace
     returning sess.session_id, sess.user_id, sess.namespace`
 }
@@ -257,8 +258,8 @@ export async function findLaggingSessions(
 const hasUser = sql<boolean>`left(s.user_id, 1) <> ${NO_USER_TENANT_PREFIX}`
 
 /**
- * The user of a session found by its id alone, for a queued extraction job (jobs carry no user id,
- * so Redis never holds one). Every shard on Citus; undefined when no session with a user has the id.
+ * The user of a session found by its id alone, for an extraction job queued before jobs carried
+ * their user. Every shard on Citus; undefined when no session with a user has the id.
  */
 export async function findSessionUserId(db: Kysely<Database>, sessionId: string): Promise<string | undefined> {
   const row = await db

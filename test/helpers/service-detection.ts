@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs'
 import pg from 'pg'
 
-/** A backing service some integration suites need; 'redis-cluster' is local redis-server binaries the suite starts a cluster with. */
-export type Service = 'postgres' | 'redis' | 'redis-cluster'
+/**
+ * A backing service some integration suites need; 'redis-cluster' is local redis-server binaries the
+ * suite starts a cluster with; 'citus' a running Citus cluster at CITUS_URL.
+ */
+export type Service = 'postgres' | 'redis' | 'redis-cluster' | 'citus'
 
 /** Where a service was found, or why it was not. */
 export type Detection =
@@ -19,15 +22,19 @@ export const HOW_TO_ENABLE: Record<Service, string> = {
   postgres: 'set DATABASE_URL=postgres://USER@HOST:5432/DB (PostgreSQL with pgvector)',
   redis: 'set REDIS_URL=redis://HOST:6379',
   'redis-cluster': 'install redis-server 7 (the suite starts its own 3-node cluster on free ports from 7100)',
+  citus: 'set CITUS_URL=postgres://USER@HOST:5440/postgres (a Citus coordinator with workers, citus and pgvector on every node; .ci/run starts one)',
 }
+
+const VARIABLE = { postgres: 'DATABASE_URL', redis: 'REDIS_URL', citus: 'CITUS_URL' } as const
 
 /**
  * Finds a service: its env var when set (a set but unreachable URL is an error, not a skip), else the
  * default local port (unless FACTLINE_TEST_NO_LOCAL_SERVICES=1), else a testcontainers container when a
- * Docker engine answers. The env var is never silently replaced by a guess.
+ * Docker engine answers. The env var is never silently replaced by a guess. Citus is looked for only
+ * at CITUS_URL: a cluster is never guessed or started here (.ci/run starts one).
  */
-export async function detectService(service: 'postgres' | 'redis', env: NodeJS.ProcessEnv = process.env): Promise<Detection> {
-  const variable = service === 'postgres' ? 'DATABASE_URL' : 'REDIS_URL'
+export async function detectService(service: 'postgres' | 'redis' | 'citus', env: NodeJS.ProcessEnv = process.env): Promise<Detection> {
+  const variable = VARIABLE[service]
   const configured = env[variable]
   if (configured) {
     const problem = await probe(service, configured)
@@ -35,6 +42,7 @@ export async function detectService(service: 'postgres' | 'redis', env: NodeJS.P
     return { found: true, url: configured, source: variable }
   }
   const reasons = [`${variable} unset`]
+  if (service === 'citus') return { found: false, reason: reasons[0]! }
   if (env.FACTLINE_TEST_NO_LOCAL_SERVICES !== '1') {
     const local = service === 'postgres' ? LOCAL_POSTGRES_URL : LOCAL_REDIS_URL
     const problem = await probe(service, local)
@@ -56,11 +64,15 @@ export async function detectService(service: 'postgres' | 'redis', env: NodeJS.P
 /** Connects once and returns why the service is unusable, or undefined when it answers. */
 async function probe(service: Service, url: string): Promise<string | undefined> {
   try {
-    if (service === 'postgres') {
+    if (service === 'postgres' || service === 'citus') {
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
       try {
         await client.connect()
         await client.query('select 1')
+        if (service === 'citus') {
+          const { rows } = await client.query(`select exists (select 1 from pg_extension where extname = 'citus') as citus`)
+          if (!rows[0]?.citus) return `the citus extension is not installed in database ${new URL(url).pathname.slice(1) || '(default)'}`
+        }
       } finally {
         await client.end().catch(() => {})
       }

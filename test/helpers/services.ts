@@ -12,13 +12,13 @@ export function describeWith(...services: Service[]): ReturnType<typeof describe
   return describe.skipIf(lacks(...services))
 }
 
-/** The services a setup's name mentions: 'postgres' and 'redis'; 'pglite' and 'embedded' need none. */
+/** The services a setup's name mentions: 'postgres', 'redis' and 'citus'; 'pglite' and 'embedded' need none. */
 export function servicesNamedIn(setup: string): Service[] {
-  return (['postgres', 'redis'] as const).filter((service) => setup.includes(service))
+  return (['postgres', 'redis', 'citus'] as const).filter((service) => setup.includes(service))
 }
 
 /**
- * `describe.each(setups)` where each setup named after a missing service ('postgres',
+ * `describe.each(setups)` where each setup named after a missing service ('postgres', 'citus',
  * 'postgres+redis+worker') is skipped and the others ('pglite', 'embedded') still run.
  */
 export function describeEachSetup<T extends string>(setups: readonly T[]) {

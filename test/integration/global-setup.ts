@@ -3,6 +3,7 @@ import pg from 'pg'
 import type { TestProject } from 'vitest/node'
 import { createDb } from '../../src/db/create-db.js'
 import { migrate } from '../../src/db/migrate.js'
+import { createCitusRunDatabase } from '../helpers/citus-cluster.js'
 import { detectService, redact, type Detection, type Service } from '../helpers/service-detection.js'
 import { MISSING_SERVICES_ENV, RUN_TAG_ENV, describeMissing, type MissingService } from '../helpers/missing-services.js'
 import { redisClusterUnavailable } from '../helpers/redis-cluster.js'
@@ -15,15 +16,18 @@ declare module 'vitest' {
     databaseUrl: string
     /** '' when Redis is missing (its suites are skipped). */
     redisUrl: string
+    /** The run's migrated and distributed database on the Citus cluster; '' when Citus is missing. */
+    citusUrl: string
     missingServices: Service[]
   }
 }
 
 /**
- * Finds PostgreSQL and Redis (see detectService) and the redis-server binaries for a local Redis
- * Cluster, gives the run its own freshly migrated database,
- * and records what is missing: suites needing it skip, and the summary reporter names them.
- * FACTLINE_REQUIRE_SERVICES=1 (CI) turns a missing service into a failure.
+ * Finds PostgreSQL, Redis and Citus (see detectService) and the redis-server binaries for a local
+ * Redis Cluster, gives the run its own freshly migrated database (and one on the Citus cluster,
+ * distributed), and records what is missing: suites needing it skip, and the summary reporter
+ * names them. FACTLINE_REQUIRE_SERVICES=1 (CI) turns a missing service into a failure; Citus
+ * counts only when CITUS_URL is set (CI sets it when it could build the cluster).
  */
 export default async function setup(project: TestProject) {
   const stops: Array<() => Promise<unknown>> = []
@@ -53,19 +57,35 @@ export default async function setup(project: TestProject) {
   const noCluster = redisClusterUnavailable()
   if (noCluster) missing.push({ service: 'redis-cluster', reason: noCluster })
 
-  if (missing.length > 0 && process.env.FACTLINE_REQUIRE_SERVICES === '1') {
+  const citus = await detectService('citus')
+  let citusDatabase: { url: string; drop: () => Promise<void> } | undefined
+  if (citus.found) {
+    try {
+      citusDatabase = await createCitusRunDatabase(citus.url)
+    } catch (error) {
+      missing.push({ service: 'citus', reason: `${citus.source}: ${(error as Error).message}` })
+    }
+  } else {
+    missing.push({ service: 'citus', reason: citus.reason })
+  }
+
+  const required = missing.filter((m) => m.service !== 'citus' || citus.found)
+  if (required.length > 0 && process.env.FACTLINE_REQUIRE_SERVICES === '1') {
+    await citusDatabase?.drop()
     await database?.drop()
     for (const stop of stops.reverse()) await stop()
-    throw new Error(`FACTLINE_REQUIRE_SERVICES=1 but ${describeMissing(missing)}`)
+    throw new Error(`FACTLINE_REQUIRE_SERVICES=1 but ${describeMissing(required)}`)
   }
 
   process.env[MISSING_SERVICES_ENV] = JSON.stringify(missing)
   project.provide('databaseUrl', database?.url ?? '')
   project.provide('redisUrl', redis.found ? redis.url : '')
+  project.provide('citusUrl', citusDatabase?.url ?? '')
   project.provide('missingServices', missing.map((m) => m.service))
 
   return async () => {
     if (redis.found) await removeRunQueues(redis.url, runTag)
+    await citusDatabase?.drop()
     await database?.drop()
     for (const stop of stops.reverse()) await stop()
   }

@@ -71,6 +71,6 @@ describe('factline CLI startup and flags', () => {
     expect((await factline(['migrate', '--status', '--data-dir', dataDir])).stdout).toContain(`${pending.pending.length} pending`)
     expect((await factline(['migrate', '--data-dir', dataDir])).code).toBe(0)
     const after = JSON.parse((await factline(['migrate', '--status', '--json', '--data-dir', dataDir])).stdout) as { applied: string[]; pending: string[] }
-    expect(after).toEqual({ applied: pending.pending, pending: [] })
+    expect(after).toEqual({ applied: pending.pending, pending: [], distributed: false })
   })
 })

@@ -107,9 +107,9 @@ describeWith('postgres')('least-privilege roles (deploy/postgres/01-roles.sh)', 
     const client = await connectAs(app)
     const sessionId = `least-privilege-${randomUUID()}`
     try {
-      await client.query('insert into agent_sessions (session_id) values ($1)', [sessionId])
+      await client.query(`insert into agent_sessions (session_id, user_id) values ($1, 'least-privilege-user')`, [sessionId])
       const inserted = await client.query<{ id: string }>(
-        `insert into agent_messages (session_id, message_data) values ($1, '{}') returning id`,
+        `insert into agent_messages (user_id, session_id, message_data) values ('least-privilege-user', $1, '{}') returning id`,
         [sessionId],
       )
       expect(Number(inserted.rows[0]!.id)).toBeGreaterThan(0)

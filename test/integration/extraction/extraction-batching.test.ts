@@ -170,7 +170,7 @@ describeWith('postgres')('batched extraction commit: statements', () => {
     const three = await extractionStatements(3)
     const twelve = await extractionStatements(12)
     expect(twelve.length).toBe(three.length)
-    // a job names no user: the session's user; draft: session row, items, relevant facts; commit:
+    // a call without its user looks it up first; draft: session row, items, relevant facts; commit:
     // begin, lock, session row, items, neighbourhood, ownership, facts, links + events, excerpts,
     // watermark, commit.
     expect(three.length).toBe(15)

@@ -4,13 +4,13 @@ import { createFactStore } from '../../../src/facts/fact-store.js'
 import { explainFact } from '../../../src/facts/explain.js'
 import { MAX_FACT_CONTENT_LENGTH } from '../../../src/facts/fact-input.js'
 import { PostgresSession } from '../../../src/session/postgres-session.js'
-import { BACKENDS } from '../../helpers/databases.js'
+import { BACKENDS_AND_CITUS } from '../../helpers/databases.js'
 import { useFactStore } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { at, embedder, seedSession, userMessage } from './fixtures.js'
 import { describeEachSetup } from '../../helpers/services.js'
 
-describeEachSetup(BACKENDS)('FactStore (%s)', (backend) => {
+describeEachSetup(BACKENDS_AND_CITUS)('FactStore (%s)', (backend) => {
   const ctx = useFactStore(backend)
 
   async function events(factId: string) {

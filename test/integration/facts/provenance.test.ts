@@ -2,13 +2,13 @@ import { expect, it } from 'vitest'
 import { explainFact } from '../../../src/facts/explain.js'
 import { forgetUser } from '../../../src/facts/forget-user.js'
 import { recallFacts } from '../../../src/recall/recall.js'
-import { BACKENDS } from '../../helpers/databases.js'
+import { BACKENDS_AND_CITUS } from '../../helpers/databases.js'
 import { useFactStore } from '../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../helpers/test-env.js'
 import { at, embedder, seedSession, userMessage } from './fixtures.js'
 import { describeEachSetup } from '../../helpers/services.js'
 
-describeEachSetup(BACKENDS)('provenance-consistent deletion (%s)', (backend) => {
+describeEachSetup(BACKENDS_AND_CITUS)('provenance-consistent deletion (%s)', (backend) => {
   const ctx = useFactStore(backend)
 
   const eventTypes = async (factId: string) =>

@@ -8,12 +8,12 @@ import { describeEachSetup } from '../../helpers/services.js'
 
 setTracingDisabled(true)
 
-type Setup = 'embedded' | 'postgres+redis+worker'
+type Setup = 'embedded' | 'postgres+redis+worker' | 'citus+redis+worker'
 
 /** The model's instructions on a given call: where the context block lands. */
 const instructionsOf = (model: ScriptedModel, call = 0) => model.calls[call]?.request.systemInstructions ?? ''
 
-describeEachSetup<Setup>(['embedded', 'postgres+redis+worker'])('memory end to end (%s)', (setup) => {
+describeEachSetup<Setup>(['embedded', 'postgres+redis+worker', 'citus+redis+worker'])('memory end to end (%s)', (setup) => {
   let memory: Memory
 
   beforeAll(async () => {
@@ -21,7 +21,7 @@ describeEachSetup<Setup>(['embedded', 'postgres+redis+worker'])('memory end to e
       setup === 'embedded'
         ? await createMemory({ database: { dataDir: 'memory://' }, env: false })
         : await createMemory({
-            database: { url: inject('databaseUrl') },
+            database: { url: setup === 'citus+redis+worker' ? inject('citusUrl') : inject('databaseUrl') },
             queue: { url: inject('redisUrl'), name: uniqueId('test') },
             env: false,
           })

@@ -37,6 +37,7 @@ const RUNTIME_EXPORTS = [
   'createDb',
   'createJsonLogger',
   'createMemory',
+  'distributeTables',
   'estimateTokens',
   'estimateTokensByLength',
   'historyWindow',

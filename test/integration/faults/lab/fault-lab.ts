@@ -114,6 +114,9 @@ export async function openFaultLab(options: FaultLabOptions = {}): Promise<Fault
         if (!victim) continue
         await killOnPurpose(victim)
         void startWorker().catch(() => {})
+        // A short job may finish between the look and the kill: then no job was held, and none stalls.
+        const state = await inspect.getJobState(job.id!).catch(() => 'unknown')
+        if (state === 'completed') return `killed ${victim.name} just after its job ${job.id} finished`
         return `killed ${victim.name} holding ${job.id}`
       }
       await sleep(10)

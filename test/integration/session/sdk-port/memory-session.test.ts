@@ -8,15 +8,15 @@ import type { Logger } from '../../../../src/logger.js'
 import { PostgresSession } from '../../../../src/session/postgres-session.js'
 import { uniqueId } from '../../../helpers/test-env.js'
 import { useDatabase } from '../../../helpers/suite-fixtures.js'
-import { expectRefusal, describeEachKind, useSessionFactory } from './session-kinds.js'
+import { backendOf, expectRefusal, describeEachKind, useSessionFactory } from './session-kinds.js'
 
 const createUserMessage = (text: string): AgentInputItem => ({ role: 'user', content: [{ type: 'input_text', text }] })
 
 describeEachKind('SDK MemorySession tests on %s', (kind) => {
   const sessions = useSessionFactory(kind)
   type SdkLogger = ReturnType<typeof getLogger>
-  const pgBackend = kind === 'PostgresSession (PGlite)' ? 'pglite' : 'postgres'
-  const logDb = kind === 'MemorySession' ? undefined : useDatabase(pgBackend)
+  const pgBackend = backendOf(kind)
+  const logDb = pgBackend === undefined ? undefined : useDatabase(pgBackend)
 
   test.each([
     [true, false],

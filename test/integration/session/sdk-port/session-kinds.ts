@@ -15,9 +15,14 @@ import { lacks } from '../../../helpers/services.js'
 import { useDatabase } from '../../../helpers/suite-fixtures.js'
 import { uniqueId } from '../../../helpers/test-env.js'
 
-/** The SDK's own MemorySession is the control; PostgresSession runs on both backends. */
-export type SessionKind = 'MemorySession' | 'PostgresSession (PGlite)' | 'PostgresSession (PostgreSQL)'
-export const SESSION_KINDS: readonly SessionKind[] = ['MemorySession', 'PostgresSession (PGlite)', 'PostgresSession (PostgreSQL)']
+/** The SDK's own MemorySession is the control; PostgresSession runs on both backends and on Citus. */
+export type SessionKind = 'MemorySession' | 'PostgresSession (PGlite)' | 'PostgresSession (PostgreSQL)' | 'PostgresSession (Citus)'
+export const SESSION_KINDS: readonly SessionKind[] = [
+  'MemorySession',
+  'PostgresSession (PGlite)',
+  'PostgresSession (PostgreSQL)',
+  'PostgresSession (Citus)',
+]
 
 /** The session methods both implementations share, as the SDK's tests use them. */
 export type PortedSession = Session & {
@@ -36,15 +41,23 @@ const BACKEND_OF: Record<SessionKind, Backend | undefined> = {
   MemorySession: undefined,
   'PostgresSession (PGlite)': 'pglite',
   'PostgresSession (PostgreSQL)': 'postgres',
+  'PostgresSession (Citus)': 'citus',
+}
+
+/** The database a PostgresSession kind runs on; undefined for the control. */
+export function backendOf(kind: SessionKind): Backend | undefined {
+  return BACKEND_OF[kind]
 }
 
 /**
- * `describe.each(SESSION_KINDS)`, where the PostgreSQL kind is skipped (and counted in the run's
- * summary) when the run has no PostgreSQL; the control and PGlite kinds always run.
+ * `describe.each(SESSION_KINDS)`, where the PostgreSQL and Citus kinds are skipped (and counted in
+ * the run's summary) when the run lacks that service; the control and PGlite kinds always run.
  */
 export function describeEachKind(name: string, body: (kind: SessionKind) => void): void {
   for (const kind of SESSION_KINDS) {
-    describe.skipIf(BACKEND_OF[kind] === 'postgres' && lacks('postgres'))(name.replace('%s', kind), () => body(kind))
+    const backend = BACKEND_OF[kind]
+    const missing = (backend === 'postgres' && lacks('postgres')) || (backend === 'citus' && lacks('citus'))
+    describe.skipIf(missing)(name.replace('%s', kind), () => body(kind))
   }
 }
 
