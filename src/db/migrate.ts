@@ -76,7 +76,9 @@ export async function migrate(handle: FactlineDb, options: MigrateOptions = {}):
   }
   if (rowLevelSecurity) await enableRowLevelSecurity(handle)
   // Once distributed by choice, stays so: a later migration's new table must not stay local.
-  const distribution = (await isDistributed(handle.db, handle.tables.sessions)) ? await distributeTables(handle) : undefined
+  // (Never on PGlite: no Citus there, and no round trip spent asking at every embedded start.)
+  const distributed = handle.backend !== 'pglite' && (await isDistributed(handle.db, handle.tables.sessions))
+  const distribution = distributed ? await distributeTables(handle) : undefined
   return {
     applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName),
     embeddingDimensions: stored,
