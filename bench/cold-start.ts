@@ -19,10 +19,12 @@ const args = process.argv.slice(2)
 const baselineAt = args.includes('--baseline') ? resolve(args[args.indexOf('--baseline') + 1]!) : undefined
 const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 3)
 
-// Each script prints the milliseconds from process start to a ready memory (or database).
+// Each script prints the milliseconds from process start to a ready memory (or database), and the
+// CPU milliseconds spent by then (all threads): on a shared machine the wall time swings with the
+// load, the CPU time much less.
 const READY = `
 const memory = await createMemory({ database: { dataDir: process.argv[1] }, env: false })
-console.log(Math.round(performance.now()))
+console.log(Math.round(performance.now()), Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000))
 await memory.close()`
 const MEMORY = `import { createMemory } from 'factline'${READY}`
 const MEMORY_IN_SDK_APP = `import '@openai/agents'\nimport { createMemory } from 'factline'${READY}`
@@ -33,7 +35,7 @@ import { createDb, migrate } from 'factline'
 const pglite = await PGlite.create(process.argv[1], { extensions: { vector } })
 const handle = await createDb({ pglite })
 await migrate(handle, { embeddingDimensions: 384 })
-console.log(Math.round(performance.now()))
+console.log(Math.round(performance.now()), Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000))
 await handle.close(); await pglite.close()`
 const PATH_0_1 = `
 import '@openai/agents'
@@ -48,15 +50,17 @@ const { version } = JSON.parse(await readFile('node_modules/@electric-sql/pglite
 const template = new Blob([await readFile('dist/pglite-template-' + version + '.tar.gz')])
 const pglite = await PGlite.create(process.argv[1], { extensions: { vector }, loadDataDir: template })
 const memory = await createMemory({ database: { pglite }, env: false })
-console.log(Math.round(performance.now()))
+console.log(Math.round(performance.now()), Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000))
 await memory.close(); await pglite.close()`
 
-function timeScript(script: string, dataDir: string, cwd = root): number {
+type Timing = { wall: number; cpu: number }
+function timeScript(script: string, dataDir: string, cwd = root): Timing {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, dataDir], { cwd, encoding: 'utf8' })
-  return Number(out.trim().split('\n').at(-1))
+  const [wall, cpu] = out.trim().split('\n').at(-1)!.split(' ').map(Number)
+  return { wall: wall!, cpu: cpu! }
 }
 
-type Case = { name: string; run: (dir: string) => number }
+type Case = { name: string; run: (dir: string) => Timing }
 const cases: Case[] = [
   { name: 'new folder, no template: initdb + migrations', run: (dir) => timeScript(NO_TEMPLATE, join(dir, 'a')) },
   { name: 'new folder, 0.1 path: empty template + migrations, SDK at import', run: (dir) => timeScript(PATH_0_1, join(dir, 'b')) },
@@ -73,7 +77,7 @@ const cases: Case[] = [
 ]
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const results = new Map<string, number[]>(cases.map((c) => [c.name, []]))
+const results = new Map<string, Timing[]>(cases.map((c) => [c.name, []]))
 for (let i = 0; i < runs; i++) {
   const dir = mkdtempSync(join(tmpdir(), 'factline-cold-'))
   try {
@@ -83,6 +87,11 @@ for (let i = 0; i < runs; i++) {
     rmSync(dir, { recursive: true, force: true })
   }
 }
-console.log(`embedded cold start, ${runs} runs, median ms from process start to a ready memory (all runs):`)
+console.log(`embedded cold start, ${runs} runs: median ms from process start to a ready memory, wall and CPU (wall of every run)`)
 const width = Math.max(...cases.map((c) => c.name.length))
-for (const [name, xs] of results) console.log(`  ${name.padEnd(width)} ${String(median(xs)).padStart(6)}   (${xs.join(', ')})`)
+console.log(`  ${'case'.padEnd(width)}   wall    cpu`)
+for (const [name, xs] of results) {
+  const wall = median(xs.map((x) => x.wall))
+  const cpu = median(xs.map((x) => x.cpu))
+  console.log(`  ${name.padEnd(width)} ${String(wall).padStart(6)} ${String(cpu).padStart(6)}   (${xs.map((x) => x.wall).join(', ')})`)
+}
