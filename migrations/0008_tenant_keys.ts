@@ -44,14 +44,22 @@ export function addTenantKeys({ tables }: MigrationSettings): Migration {
       await copyUser('agent_session_operations', sessionUser)
       await copyUser('fact_sources', sql`select f.user_id from ${t('facts')} f where f.id = x.fact_id`)
 
-      const primary = async (table: string, physical: string, columns: string[]) => {
+      const dropPrimary = async (table: string, physical: string) => {
         const current = await sql<{ name: string }>`
           select conname as name from pg_constraint where contype = 'p' and conrelid = ${`"${physical}"`}::regclass`.execute(db)
         for (const key of current.rows) await exec(db, sql`alter table ${t(table)} drop constraint ${id(key.name)}`)
-        await exec(db, sql`alter table ${t(table)} add constraint ${id(`${physical}_pkey`)} primary key (${sql.join(columns.map((c) => id(c)))})`)
       }
-      await primary('agent_sessions', tables.sessions, ['user_id', 'session_id'])
+      const addPrimary = (table: string, physical: string, columns: string[]) =>
+        exec(db, sql`alter table ${t(table)} add constraint ${id(`${physical}_pkey`)} primary key (${sql.join(columns.map((c) => id(c)))})`)
+      const primary = async (table: string, physical: string, columns: string[]) => {
+        await dropPrimary(table, physical)
+        await addPrimary(table, physical, columns)
+      }
+      // Session ids stay unique on their own here; the session upsert names this index as its
+      // conflict target on a single node (see `upsertSessionSql`).
+      await dropPrimary('agent_sessions', tables.sessions)
       await exec(db, sql`create unique index ${id(`${tables.sessions}_session_id_key`)} on ${t('agent_sessions')} (session_id)`)
+      await addPrimary('agent_sessions', tables.sessions, ['user_id', 'session_id'])
       await primary('agent_messages', tables.messages, ['user_id', 'id'])
       await primary('agent_session_operations', tables.sessionOperations, ['user_id', 'session_id', 'operation_id'])
       await primary('facts', tables.facts, ['user_id', 'id'])

@@ -1,13 +1,13 @@
 import type { AgentInputItem } from '@openai/agents'
 import { z } from 'zod'
 import { assertId } from '../assert-id.js'
-import type { FactlineDb } from '../db/create-db.js'
+import { isDistributedHandle, type FactlineDb } from '../db/create-db.js'
 import { isRowSecurityViolation } from '../db/row-level-security.js'
 import { withUserScope } from '../db/user-scope.js'
 import { parseOrThrow } from '../errors.js'
 import { assertScope } from '../scope.js'
 import { insertItemsWithTimes } from '../session/messages-table.js'
-import { sessionConflict, upsertSession } from '../session/sessions-table.js'
+import { sessionConflict, sessionLookupFor, upsertSession } from '../session/sessions-table.js'
 import { DEFAULT_MAX_ITEM_BYTES, encodeItems } from '../session/item-codec.js'
 import type { ExtractionScheduler } from './extraction-scheduler.js'
 
@@ -64,10 +64,11 @@ export async function importTranscript(
   const items = o.items.map(({ at: _at, ...item }) => item)
   const encoded = encodeItems(items, { maxItemBytes: DEFAULT_MAX_ITEM_BYTES })
   const owner = { sessionId: o.sessionId, userId: o.userId, namespace: o.namespace }
+  const lookup = sessionLookupFor(await isDistributedHandle(handle))
   const range = await withUserScope(handle, o.userId, async (db) => {
     // A policy cannot see a session row made by the same statement: under RLS, create it first.
-    if (handle.rowLevelSecurity && !(await upsertSession(db, owner))) return undefined
-    return insertItemsWithTimes(db, owner, encoded, times)
+    if (handle.rowLevelSecurity && !(await upsertSession(db, owner, lookup))) return undefined
+    return insertItemsWithTimes(db, owner, encoded, times, lookup)
   }).catch((error: unknown) => {
     // Row-level security hides another user's session; writing to it is refused by its policy.
     if (isRowSecurityViolation(error)) return undefined

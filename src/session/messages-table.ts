@@ -5,7 +5,7 @@ import { decodeItem } from './item-codec.js'
 import { tenantOf, userOfTenant, type SessionRef } from '../tenant.js'
 import {
   ownedBy,
-  refusingTakenSessionId,
+  retryingSessionRace,
   sessionNamed,
   upsertSessionSql,
   type SessionLookup,
@@ -158,15 +158,14 @@ export async function appendOwnedItems(
   db: Kysely<Database>,
   owner: SessionOwner,
   encoded: string[],
+  lookup: SessionLookup,
 ): Promise<{ owner: StoredOwner; inserted: InsertedRange } | undefined> {
-  const result = await refusingTakenSessionId(owner.sessionId, () =>
-    sql<{ user_id: string; namespace: string; first_id: number; last_id: number }>`
-    with sess as (${upsertSessionSql(owner)}),
+  const result = await retryingSessionRace(() => sql<{ user_id: string; namespace: string; first_id: number; last_id: number }>`
+    with sess as (${upsertSessionSql(owner, lookup)}),
     ${addedCte(owner, sql`sess, `, encoded)}
     select sess.user_id, sess.namespace,
            (select min(id) from added) as first_id, (select max(id) from added) as last_id
-    from sess`.execute(db),
-  )
+    from sess`.execute(db))
   const row = result.rows[0]
   if (!row) return undefined
   return {
@@ -196,11 +195,11 @@ export async function appendOwnedItemsOnce(
   owner: SessionOwner,
   encoded: string[],
   operation: { id: string; record: string },
+  lookup: SessionLookup,
 ): Promise<KeyedAppendResult | undefined> {
   const tenant = tenantOf(owner)
-  const result = await refusingTakenSessionId(owner.sessionId, () =>
-    sql<{ user_id: string; namespace: string; prior: string | null; first_id: number | null; last_id: number | null }>`
-    with sess as (${upsertSessionSql(owner)}),
+  const result = await retryingSessionRace(() => sql<{ user_id: string; namespace: string; prior: string | null; first_id: number | null; last_id: number | null }>`
+    with sess as (${upsertSessionSql(owner, lookup)}),
     prior as (
       select transaction_json from ${sql.table('agent_session_operations')}
       where user_id = ${tenant} and session_id = ${owner.sessionId} and operation_id = ${operation.id}
@@ -215,8 +214,7 @@ export async function appendOwnedItemsOnce(
     ${addedCte(owner, sql`recorded, `, encoded)}
     select sess.user_id, sess.namespace, (select transaction_json from prior) as prior,
            (select min(id) from added) as first_id, (select max(id) from added) as last_id
-    from sess`.execute(db),
-  )
+    from sess`.execute(db))
   const row = result.rows[0]
   if (!row) return undefined
   return {
@@ -338,10 +336,10 @@ export async function insertItemsWithTimes(
   owner: SessionOwner,
   encoded: readonly string[],
   times: ReadonlyArray<Date | null>,
+  lookup: SessionLookup,
 ): Promise<ImportedRange | undefined> {
-  const result = await refusingTakenSessionId(owner.sessionId, () =>
-    sql<{ user_id: string; namespace: string; ids: Array<string | number> | string }>`
-    with sess as (${upsertSessionSql(owner)}),
+  const result = await retryingSessionRace(() => sql<{ user_id: string; namespace: string; ids: Array<string | number> | string }>`
+    with sess as (${upsertSessionSql(owner, lookup)}),
     added as (
       insert into ${sql.table('agent_messages')} (user_id, session_id, message_data, created_at)
       select sess.user_id, sess.session_id, item.data::json, coalesce(item.at, now())
@@ -351,8 +349,7 @@ export async function insertItemsWithTimes(
       returning id
     )
     select sess.user_id, sess.namespace, (select array_agg(id order by id) from added)::text[] as ids
-    from sess`.execute(db),
-  )
+    from sess`.execute(db))
   const row = result.rows[0]
   if (!row) return undefined
   // text[] parses to a string array on pg and PGlite alike; ids stay exact past 2^53 until Number().

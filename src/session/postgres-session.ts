@@ -262,11 +262,12 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     if (key !== undefined) return this.#appendOnce(keyedAppend(key, encoded))
     if (encoded.length === 0) return
     const handle = await this.#handle()
+    const lookup = sessionLookupFor(await this.#distributed(handle))
     const added = await this.#write(
       withUserScope(handle, this.#userId, async (db) => {
         // A policy cannot see a session row made by the same statement: under RLS, create it first.
-        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner))) return undefined
-        return appendOwnedItems(db, this.#owner, encoded)
+        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner, lookup))) return undefined
+        return appendOwnedItems(db, this.#owner, encoded, lookup)
       }),
     )
     if (!added) throw this.#conflict()
@@ -276,10 +277,11 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   /** A keyed `addItems`: one statement, stored at most once per key (see `appendOwnedItemsOnce`). */
   async #appendOnce(tx: Extract<ParsedHistoryTransaction, { type: 'append_items' }>): Promise<void> {
     const handle = await this.#handle()
+    const lookup = sessionLookupFor(await this.#distributed(handle))
     const done = await this.#write(
       withUserScope(handle, this.#userId, async (db) => {
-        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner))) return undefined
-        return appendOwnedItemsOnce(db, this.#owner, tx.items, { id: tx.operationId, record: tx.canonical })
+        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner, lookup))) return undefined
+        return appendOwnedItemsOnce(db, this.#owner, tx.items, { id: tx.operationId, record: tx.canonical }, lookup)
       }),
     )
     if (!done) throw this.#conflict()
@@ -349,7 +351,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     await this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
         // Take the session lock first; later statements then see every committed append.
-        if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
+        if (!(await upsertSession(trx, this.#owner, sessionLookupFor(distributed)))) throw this.#conflict()
         if (distributed) await retractFactsOfDeletedMessages(trx, { tenant: this.#tenant, sessionId: this.#sessionId })
         await deleteAllItems(trx, this.#owner)
         await deleteOperations(trx, this.#owner)
@@ -378,7 +380,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const distributed = await this.#distributed(handle)
     const result = await this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
-        const owner = await upsertSession(trx, this.#owner)
+        const owner = await upsertSession(trx, this.#owner, sessionLookupFor(distributed))
         if (!owner) throw this.#conflict()
         const inserted = await applyParsedTransaction(trx, this.#owner, tx, prepare, distributed)
         return inserted && { owner, inserted }
@@ -400,7 +402,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const distributed = await this.#distributed(handle)
     await this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
-        if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
+        if (!(await upsertSession(trx, this.#owner, sessionLookupFor(distributed)))) throw this.#conflict()
         await replaceFunctionCalls(trx, this.#owner, replacements, distributed)
       }),
     )

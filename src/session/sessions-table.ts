@@ -89,49 +89,64 @@ const storedOwner = (row: { user_id: string; namespace: string }): StoredOwner =
 })
 
 /**
- * A write that would take a session id another user holds: a single node keeps session ids
- * unique on their own (`<sessions>_session_id_key`), which the upsert below meets as a
- * unique violation. (On Citus that index does not exist: ids are unique per user there.)
- */
-export function isTakenSessionId(error: unknown): boolean {
-  for (let e = error as { code?: unknown; constraint?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
-    if (e.code === '23505' && typeof e.constraint === 'string' && e.constraint.endsWith('_session_id_key')) return true
-  }
-  return false
-}
-
-/** Runs `write`; a session id taken by another user becomes `session_conflict`. */
-export async function refusingTakenSessionId<T>(sessionId: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write()
-  } catch (error) {
-    if (isTakenSessionId(error)) throw sessionConflict(sessionId)
-    throw error
-  }
-}
-
-/**
  * The upsert that creates the session row or locks it. It returns no row when the stored owner
  * differs (the conflicting row is locked but left unchanged), so a caller can refuse without
- * having written anything.
+ * having written anything. The conflict target follows `lookup`: the session id's own unique
+ * index on a single node (another user's row with this id is found, and refused), the tenant key
+ * on Citus (where ids are unique per user).
  */
-export function upsertSessionSql(owner: SessionOwner) {
+export function upsertSessionSql(owner: SessionOwner, lookup: SessionLookup) {
+  const target = lookup === 'own-rows' ? sql`(user_id, session_id)` : sql`(session_id)`
   return sql<{ session_id: string; user_id: string; namespace: string }>`insert into ${sql.table('agent_sessions')} as sess (session_id, user_id, namespace)
     values (${owner.sessionId}, ${tenantOf(owner)}, ${owner.namespace})
-    on conflict (user_id, session_id) do update
+    on conflict ${target} do update
       -- the new row's default now(): Citus refuses a volatile function in DO UPDATE SET
       set updated_at = excluded.updated_at
-      where sess.namespace = excluded.namespace
+      where sess.user_id = excluded.user_id and sess.namespace = excluded.namespace
     returning sess.session_id, sess.user_id, sess.namespace`
 }
 
 /**
- * Creates or locks `owner`'s session row; undefined when the session belongs to someone else.
- * Statements that embed `upsertSessionSql` run inside `refusingTakenSessionId`.
+ * Creates or locks `owner`'s session row inside the caller's transaction; undefined when the
+ * session belongs to someone else. Two statements, so that a first write racing another on a new
+ * session never fails: the insert yields to any unique key (the session id's own, or the tenant
+ * key), and the update then finds the row the other committed, and locks it.
  */
-export async function upsertSession(db: Kysely<Database>, owner: SessionOwner): Promise<StoredOwner | undefined> {
-  const row = (await refusingTakenSessionId(owner.sessionId, () => upsertSessionSql(owner).execute(db))).rows[0]
+export async function upsertSession(db: Kysely<Database>, owner: SessionOwner, lookup: SessionLookup): Promise<StoredOwner | undefined> {
+  await sql`insert into ${sql.table('agent_sessions')} (session_id, user_id, namespace)
+    values (${owner.sessionId}, ${tenantOf(owner)}, ${owner.namespace}) on conflict do nothing`.execute(db)
+  const row = await db
+    .updateTable('agent_sessions as s')
+    .set({ updated_at: sql`now()` })
+    .where(sessionNamed(owner, lookup))
+    .where('s.user_id', '=', tenantOf(owner))
+    .where('s.namespace', '=', owner.namespace)
+    .returning(['s.user_id', 's.namespace'])
+    .executeTakeFirst()
   return row && storedOwner(row)
+}
+
+/**
+ * Runs a one-statement write that embeds `upsertSessionSql`, again once if it lost a race to
+ * create the same new session: a table with two unique keys (the session id's own and the tenant
+ * key) lets only one of them decide an upsert, so the loser of two first writes fails on the other
+ * with a unique violation, having written nothing. Run again, it finds the winner's row. Only for
+ * statements outside a transaction (a failed statement aborts one).
+ */
+export async function retryingSessionRace<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write()
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error
+    return write()
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === '23505') return true
+  }
+  return false
 }
 
 /**
