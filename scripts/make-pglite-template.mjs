@@ -30,15 +30,19 @@ async function writeTemplate(path, prepare) {
 
 if (!existsSync(`${base}.tar.gz`)) await writeTemplate(`${base}.tar.gz`, async () => {})
 
-// The built migrations' code: any change to them (not only a new name) remakes the migrated template.
-const migrationsDigest = createHash('sha256')
-for (const name of readdirSync('dist/migrations').filter((n) => n.endsWith('.js')).sort()) {
-  migrationsDigest.update(name).update(readFileSync(join('dist/migrations', name)))
+// Any change to the migrations' code (not only a new name) remakes the migrated template. The
+// sources' digest also goes into the manifest: a checkout whose migrations/ changed after the build
+// (tests run the sources) then does not use it (see src/db/pglite-template.ts).
+function folderDigest(folder, suffix) {
+  const hash = createHash('sha256')
+  for (const name of readdirSync(folder).filter((n) => n.endsWith(suffix)).sort()) hash.update(name).update(readFileSync(join(folder, name)))
+  return hash.digest('hex')
 }
-const digest = migrationsDigest.digest('hex')
+const digest = folderDigest('dist/migrations', '.js')
+const sourceDigest = folderDigest('migrations', '.ts')
 const manifestPath = `${base}-migrated.json`
 const current = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : undefined
-if (current?.digest !== digest || !existsSync(`${base}-migrated.tar.gz`)) {
+if (current?.digest !== digest || current?.sourceDigest !== sourceDigest || !existsSync(`${base}-migrated.tar.gz`)) {
   const { createDb, migrate, DEFAULT_HASH_DIMENSIONS } = await import('../dist/src/index.js')
   const manifest = await writeTemplate(`${base}-migrated.tar.gz`, async (pglite) => {
     const handle = await createDb({ pglite })
@@ -46,7 +50,7 @@ if (current?.digest !== digest || !existsSync(`${base}-migrated.tar.gz`)) {
       const { applied, embeddingDimensions } = await migrate(handle, { embeddingDimensions: DEFAULT_HASH_DIMENSIONS })
       // Flushed to the data files, so a folder made from the dump starts without replaying WAL.
       await pglite.query('checkpoint')
-      return { migrations: applied, tables: handle.tables, embeddingDimensions, digest }
+      return { migrations: applied, tables: handle.tables, embeddingDimensions, digest, sourceDigest }
     } finally {
       await handle.close()
     }

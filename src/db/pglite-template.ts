@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { allMigrations } from '../../migrations/all-migrations.js'
@@ -20,6 +21,8 @@ export interface MigratedTemplateManifest {
   migrations: string[]
   tables: TableNames
   embeddingDimensions: number
+  /** Digest of the migrations' TypeScript sources it was built from (see {@link sourcesChanged}). */
+  sourceDigest?: string
 }
 
 /**
@@ -35,8 +38,9 @@ export interface MigratedTemplateManifest {
  */
 export async function readPGliteTemplate(planned?: PlannedSchema): Promise<Buffer | undefined> {
   try {
-    const base = join(dirname(packageRequire.resolve('factline/package.json')), 'dist', `pglite-template-${pgliteVersion()}`)
-    if (planned && (await migratedTemplateFits(`${base}-migrated.json`, planned))) {
+    const root = dirname(packageRequire.resolve('factline/package.json'))
+    const base = join(root, 'dist', `pglite-template-${pgliteVersion()}`)
+    if (planned && (await migratedTemplateFits(`${base}-migrated.json`, planned, root))) {
       return await readFile(`${base}-migrated.tar.gz`)
     }
     return existsSync(`${base}.tar.gz`) ? await readFile(`${base}.tar.gz`) : undefined
@@ -45,9 +49,24 @@ export async function readPGliteTemplate(planned?: PlannedSchema): Promise<Buffe
   }
 }
 
-async function migratedTemplateFits(manifestPath: string, planned: PlannedSchema): Promise<boolean> {
+async function migratedTemplateFits(manifestPath: string, planned: PlannedSchema, root: string): Promise<boolean> {
   if (!existsSync(manifestPath)) return false
-  return templateFits(JSON.parse(await readFile(manifestPath, 'utf8')) as MigratedTemplateManifest, planned)
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as MigratedTemplateManifest
+  return templateFits(manifest, planned) && !(await sourcesChanged(manifest, join(root, 'migrations')))
+}
+
+/**
+ * In a source checkout (an installed package ships no migrations/ folder), whether a migration was
+ * edited since the build: tests and tsx run the sources, and a template made from the old code would
+ * hand them the old schema under the same migration names.
+ */
+export async function sourcesChanged(manifest: MigratedTemplateManifest, folder: string): Promise<boolean> {
+  if (!existsSync(folder)) return false
+  const hash = createHash('sha256')
+  for (const name of (await readdir(folder)).filter((n) => n.endsWith('.ts')).sort()) {
+    hash.update(name).update(await readFile(join(folder, name)))
+  }
+  return hash.digest('hex') !== manifest.sourceDigest
 }
 
 /** Whether a migrated template was made by this code's migrations for the planned schema. */

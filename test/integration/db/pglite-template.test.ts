@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { allMigrations } from '../../../migrations/all-migrations.js'
 import { createDb, type FactlineDb } from '../../../src/db/create-db.js'
 import { migrate } from '../../../src/db/migrate.js'
-import { readPGliteTemplate, templateFits } from '../../../src/db/pglite-template.js'
+import { readPGliteTemplate, sourcesChanged, templateFits } from '../../../src/db/pglite-template.js'
 import { resolveTableNames } from '../../../src/db/table-names.js'
 import { DEFAULT_HASH_DIMENSIONS, HashEmbedder } from '../../../src/embed/hash-embedder.js'
 import { createMemory } from '../../../src/memory.js'
@@ -112,6 +112,12 @@ describe('embedded databases made from the build template', () => {
     expect(templateFits({ ...manifest, migrations: [...migrations, '0099_future'] }, planned)).toBe(false)
     expect(templateFits(manifest, { ...planned, embeddingDimensions: 1536 })).toBe(false)
     expect(templateFits(manifest, { ...planned, tables: resolveTableNames({ facts: 'memories' }) })).toBe(false)
+
+    // In a checkout, a migration edited after the build (same names, other code) is caught too.
+    const built = JSON.parse(readFileSync(join('dist', readdirSync('dist').find((n) => n.endsWith('-migrated.json'))!), 'utf8'))
+    expect(await sourcesChanged(built, 'migrations')).toBe(false)
+    expect(await sourcesChanged({ ...built, sourceDigest: 'an older build' }, 'migrations')).toBe(true)
+    expect(await sourcesChanged({ ...built, sourceDigest: 'an older build' }, join(dir, 'no-such-folder'))).toBe(false)
 
     const migrated = await readPGliteTemplate(planned)
     const plain = await readPGliteTemplate()
