@@ -19,7 +19,7 @@ export async function pingQueueRedis(target: RedisClient | RedisTarget, policy: 
   try {
     const timeout = () => new Error(`no answer within ${PING_TIMEOUT_MS} ms`)
     // A URL's one connection attempt ends by its connect timeout; a client or a cluster's nodes may take longer.
-    if (isRedisClient(target)) await raceTimeout(target.ping(), PING_TIMEOUT_MS, timeout)
+    if (isRedisClient(target)) await raceTimeout(readyThenPing(target), PING_TIMEOUT_MS, timeout)
     else if ('url' in target) await pingOnce(target)
     else await raceTimeout(pingOnce(target), PING_TIMEOUT_MS, timeout)
   } catch (error) {
@@ -32,6 +32,17 @@ export async function pingQueueRedis(target: RedisClient | RedisTarget, policy: 
     }
     throw new FactlineError('queue_unavailable', message, { cause: error, details: { where } })
   }
+}
+
+/**
+ * Pings your client once it is connected: a fail-fast client (`enableOfflineQueue: false`) that is
+ * still connecting, e.g. a Cluster made just before `createMemory`, refuses commands until then.
+ */
+async function readyThenPing(client: RedisClient): Promise<void> {
+  if (['connecting', 'connect', 'reconnecting'].includes(client.status)) {
+    await new Promise<void>((resolve) => client.once('ready', () => resolve()))
+  }
+  await client.ping()
 }
 
 /** Connects once without retrying, pings, and disconnects. */
