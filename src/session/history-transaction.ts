@@ -5,7 +5,6 @@ import type { Database } from '../db/schema.js'
 import { createHash } from 'node:crypto'
 import { assertId } from '../assert-id.js'
 import { tenantOf, type SessionRef } from '../tenant.js'
-import { retractFactsOfDeletedMessages } from '../db/orphan-retraction.js'
 import { FactlineError, parseOrThrow } from '../errors.js'
 import { DEFAULT_MAX_BATCH_BYTES, decodeItem, encodeItems, type ItemLimits } from './item-codec.js'
 import { assertJsonValue } from './json-value.js'
@@ -184,7 +183,7 @@ async function replaceSuffix(
   ) {
     kept++
   }
-  await deleteItemsKeepingProvenance(
+  await deleteItems(
     trx,
     session,
     rows.slice(kept).map((r) => r.id),
@@ -208,14 +207,8 @@ export async function replaceFunctionCalls(
     const [first, ...duplicates] = await findFunctionCallIds(trx, session, callId)
     if (first === undefined) continue
     await replaceItem(trx, session, first, replacement)
-    await deleteItemsKeepingProvenance(trx, session, duplicates, distributed)
+    await deleteItems(trx, session, duplicates, distributed)
   }
-}
-
-/** Deletes items; on Citus first does the provenance trigger's work (see `retractFactsOfDeletedMessages`). */
-async function deleteItemsKeepingProvenance(trx: Kysely<Database>, session: SessionRef, ids: number[], distributed: boolean) {
-  if (distributed) await retractFactsOfDeletedMessages(trx, { tenant: tenantOf(session), sessionId: session.sessionId, ids })
-  await deleteItems(trx, session, ids)
 }
 
 /**

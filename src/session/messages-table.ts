@@ -2,6 +2,7 @@ import type { AgentInputItem } from '@openai/agents'
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { decodeItem } from './item-codec.js'
+import { retractFactsOfDeletedMessages } from '../db/orphan-retraction.js'
 import { tenantOf, userOfTenant, type SessionRef } from '../tenant.js'
 import {
   ownedBy,
@@ -235,7 +236,7 @@ export async function insertItems(db: Kysely<Database>, session: SessionRef, enc
 }
 
 /** The id of the session's newest item, as a list of zero or one. */
-export async function newestItemId(db: Kysely<Database>, session: SessionRef): Promise<number[]> {
+async function newestItemId(db: Kysely<Database>, session: SessionRef): Promise<number[]> {
   const row = await db
     .selectFrom('agent_messages')
     .select('id')
@@ -247,9 +248,14 @@ export async function newestItemId(db: Kysely<Database>, session: SessionRef): P
   return row ? [row.id] : []
 }
 
-/** Deletes and returns the session's newest item. The caller holds the session row lock. */
-export async function deleteNewestItem(db: Kysely<Database>, session: SessionRef): Promise<AgentInputItem | undefined> {
+/**
+ * Deletes and returns the session's newest item. The caller holds the session row lock.
+ * `distributed`: on Citus, first do the provenance trigger's work (see `retractFactsOfDeletedMessages`);
+ * every delete of messages here takes it.
+ */
+export async function deleteNewestItem(db: Kysely<Database>, session: SessionRef, distributed: boolean): Promise<AgentInputItem | undefined> {
   const tenant = tenantOf(session)
+  if (distributed) await retractFactsOfDeletedMessages(db, { tenant, sessionId: session.sessionId, ids: await newestItemId(db, session) })
   const newest = db
     .selectFrom('agent_messages')
     .select('id')
@@ -266,14 +272,16 @@ export async function deleteNewestItem(db: Kysely<Database>, session: SessionRef
   return row && decodeItem(row.data)
 }
 
-/** Deletes every item of a session. */
-export async function deleteAllItems(db: Kysely<Database>, session: SessionRef): Promise<void> {
+/** Deletes every item of a session (`distributed` as in `deleteNewestItem`). */
+export async function deleteAllItems(db: Kysely<Database>, session: SessionRef, distributed: boolean): Promise<void> {
+  if (distributed) await retractFactsOfDeletedMessages(db, { tenant: tenantOf(session), sessionId: session.sessionId })
   await db.deleteFrom('agent_messages').where('user_id', '=', tenantOf(session)).where('session_id', '=', session.sessionId).execute()
 }
 
-/** Deletes items of a session by id. */
-export async function deleteItems(db: Kysely<Database>, session: SessionRef, ids: readonly number[]): Promise<void> {
+/** Deletes items of a session by id (`distributed` as in `deleteNewestItem`). */
+export async function deleteItems(db: Kysely<Database>, session: SessionRef, ids: readonly number[], distributed: boolean): Promise<void> {
   if (ids.length === 0) return
+  if (distributed) await retractFactsOfDeletedMessages(db, { tenant: tenantOf(session), sessionId: session.sessionId, ids })
   await db
     .deleteFrom('agent_messages')
     .where('user_id', '=', tenantOf(session))

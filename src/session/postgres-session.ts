@@ -20,8 +20,6 @@ import { FactlineError, parseOrThrow } from '../errors.js'
 import { adaptLogger, quietLogger, type Logger } from '../logger.js'
 import { assertUserId, DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH } from '../scope.js'
 import { assertId } from '../assert-id.js'
-import { tenantOf } from '../tenant.js'
-import { retractFactsOfDeletedMessages } from '../db/orphan-retraction.js'
 import {
   applyParsedTransaction,
   deleteOperations,
@@ -47,7 +45,6 @@ import {
   deleteAllItems,
   deleteNewestItem,
   insertItems,
-  newestItemId,
   readOwnedItems,
   type InsertedRange,
 } from './messages-table.js'
@@ -146,8 +143,6 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
   readonly #userId: string | null
   readonly #namespace: string
   readonly #owner: SessionOwner
-  /** The `user_id` this session's rows carry (see `tenantOf`). */
-  readonly #tenant: string
   readonly #limits: ItemLimits
   readonly #historyLimit: number | undefined
   readonly #onItemsAdded: ((event: ItemsAddedEvent) => unknown) | undefined
@@ -166,7 +161,6 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     this.#userId = o.userId ?? null
     this.#namespace = o.namespace ?? DEFAULT_NAMESPACE
     this.#owner = { sessionId: this.#sessionId, userId: this.#userId, namespace: this.#namespace }
-    this.#tenant = tenantOf(this.#owner)
     this.#limits = { maxItemBytes: o.maxItemBytes, maxBatchItems: o.maxBatchItems, maxBatchBytes: o.maxBatchBytes }
     this.#historyLimit = o.historyLimit
     this.#onItemsAdded = o.onItemsAdded
@@ -301,8 +295,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
         // Not SKIP LOCKED: an extraction job citing the newest item holds a key-share lock on it,
         // and skipping would pop the wrong item. Waiting on the session row is correct and rare.
         if (!(await lockOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx, distributed)
-        if (distributed) await retractFactsOfDeletedMessages(trx, { tenant: this.#tenant, sessionId: this.#sessionId, ids: await newestItemId(trx, this.#owner) })
-        return deleteNewestItem(trx, this.#owner)
+        return deleteNewestItem(trx, this.#owner, distributed)
       }),
     )
   }
@@ -318,8 +311,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       userTransaction(handle, this.#userId, async (trx) => {
         // The update takes the row lock, so the delete sees every committed append.
         if (!(await touchOwnedSession(trx, this.#owner))) return this.#refuseIfForeign(trx, distributed)
-        if (distributed) await retractFactsOfDeletedMessages(trx, { tenant: this.#tenant, sessionId: this.#sessionId })
-        await deleteAllItems(trx, this.#owner)
+        await deleteAllItems(trx, this.#owner, distributed)
         // A cleared session starts over: a transaction applied before the clear applies again.
         await deleteOperations(trx, this.#owner)
       }),
@@ -352,8 +344,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
       userTransaction(handle, this.#userId, async (trx) => {
         // Take the session lock first; later statements then see every committed append.
         if (!(await upsertSession(trx, this.#owner, sessionLookupFor(distributed)))) throw this.#conflict()
-        if (distributed) await retractFactsOfDeletedMessages(trx, { tenant: this.#tenant, sessionId: this.#sessionId })
-        await deleteAllItems(trx, this.#owner)
+        await deleteAllItems(trx, this.#owner, distributed)
         await deleteOperations(trx, this.#owner)
         if (encoded.length > 0) await insertItems(trx, this.#owner, encoded)
       }),
