@@ -67,7 +67,7 @@ export async function importTranscript(
   const lookup = sessionLookupFor(await isDistributedHandle(handle))
   const range = await withUserScope(handle, o.userId, async (db) => {
     // A policy cannot see a session row made by the same statement: under RLS, create it first.
-    if (handle.rowLevelSecurity && !(await upsertSession(db, owner, lookup))) return undefined
+    if (handle.rowLevelSecurity && !(await upsertSession(db, owner))) return undefined
     return insertItemsWithTimes(db, owner, encoded, times, lookup)
   }).catch((error: unknown) => {
     // Row-level security hides another user's session; writing to it is refused by its policy.

@@ -260,7 +260,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const added = await this.#write(
       withUserScope(handle, this.#userId, async (db) => {
         // A policy cannot see a session row made by the same statement: under RLS, create it first.
-        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner, lookup))) return undefined
+        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner))) return undefined
         return appendOwnedItems(db, this.#owner, encoded, lookup)
       }),
     )
@@ -274,7 +274,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const lookup = sessionLookupFor(await this.#distributed(handle))
     const done = await this.#write(
       withUserScope(handle, this.#userId, async (db) => {
-        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner, lookup))) return undefined
+        if (handle.rowLevelSecurity && !(await upsertSession(db, this.#owner))) return undefined
         return appendOwnedItemsOnce(db, this.#owner, tx.items, { id: tx.operationId, record: tx.canonical }, lookup)
       }),
     )
@@ -343,7 +343,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     await this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
         // Take the session lock first; later statements then see every committed append.
-        if (!(await upsertSession(trx, this.#owner, sessionLookupFor(distributed)))) throw this.#conflict()
+        if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await deleteAllItems(trx, this.#owner, distributed)
         await deleteOperations(trx, this.#owner)
         if (encoded.length > 0) await insertItems(trx, this.#owner, encoded)
@@ -371,7 +371,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const distributed = await this.#distributed(handle)
     const result = await this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
-        const owner = await upsertSession(trx, this.#owner, sessionLookupFor(distributed))
+        const owner = await upsertSession(trx, this.#owner)
         if (!owner) throw this.#conflict()
         const inserted = await applyParsedTransaction(trx, this.#owner, tx, prepare, distributed)
         return inserted && { owner, inserted }
@@ -393,7 +393,7 @@ export class PostgresSession implements SessionHistoryTransactionAwareSession, S
     const distributed = await this.#distributed(handle)
     await this.#write(
       userTransaction(handle, this.#userId, async (trx) => {
-        if (!(await upsertSession(trx, this.#owner, sessionLookupFor(distributed)))) throw this.#conflict()
+        if (!(await upsertSession(trx, this.#owner))) throw this.#conflict()
         await replaceFunctionCalls(trx, this.#owner, replacements, distributed)
       }),
     )

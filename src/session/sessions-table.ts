@@ -112,18 +112,10 @@ export function upsertSessionSql(owner: SessionOwner, lookup: SessionLookup) {
  * session never fails: the insert yields to any unique key (the session id's own, or the tenant
  * key), and the update then finds the row the other committed, and locks it.
  */
-export async function upsertSession(db: Kysely<Database>, owner: SessionOwner, lookup: SessionLookup): Promise<StoredOwner | undefined> {
+export async function upsertSession(db: Kysely<Database>, owner: SessionOwner): Promise<StoredOwner | undefined> {
   await sql`insert into ${sql.table('agent_sessions')} (session_id, user_id, namespace)
     values (${owner.sessionId}, ${tenantOf(owner)}, ${owner.namespace}) on conflict do nothing`.execute(db)
-  const row = await db
-    .updateTable('agent_sessions as s')
-    .set({ updated_at: sql`now()` })
-    .where(sessionNamed(owner, lookup))
-    .where('s.user_id', '=', tenantOf(owner))
-    .where('s.namespace', '=', owner.namespace)
-    .returning(['s.user_id', 's.namespace'])
-    .executeTakeFirst()
-  return row && storedOwner(row)
+  return (await touchOwnedSession(db, owner)) ? { userId: owner.userId, namespace: owner.namespace } : undefined
 }
 
 /**
