@@ -82,6 +82,9 @@ export function sessionNamed(ref: SessionRef, lookup: SessionLookup) {
       : eb('s.session_id', '=', ref.sessionId)
 }
 
+/** Rows of a real user, not the reserved tenant of a session without one (see `tenantOf`). */
+const hasUser = sql<boolean>`left(s.user_id, 1) <> ${NO_USER_TENANT_PREFIX}`
+
 /** The owner a stored row names (null user for the reserved tenant of a session without one). */
 const storedOwner = (row: { user_id: string; namespace: string }): StoredOwner => ({
   userId: userOfTenant(row.user_id),
@@ -260,9 +263,6 @@ export async function findLaggingSessions(
   const rows = await query.execute()
   return rows.map((r) => ({ sessionId: r.session_id, userId: r.user_id, newestMessageId: r.newest! }))
 }
-
-/** Rows of a real user, not the reserved tenant of a session without one (see `tenantOf`). */
-const hasUser = sql<boolean>`left(s.user_id, 1) <> ${NO_USER_TENANT_PREFIX}`
 
 /**
  * The user of a session found by its id alone, for an extraction job queued before jobs carried
