@@ -16,10 +16,23 @@ const { version } = JSON.parse(readFileSync('node_modules/@electric-sql/pglite/p
 const base = `dist/pglite-template-${version}`
 mkdirSync('dist', { recursive: true })
 
+// A new folder is as slow to make as it has files (about a millisecond each on a slow disk), and
+// template0 is a third of them. It exists only as a pristine source for `CREATE DATABASE … TEMPLATE
+// template0`, which nothing does in a single-database embedded folder; PostgreSQL's documentation
+// lets it be dropped (it can be remade from template1). template1, the default source of CREATE
+// DATABASE, stays.
+async function dropTemplate0(pglite) {
+  await pglite.exec("update pg_database set datistemplate = false where datname = 'template0'")
+  await pglite.exec('drop database if exists template0')
+}
+
 async function writeTemplate(path, prepare) {
   const pglite = await PGlite.create('memory://', { extensions: { vector } })
   try {
+    await dropTemplate0(pglite)
     const described = await prepare(pglite)
+    await pglite.query('checkpoint')
+    // Flushed to the data files (after the checkpoint above), so a folder made from the dump starts without replaying WAL.
     const dump = await pglite.dumpDataDir('gzip')
     writeFileSync(path, Buffer.from(await dump.arrayBuffer()))
     return described
@@ -28,7 +41,11 @@ async function writeTemplate(path, prepare) {
   }
 }
 
-if (!existsSync(`${base}.tar.gz`)) await writeTemplate(`${base}.tar.gz`, async () => {})
+// Remade when its format changes (`TEMPLATE_FORMAT`), not only when missing.
+const TEMPLATE_FORMAT = 2
+const formatPath = `${base}.format`
+const formatCurrent = existsSync(formatPath) && readFileSync(formatPath, 'utf8').trim() === String(TEMPLATE_FORMAT)
+if (!existsSync(`${base}.tar.gz`) || !formatCurrent) await writeTemplate(`${base}.tar.gz`, async () => {})
 
 // Any change to the migrations' code (not only a new name) remakes the migrated template. The
 // sources' digest also goes into the manifest: a checkout whose migrations/ changed after the build
@@ -42,14 +59,12 @@ const digest = folderDigest('dist/migrations', '.js')
 const sourceDigest = folderDigest('migrations', '.ts')
 const manifestPath = `${base}-migrated.json`
 const current = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : undefined
-if (current?.digest !== digest || current?.sourceDigest !== sourceDigest || !existsSync(`${base}-migrated.tar.gz`)) {
+if (!formatCurrent || current?.digest !== digest || current?.sourceDigest !== sourceDigest || !existsSync(`${base}-migrated.tar.gz`)) {
   const { createDb, migrate, DEFAULT_HASH_DIMENSIONS } = await import('../dist/src/index.js')
   const manifest = await writeTemplate(`${base}-migrated.tar.gz`, async (pglite) => {
     const handle = await createDb({ pglite })
     try {
       const { applied, embeddingDimensions } = await migrate(handle, { embeddingDimensions: DEFAULT_HASH_DIMENSIONS })
-      // Flushed to the data files, so a folder made from the dump starts without replaying WAL.
-      await pglite.query('checkpoint')
       return { migrations: applied, tables: handle.tables, embeddingDimensions, digest, sourceDigest }
     } finally {
       await handle.close()
@@ -57,3 +72,4 @@ if (current?.digest !== digest || current?.sourceDigest !== sourceDigest || !exi
   })
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`)
 }
+writeFileSync(formatPath, `${TEMPLATE_FORMAT}\n`)

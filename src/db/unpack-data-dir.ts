@@ -11,28 +11,54 @@ const ZERO_PAGE = Buffer.alloc(PAGE)
  * Node's own zlib and file system: several times faster than handing it to PGlite as `loadDataDir`,
  * which untars in JavaScript and writes every file through its WebAssembly file system. The files
  * are written asynchronously, so that module loading (e.g. the Agents SDK, see `createMemory`)
- * goes on meanwhile: creating its thousand files is most of the cost on a slow disk. Pages of zeros
- * are left as holes (most of the 16 MB WAL segment). `PG_VERSION` is written last: a folder whose
+ * goes on meanwhile: creating its files is most of the cost on a slow disk (about a millisecond
+ * each on the bench machine), so:
+ * - the free-space-map and visibility-map forks (`<relfilenode>_fsm`, `_vm`, a quarter of the
+ *   files) are left out: PostgreSQL treats a missing one as empty and makes it when it first needs
+ *   it (an insert into an all-visible page, the next VACUUM), so nothing is lost but a hint;
+ * - files are written in a few lanes, each taking whole folders, so creations in one folder do not
+ *   queue behind one another's directory lock.
+ * Pages of zeros are left as holes (most of the 16 MB WAL segment). `PG_VERSION` is written last: a folder whose
  * unpacking was cut short still counts as new and is unpacked again. Files are 0600 and folders
  * 0700, like a folder PostgreSQL makes itself.
  * @internal
  */
 export async function unpackDataDir(dataDir: string, tarGz: Uint8Array): Promise<void> {
   const entries = readTar(gunzipSync(tarGz))
-  const files = entries.filter((e) => e.type === 'file')
+  const files = entries.filter((e) => e.type === 'file' && !ON_DEMAND_FORK.test(e.name))
   const folders = new Set([...entries.filter((e) => e.type === 'dir').map((e) => e.name), ...files.map((e) => dirname(e.name))])
   for (const folder of folders) await mkdir(join(dataDir, folder), { recursive: true, mode: 0o700 })
-  const pending = files.filter((e) => e.name !== 'PG_VERSION')
-  // A few at a time: the disk serialises creations anyway, and the thread pool stays free for others.
+  const lanes = folderLanes(files.filter((e) => e.name !== 'PG_VERSION'))
   await Promise.all(
-    Array.from({ length: WRITERS }, async () => {
-      for (let file = pending.pop(); file; file = pending.pop()) await writeSparse(join(dataDir, file.name), file.data)
+    lanes.map(async (lane) => {
+      for (const file of lane) await writeSparse(join(dataDir, file.name), file.data)
     }),
   )
   for (const file of files.filter((e) => e.name === 'PG_VERSION')) await writeSparse(join(dataDir, file.name), file.data)
 }
 
-const WRITERS = 2
+/** A relation's free-space-map or visibility-map fork, e.g. `base/5/1259_fsm`. */
+const ON_DEMAND_FORK = /(^|\/)\d+_(fsm|vm)$/
+
+// Few: the thread pool stays free for module loading, and a 2-core machine gains nothing from more.
+const LANES = 3
+
+/** The files grouped by folder, the folders dealt largest first to the emptiest of `LANES` lanes. */
+function folderLanes(files: TarEntry[]): TarEntry[][] {
+  const byFolder = new Map<string, TarEntry[]>()
+  for (const file of files) {
+    const folder = dirname(file.name)
+    const group = byFolder.get(folder)
+    if (group) group.push(file)
+    else byFolder.set(folder, [file])
+  }
+  const lanes: TarEntry[][] = Array.from({ length: LANES }, () => [])
+  for (const group of [...byFolder.values()].sort((a, b) => b.length - a.length)) {
+    const emptiest = lanes.reduce((least, lane) => (lane.length < least.length ? lane : least))
+    emptiest.push(...group)
+  }
+  return lanes.filter((lane) => lane.length > 0)
+}
 
 interface TarEntry {
   name: string

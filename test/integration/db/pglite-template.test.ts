@@ -126,4 +126,30 @@ describe('embedded databases made from the build template', () => {
     expect(migrated!.equals(plain!)).toBe(false)
     expect(other!.equals(plain!)).toBe(true)
   })
+
+  it('a new folder is made with fewer files (no template0, no map forks) and PostgreSQL remakes the forks when it needs them', async () => {
+    const dataDir = join(dir, 'lean')
+    const memory = await createMemory({ database: { dataDir }, env: false })
+    const files = (folder: string): string[] => readdirSync(join(dataDir, folder), { recursive: true }).map(String)
+    expect(files('.').some((f) => /\d_(fsm|vm)$/.test(f))).toBe(false)
+    const databases = (await sql<{ datname: string }>`select datname from pg_database order by 1`.execute(memory.db.db)).rows
+    expect(databases.map((d) => d.datname)).toEqual(['postgres', 'template1'])
+
+    // Catalog pages the template marked all-visible are written to (a table is created), then a
+    // table is filled and vacuumed: the forks come back, and every row reads back after a reopen.
+    await sql`create table lean_check (id int primary key, note text)`.execute(memory.db.db)
+    await sql`insert into lean_check select g, repeat('x', 200) from generate_series(1, 5000) g`.execute(memory.db.db)
+    await sql`delete from lean_check where id % 2 = 0`.execute(memory.db.db)
+    await sql`vacuum lean_check`.execute(memory.db.db)
+    const { rows } = await sql<{ path: string }>`select pg_relation_filepath('lean_check') as path`.execute(memory.db.db)
+    await memory.close()
+    expect(files('.')).toEqual(expect.arrayContaining([`${rows[0]!.path}_fsm`, `${rows[0]!.path}_vm`]))
+
+    const reopened = await createMemory({ database: { dataDir }, env: false })
+    const count = await sql<{ n: number }>`select count(*)::int as n from lean_check`.execute(reopened.db.db)
+    expect(count.rows[0]!.n).toBe(2500)
+    await sql`insert into lean_check select g, 'again' from generate_series(5001, 5100) g`.execute(reopened.db.db)
+    expect((await sql<{ n: number }>`select count(*)::int as n from lean_check`.execute(reopened.db.db)).rows[0]!.n).toBe(2600)
+    await reopened.close()
+  }, 120_000)
 })

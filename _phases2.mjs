@@ -1,0 +1,17 @@
+import { performance } from 'node:perf_hooks'
+const t0 = performance.now(); const lap = (l) => console.log(l.padEnd(20), Math.round(performance.now() - t0))
+const [dir, tplPath, mode] = process.argv.slice(2)
+const [{ PGlite }, { vector }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-pgvector')])
+const { readFile } = await import('node:fs/promises')
+let wasm
+if (mode === 'overlap') wasm = readFile('node_modules/@electric-sql/pglite/dist/pglite.wasm').then((b) => WebAssembly.compile(b))
+const tpl = await readFile(tplPath)
+lap('read template')
+const { unpackDataDir } = await import('./dist/src/db/unpack-data-dir.js')
+await unpackDataDir(dir, tpl); lap('unpack')
+const pg = await PGlite.create(dir, { extensions: { vector }, ...(wasm ? { pgliteWasmModule: await wasm } : {}) })
+lap('PGlite.create')
+const r = await pg.query("select count(*) from pg_class"); lap('query')
+await pg.query("create table zz(a int); insert into zz select generate_series(1,10000); vacuum zz; select count(*) from zz")
+await pg.close()
+lap('close')
