@@ -6,9 +6,16 @@ import { loadRelevantFacts } from '../facts/fact-neighbourhood.js'
 import type { Scope } from '../scope.js'
 import { quietLogger } from '../logger.js'
 import { itemText } from '../session/item-text.js'
-import { DEFAULT_EXCERPT_INDEX, isIndexedRole, splitIntoChunks, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
+import {
+  DEFAULT_EXCERPT_INDEX,
+  excerptEmbeddingText,
+  isIndexedRole,
+  questionsAnswered,
+  splitIntoChunks,
+  type ExcerptIndexConfig,
+} from '../recall/excerpt-chunks.js'
 import type { NewExcerpt } from '../recall/excerpts-table.js'
-import { readItemsAfter } from '../session/messages-table.js'
+import { readItemsAfter, readLastMessageThrough } from '../session/messages-table.js'
 import { readExtractionMark } from '../session/sessions-table.js'
 import { DEFAULT_EXTRACT_TIMEOUT_MS, keepBatchCitations, withTimeBudget } from './extraction-checks.js'
 import type { ExtractionContext, ExtractionProcessorDeps } from './extraction-deps.js'
@@ -63,10 +70,15 @@ export async function draftExtraction(
   const limit = deps.maxItemsPerBatch ?? DEFAULT_BATCH
   // addItems draws ids under the session row lock, so a committed id implies every smaller id of
   // the session is committed too: reading outside a transaction cannot skip an item.
-  const { session, rows } = await withUserScope(deps, context.userId, async (db) => {
+  const { session, rows, before } = await withUserScope(deps, context.userId, async (db) => {
     const ref = { sessionId, userId: context.userId ?? null }
     const session = await readExtractionMark(db, ref)
-    return { session, rows: session ? await readItemsAfter(db, ref, session.watermark, limit + 1) : [] }
+    if (!session) return { session, rows: [], before: undefined }
+    const rows = await readItemsAfter(db, ref, session.watermark, limit + 1)
+    // The message the batch continues from, for the question a first reply answers (indexing only).
+    const indexing = deps.excerpts?.enabled !== false && session.userId !== null && rows.length > 0 && session.watermark > 0
+    const before = indexing ? await readLastMessageThrough(db, ref, session.watermark) : undefined
+    return { session, rows, before }
   })
   if (!session) throw unknownSession(sessionId)
   const { watermark } = session
@@ -94,7 +106,8 @@ export async function draftExtraction(
   const signal = context.signal
   const saidAt = new Map(batchRows.map((r) => [r.id, r.createdAt]))
   const excerptConfig = deps.excerpts ?? DEFAULT_EXCERPT_INDEX
-  const chunks = excerptConfig.enabled ? excerptChunks(items, saidAt, excerptConfig) : []
+  const previous = before ? itemText(before.item) : undefined
+  const chunks = excerptConfig.enabled ? excerptChunks(items, saidAt, excerptConfig, previous) : []
   const existingFacts = await relevantFacts(deps, scope, items, signal)
   const budget = withTimeBudget(signal, deps.extractTimeoutMs ?? DEFAULT_EXTRACT_TIMEOUT_MS)
   const raw = await extractor.extract({ userId: scope.userId, namespace: scope.namespace, items, existingFacts }, budget)
@@ -109,13 +122,13 @@ export async function draftExtraction(
   draft.dropped = rejected.length
   if (candidates.length === 0 && chunks.length === 0) return draft
   // One embedding call for the facts and the excerpts of the batch.
-  const vectors = await embedTexts(embedder, [...candidates.map((c) => c.content), ...chunks.map((c) => c.text)], signal)
+  const vectors = await embedTexts(embedder, [...candidates.map((c) => c.content), ...chunks.map((c) => c.embeddingText)], signal)
   draft.candidates = candidates.map((c, i) => ({
     ...c,
     embedding: vectors[i]!,
     validFrom: latest(c.sourceMessageIds.map((id) => saidAt.get(id))),
   }))
-  draft.excerpts = chunks.map((c, i) => ({ ...c, embedding: vectors[candidates.length + i]! }))
+  draft.excerpts = chunks.map(({ embeddingText: _, ...c }, i) => ({ ...c, embedding: vectors[candidates.length + i]! }))
   return draft
 }
 
@@ -127,8 +140,17 @@ function withoutNul<T extends { text: string }>(item: T): T {
   return item.text.includes('\u0000') ? { ...item, text: item.text.replaceAll('\u0000', '') } : item
 }
 
-/** The chunks of the batch's indexed messages (user ones; assistant ones when configured). */
-function excerptChunks(items: readonly ExtractionItem[], saidAt: Map<number, Date>, config: ExcerptIndexConfig) {
+/**
+ * The chunks of the batch's indexed messages (user ones; assistant ones when configured), each with
+ * the text it is embedded from (a reply's first chunk carries the question it answers).
+ */
+function excerptChunks(
+  items: readonly ExtractionItem[],
+  saidAt: Map<number, Date>,
+  config: ExcerptIndexConfig,
+  previous: { role: string; text: string } | undefined,
+) {
+  const questions = questionsAnswered(items, previous)
   return items
     .filter((item) => isIndexedRole(item.role, config))
     .flatMap((item) =>
@@ -137,6 +159,7 @@ function excerptChunks(items: readonly ExtractionItem[], saidAt: Map<number, Dat
         chunk,
         text,
         at: saidAt.get(item.messageId)!,
+        embeddingText: excerptEmbeddingText({ chunk, text }, questions.get(item.messageId)),
       })),
     )
 }

@@ -2,9 +2,10 @@ import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { embedTexts } from '../embed/embed-texts.js'
 import type { Embedder } from '../embed/embedder.js'
-import { isIndexedRole, splitIntoChunks, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
+import { excerptEmbeddingText, isIndexedRole, questionsAnswered, splitIntoChunks, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { insertExcerpts, type NewExcerpt } from '../recall/excerpts-table.js'
 import { decodeItem } from '../session/item-codec.js'
+import { previousMessageData } from '../session/messages-table.js'
 import { itemText } from '../session/item-text.js'
 import { NO_USER_TENANT_PREFIX } from '../tenant.js'
 
@@ -28,6 +29,8 @@ export async function indexUnindexedMessages(
       .selectFrom('agent_messages as m')
       .innerJoin('agent_sessions as s', (join) => join.onRef('s.user_id', '=', 'm.user_id').onRef('s.session_id', '=', 'm.session_id'))
       .select(['m.id', 'm.session_id', 'm.created_at', 's.user_id', 's.namespace', sql<string>`m.message_data::text`.as('data')])
+      // The user or assistant message before it, for the question a reply answers (`questionsAnswered`).
+      .select(previousMessageData({ userId: 'm.user_id', sessionId: 'm.session_id', id: 'm.id' }).as('previous'))
       // Sessions with a user only: the others carry the reserved tenant (see `tenantOf`).
       .where(sql<boolean>`left(s.user_id, 1) <> ${NO_USER_TENANT_PREFIX}`)
       .whereRef('m.id', '<=', 's.extracted_through')
@@ -44,7 +47,8 @@ export async function indexUnindexedMessages(
     after = Number(rows[rows.length - 1]!.id)
 
     // Keyed by user and session: on Citus two users may use the same session id.
-    const bySession = new Map<string, { userId: string; sessionId: string; namespace: string; excerpts: Array<Omit<NewExcerpt, 'embedding'>> }>()
+    type PendingExcerpt = Omit<NewExcerpt, 'embedding'> & { embeddingText: string }
+    const bySession = new Map<string, { userId: string; sessionId: string; namespace: string; excerpts: PendingExcerpt[] }>()
     for (const row of rows) {
       const { role, text } = itemText(decodeItem(row.data))
       if (!isIndexedRole(role, o.config)) continue
@@ -53,11 +57,22 @@ export async function indexUnindexedMessages(
       const key = JSON.stringify([row.user_id, row.session_id])
       const group = bySession.get(key) ?? { userId: row.user_id, sessionId: row.session_id, namespace: row.namespace, excerpts: [] }
       bySession.set(key, group)
-      chunks.forEach((chunk, i) => group.excerpts.push({ messageId: Number(row.id), chunk: i, text: chunk, at: new Date(row.created_at) }))
+      const messageId = Number(row.id)
+      const previous = row.previous ? itemText(decodeItem(row.previous)) : undefined
+      const question = questionsAnswered([{ messageId, role, text }], previous).get(messageId)
+      chunks.forEach((chunk, i) =>
+        group.excerpts.push({
+          messageId,
+          chunk: i,
+          text: chunk,
+          at: new Date(row.created_at),
+          embeddingText: excerptEmbeddingText({ chunk: i, text: chunk }, question),
+        }),
+      )
     }
     const pending = [...bySession.values()].flatMap((g) => g.excerpts)
     if (pending.length === 0) continue
-    const vectors = await embedTexts(embedder, pending.map((e) => e.text), o.signal)
+    const vectors = await embedTexts(embedder, pending.map((e) => e.embeddingText), o.signal)
     const embedded = new Map(pending.map((e, i) => [e, vectors[i]!]))
     await db.transaction().execute(async (trx) => {
       const ids = pending.map((e) => e.messageId)
@@ -66,7 +81,12 @@ export async function indexUnindexedMessages(
         (await trx.selectFrom('agent_messages').select('id').where('id', 'in', ids).forKeyShare().execute()).map((r) => Number(r.id)),
       )
       for (const { sessionId, ...group } of bySession.values()) {
-        const excerpts = group.excerpts.filter((e) => present.has(e.messageId)).map((e) => ({ ...e, embedding: embedded.get(e)! }))
+        const excerpts = group.excerpts
+          .filter((e) => present.has(e.messageId))
+          .map((e) => {
+            const { embeddingText: _, ...excerpt } = e
+            return { ...excerpt, embedding: embedded.get(e)! }
+          })
         const inserted = await insertExcerpts(trx, { userId: group.userId, namespace: group.namespace }, sessionId, excerpts)
         counts.excerpts += inserted
         if (inserted > 0) counts.messages += new Set(excerpts.map((e) => e.messageId)).size

@@ -10,7 +10,10 @@ import { embedTexts } from '../embed/embed-texts.js'
 import type { Embedder } from '../embed/embedder.js'
 import { parseOrThrow } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
-import { DEFAULT_EXCERPT_INDEX, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
+import { DEFAULT_EXCERPT_INDEX, excerptEmbeddingText, questionsAnswered, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
+import { decodeItem } from '../session/item-codec.js'
+import { itemText } from '../session/item-text.js'
+import { previousMessageData } from '../session/messages-table.js'
 import { indexUnindexedMessages } from './reindex-messages.js'
 
 /** Meta key holding an unfinished reindex: its target embedder and how far each table got. */
@@ -122,14 +125,23 @@ export async function reindex(
     }
     for (;;) {
       const rows = await db
-        .selectFrom('transcript_excerpts')
-        .select(['id', 'text'])
-        .where('id', '>', progress.excerpt)
-        .orderBy('id')
+        .selectFrom('transcript_excerpts as e')
+        .innerJoin('agent_messages as m', (join) => join.onRef('m.user_id', '=', 'e.user_id').onRef('m.id', '=', 'e.message_id'))
+        .select(['e.id', 'e.text', 'e.chunk', 'e.message_id', sql<string>`m.message_data->>'role'`.as('role')])
+        .select(previousMessageData({ userId: 'm.user_id', sessionId: 'm.session_id', id: 'm.id' }).as('previous'))
+        .where('e.id', '>', progress.excerpt)
+        .orderBy('e.id')
         .limit(o.batchSize)
         .execute()
       if (rows.length === 0) break
-      const vectors = await embedTexts(embedder, rows.map((r) => r.text), signal)
+      // Embedded as extraction embedded them: a reply's first chunk with the question it answers.
+      const texts = rows.map((r) => {
+        const messageId = Number(r.message_id)
+        const previous = r.previous ? itemText(decodeItem(r.previous)) : undefined
+        const question = questionsAnswered([{ messageId, role: r.role, text: r.text }], previous).get(messageId)
+        return excerptEmbeddingText(r, question)
+      })
+      const vectors = await embedTexts(embedder, texts, signal)
       progress = { ...progress, excerpt: Number(rows[rows.length - 1]!.id) }
       await db.transaction().execute(async (trx) => {
         await setEmbeddings(trx, 'transcript_excerpts', 'bigint', rows.map((r, i) => [String(r.id), vectors[i]!]))

@@ -76,3 +76,52 @@ function* sentences(text: string): Generator<string> {
   const tail = text.slice(start).replace(/\s+/g, ' ').trim()
   if (tail) yield tail
 }
+
+/** The longest question context an excerpt is embedded with: a reply needs its question, not a speech. */
+const MAX_QUESTION_CHARS = 300
+
+/**
+ * The questions an assistant message asks (its sentences ending in "?", the last ones first kept,
+ * at most `MAX_QUESTION_CHARS`), or undefined when it asks none. A user's next message is often
+ * only an answer ("ANSYS Fluent.", "Yes, in Didsbury"): its first chunk is embedded together with
+ * the question it answers, so a later "Which CFD software does Diego use?" finds it. The question
+ * only shapes the vector; the excerpt's text, shown and quoted, stays the user's own words.
+ */
+export function questionsAsked(assistantText: string): string | undefined {
+  const asked: string[] = []
+  let length = 0
+  const all = [...sentences(assistantText.slice(-MAX_QUESTION_CHARS * 4))].filter((s) => s.endsWith('?'))
+  for (let i = all.length - 1; i >= 0; i--) {
+    const question = all[i]!
+    if (length + question.length > MAX_QUESTION_CHARS) break
+    asked.unshift(question)
+    length += question.length + 1
+  }
+  return asked.length > 0 ? asked.join(' ') : undefined
+}
+
+/** What a chunk is embedded from: the first chunk of a reply also carries the question it answers. */
+export function excerptEmbeddingText(chunk: { chunk: number; text: string }, question: string | undefined): string {
+  return question !== undefined && chunk.chunk === 0 ? `${question}\n${chunk.text}` : chunk.text
+}
+
+/**
+ * For each user message of `items` (in transcript order), the questions of the assistant message
+ * just before it (`before` is the message preceding the first item, when known). Other items
+ * (tool calls and their output) between the two do not break the pair; a user message does.
+ */
+export function questionsAnswered(
+  items: ReadonlyArray<{ messageId: number; role: string; text: string }>,
+  before?: { role: string; text: string } | undefined,
+): Map<number, string> {
+  const answered = new Map<number, string>()
+  let lastMessage = before
+  for (const item of items) {
+    if (item.role === 'user' && lastMessage?.role === 'assistant') {
+      const question = questionsAsked(lastMessage.text)
+      if (question !== undefined) answered.set(item.messageId, question)
+    }
+    if (item.role === 'user' || item.role === 'assistant') lastMessage = item
+  }
+  return answered
+}

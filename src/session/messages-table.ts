@@ -114,6 +114,35 @@ export async function readItemsAfter(
 }
 
 /**
+ * The session's last user or assistant message with an id at most `through`: the message a batch
+ * starting after `through` continues from (a reply's question, see `questionsAnswered`).
+ */
+export async function readLastMessageThrough(db: Kysely<Database>, session: SessionRef, through: number): Promise<StoredMessage | undefined> {
+  const row = await db
+    .selectFrom('agent_messages')
+    .select(['id', 'created_at', messageData()])
+    .where('user_id', '=', tenantOf(session))
+    .where('session_id', '=', session.sessionId)
+    .where('id', '<=', through)
+    .where(sql<string>`message_data->>'role'`, 'in', ['user', 'assistant'])
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row ? { id: row.id, item: decodeItem(row.data), createdAt: new Date(row.created_at) } : undefined
+}
+
+/**
+ * For a select list: the stored JSON of the user or assistant message just before message `id` of
+ * the same session (columns named by the caller's aliases), or null. See `readLastMessageThrough`.
+ */
+export function previousMessageData(refs: { userId: string; sessionId: string; id: string }): RawBuilder<string | null> {
+  return sql<string | null>`(select p.message_data::text from ${sql.table('agent_messages')} p
+    where p.user_id = ${sql.ref(refs.userId)} and p.session_id = ${sql.ref(refs.sessionId)} and p.id < ${sql.ref(refs.id)}
+      and p.message_data->>'role' in ('user', 'assistant')
+    order by p.id desc limit 1)`
+}
+
+/**
  * Ids of the session's items in `(after, through]` that still exist, locked `FOR KEY SHARE` so
  * none of them can be deleted before the transaction ends.
  */

@@ -179,6 +179,41 @@ describeEachSetup(BACKENDS)('reindex (%s)', (backend) => {
     await memory.close()
   })
 
+  it('embeds a reply with the question it answers, across turns, and reindexing keeps it so', async () => {
+    const db = await fresh()
+    const memory = await open(db, V2)
+    const userId = uniqueId('diego')
+    const session = memory.session(uniqueId('s'), { userId })
+    const question = 'What software are you using?'
+    await session.addItems([
+      { role: 'user', content: 'I switched to the aerodynamics sub-team. I am doing CFD on the rear wing now.' },
+      { role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: `CFD on a rear wing is a great project. ${question}` }] } as never,
+    ])
+    await memory.flush()
+    // The answer arrives in the next turn: its question is the last message of the previous batch.
+    await session.addItems([{ role: 'user', content: 'ANSYS Fluent.' }])
+    await memory.flush()
+
+    const storedVector = async () => {
+      const { rows } = await sql<{ embedding: string }>`select embedding::text as embedding from ${sql.table('transcript_excerpts')}
+        where text = 'ANSYS Fluent.'`.execute(memory.db.db)
+      expect(rows).toHaveLength(1)
+      return parseVectorLiteral(rows[0]!.embedding)
+    }
+    const [withQuestion] = await V2.embed([`${question}\nANSYS Fluent.`])
+    const expectVector = (stored: number[], expected: readonly number[]) => stored.forEach((x, j) => expect(x).toBeCloseTo(expected[j]!, 5))
+    expectVector(await storedVector(), withQuestion!)
+
+    // Re-embedding every excerpt (another embedder) and indexing a never-indexed message do the same.
+    await memory.reindex({ embedder: V2_WIDE })
+    const [wide] = await V2_WIDE.embed([`${question}\nANSYS Fluent.`])
+    expectVector(await storedVector(), wide!)
+    await sql`delete from ${sql.table('transcript_excerpts')} where text = 'ANSYS Fluent.'`.execute(memory.db.db)
+    expect(await memory.reindex({ embedder: V2_WIDE })).toMatchObject({ indexedMessages: 1, indexedExcerpts: 1 })
+    expectVector(await storedVector(), wide!)
+    await memory.close()
+  })
+
   it('rejects bad options with a typed error', async () => {
     const db = await fresh()
     const memory = await open(db, V1)

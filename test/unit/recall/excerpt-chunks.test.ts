@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_EXCERPT_INDEX, isIndexedRole, splitIntoChunks } from '../../../src/recall/excerpt-chunks.js'
+import {
+  DEFAULT_EXCERPT_INDEX,
+  excerptEmbeddingText,
+  isIndexedRole,
+  questionsAnswered,
+  questionsAsked,
+  splitIntoChunks,
+} from '../../../src/recall/excerpt-chunks.js'
 
 const config = { maxChunkChars: 60, maxChunksPerMessage: 5 }
 
@@ -43,5 +50,43 @@ describe('isIndexedRole', () => {
     expect(isIndexedRole('assistant', DEFAULT_EXCERPT_INDEX)).toBe(false)
     expect(isIndexedRole('assistant', { ...DEFAULT_EXCERPT_INDEX, assistant: true })).toBe(true)
     expect(isIndexedRole('function_call_result', { ...DEFAULT_EXCERPT_INDEX, assistant: true })).toBe(false)
+  })
+})
+
+describe('the question a reply answers', () => {
+  it('takes the questions of an assistant message, the last ones when there are many', () => {
+    expect(questionsAsked('CFD on a rear wing is a great project. What software are you using?')).toBe('What software are you using?')
+    expect(questionsAsked('Nice. Where? And since when?')).toBe('Where? And since when?')
+    expect(questionsAsked('No question here. Just a remark.')).toBeUndefined()
+    const many = Array.from({ length: 40 }, (_, i) => `Is it number ${i}?`).join(' ')
+    const kept = questionsAsked(many)!
+    expect(kept.length).toBeLessThanOrEqual(300)
+    expect(kept.endsWith('Is it number 39?')).toBe(true)
+  })
+
+  it('pairs each user message with the assistant message just before it, across tool items, not across a user message', () => {
+    const items = [
+      { messageId: 1, role: 'assistant', text: 'Which editor do you use?' },
+      { messageId: 2, role: 'user', text: 'Neovim.' },
+      { messageId: 3, role: 'user', text: 'With LazyVim.' },
+      { messageId: 4, role: 'assistant', text: 'Let me look. Which version?' },
+      { messageId: 5, role: 'function_call_result', text: '{"ok":true}' },
+      { messageId: 6, role: 'user', text: '0.10' },
+    ]
+    expect([...questionsAnswered(items)]).toEqual([
+      [2, 'Which editor do you use?'],
+      [6, 'Which version?'],
+    ])
+    // The message before the batch counts for its first item.
+    const before = { role: 'assistant', text: 'Are you using a starter config?' }
+    expect(questionsAnswered([{ messageId: 9, role: 'user', text: 'LazyVim' }], before).get(9)).toBe('Are you using a starter config?')
+  })
+
+  it('embeds only the first chunk with the question; the text itself is unchanged', () => {
+    expect(excerptEmbeddingText({ chunk: 0, text: 'ANSYS Fluent.' }, 'What software are you using?')).toBe(
+      'What software are you using?\nANSYS Fluent.',
+    )
+    expect(excerptEmbeddingText({ chunk: 1, text: 'More.' }, 'What software are you using?')).toBe('More.')
+    expect(excerptEmbeddingText({ chunk: 0, text: 'ANSYS Fluent.' }, undefined)).toBe('ANSYS Fluent.')
   })
 })
