@@ -111,7 +111,9 @@ export interface SearchHit {
  * factor), so the first hit of either layer scores about 1 and the layers interleave by rank.
  * An excerpt whose message is a source of a fact found too, scoring at least as well, is folded
  * into that fact (the fact lists the message among its sources), so one statement is not listed
- * twice; an excerpt that outscores every fact drawn from it says more than they do and stays. The relevance rule is the
+ * twice; an excerpt that outscores every fact drawn from it says more than they do and stays, and
+ * then those facts (each of whose source messages is listed above it, whole) are folded into it:
+ * the words are already in the list, and the slot goes to something else. The relevance rule is the
  * rank cut at `k` (an optional relative floor, `relativeFloor`), never a fixed cosine floor. One SQL statement, one round trip.
  *
  * @throws FactlineError `invalid_argument`, `empty_id`, `dimension_mismatch`, `embedding_failed`.

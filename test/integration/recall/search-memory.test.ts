@@ -64,6 +64,30 @@ describeEachSetup<Setup>(['pglite+inline', 'postgres+inline', 'postgres+redis+wo
     expect((await memory.recall({ userId, query: 'Where do I live?' })).map((f) => f.content)).toEqual(['Lives in Lisbon'])
   })
 
+  it('folds a fact into its source message when that message ranks above it, so one statement takes one slot', async () => {
+    const userId = uniqueId('diego')
+    const session = memory.session(uniqueId('s'), { userId })
+    await session.addItems([
+      { role: 'user', content: 'I went home to Guadalajara for christmas and flew back to Glasgow on the 8th of january.' },
+      { role: 'user', content: 'I live in Glasgow.' },
+    ])
+    await memory.flush()
+    const query = 'When did Diego fly back to Glasgow after christmas at home in Guadalajara?'
+    const facts = await memory.search({ userId, query, types: ['fact'] })
+    const fused = await memory.search({ userId, query })
+    // "I live in Glasgow." ranks above the fact drawn from it, which is then not listed beside it;
+    // the trip's first fact outranks its message, which is folded into the fact as before.
+    expect(facts.map((f) => f.text)).toContain('Lives in Glasgow')
+    expect(fused.map((h) => h.text)).toContain('I live in Glasgow.')
+    expect(fused.map((h) => h.text)).not.toContain('Lives in Glasgow')
+    expect(fused[0]).toMatchObject({ type: 'fact', text: 'Went home to Guadalajara for christmas' })
+    // No listed fact has every source listed above it as an excerpt.
+    for (const fact of fused.filter((h) => h.type === 'fact')) {
+      const above = (messageId: number) => fused.some((e) => e.type === 'excerpt' && e.messageId === messageId && e.score > fact.score)
+      expect(fact.sources.every((s) => above(s.messageId))).toBe(false)
+    }
+  })
+
   it('finds the exact match for a user holding more excerpts than the Hamming candidate depth', async () => {
     // 450 excerpts > 10 × 40 candidates: the vector ranking starts from the binary codes.
     const userId = uniqueId('heavy')
