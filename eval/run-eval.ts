@@ -6,6 +6,7 @@
  *   npm run eval                                   offline, embedded PGlite, --k 10
  *   npm run eval -- --k 5 --json report.json       JSON report to a file (`-` for stdout)
  *   npm run eval -- --data my.json --types fused   another dataset, one mode
+ *   npm run eval -- --misses                       also: each question fused search missed, with its evidence and top hits
  *   npm run eval -- --answer                       also: a model answers from the fused context (needs OPENAI_API_KEY)
  *
  * DATABASE_URL set: a fresh scratch database on that server, dropped afterwards. OPENAI_API_KEY
@@ -42,11 +43,28 @@ export interface EvalOptions {
   recencyWeight?: number | undefined
   /** `--answer`: a model answers each question from the fused context block. */
   answerer?: Answerer | undefined
+  /** `--misses`: also list the questions whose evidence no hit of the widest mode cites. */
+  misses?: boolean | undefined
+}
+
+/** A question the widest mode run (fused, else the last given) missed: what was asked, what answers it, what came back. */
+export interface EvalMiss {
+  id: string
+  category: string
+  mode: EvalMode
+  question: string
+  evidence: string[]
+  /** The first three hits, best first. */
+  top: Array<{ type: string; text: string }>
 }
 
 /** Imports the dataset: one session per dataset session, each turn stored at the session's time plus its position in seconds. */
-async function importDataset(memory: Memory, dataset: EvalDataset): Promise<{ messageIds: Map<string, number>; userTurns: number }> {
+async function importDataset(
+  memory: Memory,
+  dataset: EvalDataset,
+): Promise<{ messageIds: Map<string, number>; turnTexts: Map<string, string>; userTurns: number }> {
   const messageIds = new Map<string, number>()
+  const turnTexts = new Map<string, string>()
   let userTurns = 0
   for (const conversation of dataset.conversations) {
     for (const session of conversation.sessions) {
@@ -65,11 +83,14 @@ async function importDataset(memory: Memory, dataset: EvalDataset): Promise<{ me
         userId: conversation.userId,
         items,
       })
-      session.turns.forEach((turn, i) => messageIds.set(turn.id, result.messageIds[i]!))
+      session.turns.forEach((turn, i) => {
+        messageIds.set(turn.id, result.messageIds[i]!)
+        turnTexts.set(turn.id, turn.text)
+      })
     }
   }
   await memory.flush({ timeoutMs: 600_000 })
-  return { messageIds, userTurns }
+  return { messageIds, turnTexts, userTurns }
 }
 
 export async function runEval(o: EvalOptions) {
@@ -78,8 +99,10 @@ export async function runEval(o: EvalOptions) {
   if (process.env.DATABASE_URL) scratch = await createScratchDb(process.env.DATABASE_URL)
   const memory = await createMemory({ database: scratch ? { url: scratch.url } : { dataDir: 'memory://' }, queue: false })
   try {
-    const { messageIds, userTurns } = await importDataset(memory, dataset)
+    const { messageIds, turnTexts, userTurns } = await importDataset(memory, dataset)
     const scored: ScoredQuestion[] = []
+    const misses: EvalMiss[] = []
+    const missMode: EvalMode = o.modes.includes('fused') ? 'fused' : o.modes[o.modes.length - 1]!
     for (const conversation of dataset.conversations) {
       for (const question of conversation.questions) {
         const entry: ScoredQuestion = { category: question.category, scores: {} }
@@ -98,13 +121,26 @@ export async function runEval(o: EvalOptions) {
             const reply = await answerFromContext(o.answerer, question.question, block)
             entry.answered = judgeAnswer(question.answer, reply, question.category)
           }
-          if (o.modes.includes(mode)) entry.scores[mode] = scoreQuestion(question, hits, (turn) => messageIds.get(turn), estimateTokens(block))
+          if (!o.modes.includes(mode)) continue
+          const score = scoreQuestion(question, hits, (turn) => messageIds.get(turn), estimateTokens(block))
+          entry.scores[mode] = score
+          if (o.misses && mode === missMode && score.evidenceHit === false) {
+            misses.push({
+              id: question.id,
+              category: question.category,
+              mode,
+              question: question.question,
+              evidence: question.evidence.map((turn) => turnTexts.get(turn) ?? turn),
+              top: hits.slice(0, 3).map((h) => ({ type: h.type, text: h.text })),
+            })
+          }
         }
         scored.push(entry)
       }
     }
     const facts = await sql<{ n: string | number }>`select count(*) as n from ${sql.table('facts')} where status = 'active'`.execute(memory.db.db)
-    return buildReport(o.k, o.modes, scored, Number(facts.rows[0]!.n) / Math.max(1, userTurns), o.answerer?.model)
+    const report = buildReport(o.k, o.modes, scored, Number(facts.rows[0]!.n) / Math.max(1, userTurns), o.answerer?.model)
+    return o.misses ? { ...report, misses } : report
   } finally {
     await memory.close()
     await scratch?.drop()
@@ -122,6 +158,7 @@ function parseFlags(argv: string[]): EvalOptions & { json?: string | undefined }
       'relative-floor': { type: 'string' },
       'recency-weight': { type: 'string' },
       answer: { type: 'boolean', default: false },
+      misses: { type: 'boolean', default: false },
       'answer-model': { type: 'string' },
     },
     strict: true,
@@ -145,17 +182,29 @@ function parseFlags(argv: string[]): EvalOptions & { json?: string | undefined }
       model: values['answer-model'] ?? process.env.FACTLINE_ANSWER_MODEL ?? DEFAULT_ANSWER_MODEL,
     }
   }
-  return { k, data: values.data, modes, json: values.json, relativeFloor: floor, recencyWeight: recency, answerer }
+  return { k, data: values.data, modes, json: values.json, relativeFloor: floor, recencyWeight: recency, answerer, misses: values.misses }
 }
 
 class UsageError extends Error {}
+
+/** The misses as text: each question, the turns that answer it, and what came back instead. */
+export function formatMisses(misses: readonly EvalMiss[]): string {
+  const clip = (text: string) => (text.length > 160 ? `${text.slice(0, 157)}…` : text)
+  const lines = [`\n${misses.length} question(s) whose evidence no hit cites:`]
+  for (const miss of misses) {
+    lines.push(`\n${miss.id} [${miss.category}, ${miss.mode}] ${miss.question}`)
+    for (const turn of miss.evidence) lines.push(`  evidence: ${clip(turn)}`)
+    for (const hit of miss.top) lines.push(`  got ${hit.type}: ${clip(hit.text)}`)
+  }
+  return `${lines.join('\n')}\n`
+}
 
 async function main(argv: string[]): Promise<number> {
   let flags
   try {
     flags = parseFlags(argv)
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\nusage: npm run eval -- [--k N] [--data FILE] [--types facts,excerpts,fused] [--json FILE|-] [--answer [--answer-model M]]\n`)
+    process.stderr.write(`${(error as Error).message}\nusage: npm run eval -- [--k N] [--data FILE] [--types facts,excerpts,fused] [--json FILE|-] [--misses] [--answer [--answer-model M]]\n`)
     return 2
   }
   try {
@@ -163,6 +212,7 @@ async function main(argv: string[]): Promise<number> {
     if (flags.json === '-') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
     else {
       process.stdout.write(`${formatReport(report, flags.modes)}\n`)
+      if ('misses' in report) process.stdout.write(formatMisses(report.misses))
       if (flags.json) await writeFile(flags.json, `${JSON.stringify(report, null, 2)}\n`)
     }
     return 0

@@ -1,7 +1,0 @@
-const { performance } = await import('node:perf_hooks')
-const { createMemory } = await import('factline')
-const a = performance.now()
-const memory = await createMemory({ database: { dataDir: process.argv[2] }, env: false })
-const b = performance.now()
-console.log('import', Math.round(a), 'createMemory', Math.round(b - a), 'total', Math.round(b))
-await memory.close()
