@@ -83,15 +83,8 @@ export async function readOwnedItems(
  */
 export async function readNewestItems(db: Kysely<Database>, session: SessionRef, n: number): Promise<StoredMessage[]> {
   if (n === 0) return []
-  const rows = await db
-    .selectFrom('agent_messages')
-    .select(['id', 'created_at', messageData()])
-    .where('user_id', '=', tenantOf(session))
-    .where('session_id', '=', session.sessionId)
-    .orderBy('id', 'desc')
-    .limit(n)
-    .execute()
-  return rows.reverse().map((r) => ({ id: r.id, createdAt: r.created_at, item: decodeItem(r.data) }))
+  const rows = await sessionMessages(db, session).orderBy('id', 'desc').limit(n).execute()
+  return rows.reverse().map(storedMessage)
 }
 
 /** Up to `limit` items after message id `after`, oldest first: the extraction pipeline's read. */
@@ -101,16 +94,8 @@ export async function readItemsAfter(
   after: number,
   limit: number,
 ): Promise<StoredMessage[]> {
-  const rows = await db
-    .selectFrom('agent_messages')
-    .select(['id', 'created_at', messageData()])
-    .where('user_id', '=', tenantOf(session))
-    .where('session_id', '=', session.sessionId)
-    .where('id', '>', after)
-    .orderBy('id')
-    .limit(limit)
-    .execute()
-  return rows.map((r) => ({ id: r.id, item: decodeItem(r.data), createdAt: new Date(r.created_at) }))
+  const rows = await sessionMessages(db, session).where('id', '>', after).orderBy('id').limit(limit).execute()
+  return rows.map(storedMessage)
 }
 
 /**
@@ -118,17 +103,26 @@ export async function readItemsAfter(
  * starting after `through` continues from (a reply's question, see `questionsAnswered`).
  */
 export async function readLastMessageThrough(db: Kysely<Database>, session: SessionRef, through: number): Promise<StoredMessage | undefined> {
-  const row = await db
-    .selectFrom('agent_messages')
-    .select(['id', 'created_at', messageData()])
-    .where('user_id', '=', tenantOf(session))
-    .where('session_id', '=', session.sessionId)
+  const row = await sessionMessages(db, session)
     .where('id', '<=', through)
     .where(sql<string>`message_data->>'role'`, 'in', ['user', 'assistant'])
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst()
-  return row ? { id: row.id, item: decodeItem(row.data), createdAt: new Date(row.created_at) } : undefined
+  return row ? storedMessage(row) : undefined
+}
+
+/** `select id, created_at, data from agent_messages` of one session: where the readers above start. */
+function sessionMessages(db: Kysely<Database>, session: SessionRef) {
+  return db
+    .selectFrom('agent_messages')
+    .select(['id', 'created_at', messageData()])
+    .where('user_id', '=', tenantOf(session))
+    .where('session_id', '=', session.sessionId)
+}
+
+function storedMessage(row: { id: number; created_at: Date | string; data: string }): StoredMessage {
+  return { id: row.id, item: decodeItem(row.data), createdAt: new Date(row.created_at) }
 }
 
 /**
