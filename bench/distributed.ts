@@ -6,7 +6,7 @@ import { createMemory, type Memory } from '../src/index.js'
 import { createCitusDatabase } from '../test/helpers/citus-cluster.js'
 import { historyItems, RUN_INPUT, scriptedAgent } from './lib/agent-fixture.js'
 import type { BenchContext } from './lib/context.js'
-import { createScratchDb } from './lib/scratch-db.js'
+import { BENCH_TIMEOUTS, createScratchDb } from './lib/scratch-db.js'
 import { ms, percentile, table } from './lib/stats.js'
 
 const DIMENSIONS = 384
@@ -97,7 +97,7 @@ export async function benchDistributed(ctx: BenchContext, o: DistributedOptions)
 }
 
 async function openTarget(name: string, url: string, drop: () => Promise<void>, distributed: boolean): Promise<Target> {
-  const handle = await createDb({ url, poolSize: 1 })
+  const handle = await createDb({ url, poolSize: 1, timeouts: BENCH_TIMEOUTS })
   try {
     await migrate(handle, { embeddingDimensions: DIMENSIONS })
     if (distributed) await distributeTables(handle)

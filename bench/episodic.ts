@@ -5,7 +5,7 @@ import type { Database } from '../src/db/schema.js'
 import type { Embedder } from '../src/embed/embedder.js'
 import { searchMemory } from '../src/recall/search.js'
 import type { BenchContext } from './lib/context.js'
-import { createScratchDb } from './lib/scratch-db.js'
+import { BENCH_TIMEOUTS, createScratchDb } from './lib/scratch-db.js'
 import { bytes, ms, percentile, ratio, table } from './lib/stats.js'
 
 const DIMENSIONS = 384
@@ -48,7 +48,7 @@ const vec = (v: readonly number[]) => sql`${`[${v.join(',')}]`}::vector(${sql.li
  */
 export async function benchEpisodic(ctx: BenchContext, o: EpisodicBenchOptions): Promise<string> {
   const scratch = await createScratchDb(ctx.adminUrl)
-  const handle = await createDb({ url: scratch.url, poolSize: 2 })
+  const handle = await createDb({ url: scratch.url, poolSize: 2, timeouts: BENCH_TIMEOUTS })
   try {
     await migrate(handle, { embeddingDimensions: DIMENSIONS })
     const { db } = handle

@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util'
 import { createDb } from '../src/db/create-db.js'
 import { migrate } from '../src/db/migrate.js'
-import { createScratchDb } from './lib/scratch-db.js'
+import { BENCH_TIMEOUTS, createScratchDb } from './lib/scratch-db.js'
 import { exactPerUser, groundTruth, hnswPlan, loadRandomFacts, plannerChoice, randomVector } from './lib/recall-fixture.js'
 
 const DIMENSIONS = 384
@@ -37,7 +37,7 @@ const k = Number(args.k)
 
 async function main() {
   const scratch = await createScratchDb(args.url)
-  const handle = await createDb({ url: scratch.url, poolSize: 2 })
+  const handle = await createDb({ url: scratch.url, poolSize: 2, timeouts: BENCH_TIMEOUTS })
   try {
     await migrate(handle, { embeddingDimensions: DIMENSIONS })
     const { db } = handle

@@ -6,7 +6,7 @@ import { HashEmbedder } from '../src/embed/hash-embedder.js'
 import { recallFacts } from '../src/recall/recall.js'
 import type { BenchContext } from './lib/context.js'
 import { exactPerUser, explainHnswPlan, groundTruth, hnswPlan, loadRandomFacts, NAMESPACE, plannerChoice, type Plan } from './lib/recall-fixture.js'
-import { createScratchDb } from './lib/scratch-db.js'
+import { BENCH_TIMEOUTS, createScratchDb } from './lib/scratch-db.js'
 import { bytes, ms, percentile, ratio, table, timeSerial } from './lib/stats.js'
 
 const DIMENSIONS = 384
@@ -61,7 +61,7 @@ export async function benchRecall(ctx: BenchContext, o: RecallBenchOptions): Pro
   for (const scale of o.scales) {
     ctx.log(`recall: loading ${scale.facts.toLocaleString('en')} facts over ${scale.users.toLocaleString('en')} users`)
     const scratch = await createScratchDb(ctx.adminUrl)
-    const handle = await createDb({ url: scratch.url, poolSize: 2 })
+    const handle = await createDb({ url: scratch.url, poolSize: 2, timeouts: BENCH_TIMEOUTS })
     try {
       await migrate(handle, { embeddingDimensions: DIMENSIONS })
       const { db } = handle

@@ -85,3 +85,10 @@ export function countQueries(pool: pg.Pool): QueryCounter {
     },
   }
 }
+
+/**
+ * Timeouts for the benches' own handles: loading a fixture (100,000 random vectors in a statement,
+ * an HNSW build) legitimately runs past factline's default 60 s `statement_timeout`; 0 leaves the
+ * server's setting (none) in force. The timed calls are unaffected either way.
+ */
+export const BENCH_TIMEOUTS = { statementMs: 0 } as const

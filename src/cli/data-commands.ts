@@ -3,6 +3,7 @@ import { databaseOptionsFrom } from '../config/components.js'
 import { configFromEnv } from '../config/env.js'
 import { createDb, type FactlineDb } from '../db/create-db.js'
 import { assertMigrated } from '../db/migrate.js'
+import { assertSeesAllUsers } from '../db/row-level-security.js'
 import { FactlineError } from '../errors.js'
 import { explainFact } from '../facts/explain.js'
 import { forgetInTx } from '../facts/forget-fact.js'
@@ -58,6 +59,8 @@ async function openDb(): Promise<FactlineDb> {
   const handle = await createDb(databaseOptionsFrom(undefined, env))
   try {
     await assertMigrated(handle)
+    // An operator's tool: as a role the policies filter it would list nothing and forget nothing.
+    await assertSeesAllUsers(handle, "factline's data commands read and erase any user's rows")
   } catch (error) {
     await handle.close()
     throw error

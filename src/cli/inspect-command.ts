@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { configFromEnv } from '../config/env.js'
 import { waitForShutdownSignal } from '../config/shutdown-signals.js'
 import { assertServable, DEFAULT_INSPECT_PORT, serveInspector } from '../inspect/serve-inspector.js'
+import { assertSeesAllUsers } from '../db/row-level-security.js'
 import { createMemory, type Memory } from '../memory.js'
 import { integerFlag } from './cli-args.js'
 
@@ -68,6 +69,7 @@ export async function runInspectCommand(argv: string[]): Promise<number> {
   // Never create or upgrade tables from an inspection: an unmigrated database is an error to report.
   const memory = await createMemory({ createTables: false })
   try {
+    await assertSeesAllUsers(memory.db, "factline inspect shows every user's memory")
     await serveUntilSignal(memory, flags, (line) => process.stdout.write(`${line}\n`))
     return 0
   } finally {

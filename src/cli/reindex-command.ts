@@ -6,6 +6,7 @@ import { HashEmbedder } from '../embed/hash-embedder.js'
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from '../embed/openai-embedder.js'
 import type { Embedder } from '../embed/embedder.js'
 import { reindex } from '../extraction/reindex.js'
+import { assertSeesAllUsers } from '../db/row-level-security.js'
 import { createJsonLogger } from '../logger.js'
 import { integerFlag } from './cli-args.js'
 
@@ -54,6 +55,7 @@ export async function runReindexCommand(argv: string[], out: (text: string) => v
     { startupWaitMs: env.startupWaitMs, logger },
   )
   try {
+    await assertSeesAllUsers(handle, "factline reindex re-embeds every user's facts and excerpts")
     const dimensions = dimensionsFlag ?? env.embeddingDimensions ?? (await readEmbeddingDimensions(handle))
     const result = await reindex(handle, targetEmbedder(env, dimensions), {
       force: values.force,

@@ -83,17 +83,22 @@ export async function assertRowLevelSecurityMatches(handle: FactlineDb): Promise
 }
 
 /**
- * Checks that this role sees every user's rows, as a worker must: its jobs and sweep name sessions,
- * not users.
+ * Checks that this role sees every user's rows, as a worker must (its jobs and sweep name
+ * sessions, not users), and as the operator's CLI commands must: under a filtered role they would
+ * list nothing, and `facts forget --user` or `reindex` would quietly do nothing.
+ * `who` says what needs it, e.g. "factline sessions lists every user's sessions".
  * @throws FactlineError `invalid_config` when the policies filter this role.
  */
-export async function assertSeesAllUsers(handle: Pick<FactlineDb, 'db' | 'tables'>): Promise<void> {
+export async function assertSeesAllUsers(
+  handle: Pick<FactlineDb, 'db' | 'tables'>,
+  who = "the extraction worker and the sweep read every user's sessions",
+): Promise<void> {
   const state = await readRowLevelSecurity(handle)
   if (!state.filtersThisRole) return
   throw new FactlineError(
     'invalid_config',
-    `the extraction worker and the sweep read every user's sessions, but row-level security filters role ${JSON.stringify(state.role)}: ` +
-      'run them as a role with BYPASSRLS (factline_worker in deploy/postgres/01-roles.sh) or as the table owner',
+    `${who}, but row-level security filters role ${JSON.stringify(state.role)}: ` +
+      'run it as a role with BYPASSRLS (factline_worker in deploy/postgres/01-roles.sh) or as the table owner',
     { details: { role: state.role } },
   )
 }

@@ -256,6 +256,25 @@ describeWith('postgres')('row-level security (PostgreSQL, least-privilege roles)
     }
   })
 
+  it("refuses the operator's CLI commands on the app role (they would list and erase nothing), and runs them as the worker role", async () => {
+    const cli = (r: Role, args: string[]) =>
+      run(process.execPath, ['dist/src/cli/main.js', ...args], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: urlFor(r), FACTLINE_RLS: '1', REDIS_URL: '' },
+      }).then(
+        (done) => ({ code: 0, stdout: done.stdout, stderr: done.stderr }),
+        (failed: { code: number; stdout: string; stderr: string }) => ({ code: failed.code, stdout: failed.stdout, stderr: failed.stderr }),
+      )
+    for (const args of [['facts', 'list', '--user', bob], ['sessions', 'list'], ['facts', 'forget', '--user', bob], ['reindex']]) {
+      const refused = await cli(app, args)
+      expect(refused.code, args.join(' ')).toBe(1)
+      expect(refused.stderr, args.join(' ')).toContain('BYPASSRLS')
+    }
+    const listed = await cli(worker, ['facts', 'list', '--user', bob])
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toContain('Lives in Oslo')
+  })
+
   it('erases a user as the app role, trigger-written events included', async () => {
     expect(await memory.forgetUser(bob)).toMatchObject({ sessions: 1, messages: 2 })
     const owner = await connectAs(migrator)
