@@ -6,7 +6,7 @@
  * Creates a scratch database `factline_bench_<random>` next to DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/test) with 384-dim embeddings, uses REDIS_URL (default
  * redis://127.0.0.1:6379) with a fresh queue name, and runs an extraction worker in this process
- * on its own pool and Redis connection (rule extractor, hashing embedder: no network). Each turn
+ * on its own pool and Redis connection (offline NLP extractor, hashing embedder: no network). Each turn
  * is one user message ("I live in City-N.") in a fresh session of a fresh user; the clock starts
  * before `addItems` and stops when `recallFacts` first returns the fact (polled every 5 ms). Turns
  * run one after another, so this is unloaded latency; the coalescing delay (a job waits that long
@@ -94,7 +94,7 @@ try {
 
 process.stdout.write(
   [
-    `addItems → fact recallable through Redis + BullMQ worker (rule extractor, hashing embedder, Node ${process.version})`,
+    `addItems → fact recallable through Redis + BullMQ worker (offline NLP extractor, hashing embedder, Node ${process.version})`,
     '',
     '| coalesce delay | turns | addItems p50 | addItems p95 | recallable p50 | recallable p95 | max | job run p50 |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -27,7 +27,7 @@ export interface PipelineBenchOptions {
 const embedder = new HashEmbedder({ dimensions: 384 })
 const extractor = new NlpExtractor()
 
-/** One user turn the rule extractor turns into three facts, and the assistant's reply. */
+/** One user turn the offline NLP extractor turns into two facts (and one excerpt), and the assistant's reply. */
 function turn(i: number): AgentInputItem[] {
   return [
     {
@@ -56,8 +56,8 @@ export async function benchPipeline(ctx: BenchContext, o: PipelineBenchOptions):
   const out: string[] = []
   try {
     out.push(
-      `**Throughput**: ${o.turns} turns, each in its own session of its own user (one user message the rule extractor ` +
-        'turns into three facts, plus the assistant reply), are stored and enqueued first (coalescing delay 0), then the ' +
+      `**Throughput**: ${o.turns} turns, each in its own session of its own user (one user message the offline NLP extractor ` +
+        'turns into two facts and one excerpt, plus the assistant reply), are stored and enqueued first (coalescing delay 0), then the ' +
         'workers start and the clock runs until every session\'s watermark has passed its turn. One job per turn, so no ' +
         'batching helps. Baseline: the same processor called directly, one turn after another, with no queue.',
     )

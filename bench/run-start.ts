@@ -77,7 +77,7 @@ export async function benchRunStart(ctx: BenchContext, o: RunStartBenchOptions):
     }
     const added = (p: number) => percentile(withMemory, p) - percentile(plain, p)
     return (
-      `${o.runs} runs per arm, ${USERS} users each with the facts the rule extractor drew from two messages plus ` +
+      `${o.runs} runs per arm, ${USERS} users each with the facts the offline NLP extractor drew from two messages plus ` +
       `${BACKGROUND_FACTS} random-vector facts, sessions holding ${HISTORY} items, queue mode (each run's addItems also ` +
       'enqueues an extraction job in Redis, in both arms; no worker runs). One model call per run (ScriptedModel).\n\n' +
       table(

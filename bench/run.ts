@@ -157,7 +157,7 @@ try {
     out.push('## 6. Connections per URL\n\n' + (await benchPools(ctx, { sessions, poolSize: Number(args.pool) })))
   }
   if (only.has('redos')) {
-    out.push('## 7. Bounded work in the rule extractor (ReDoS)\n\n' + benchRedos(quick ? { baselineSizes: [5 * 1024, 10 * 1024] } : {}))
+    out.push('## 7. Bounded work in the offline extractor (ReDoS)\n\n' + benchRedos(quick ? { baselineSizes: [5 * 1024, 10 * 1024] } : {}))
   }
   if (only.has('embedder')) {
     out.push('## 8. Offline embedder\n\n' + (await benchEmbedder(ctx, { sentences: 1_000, rounds: num(args.runs, 20, 5), coldRuns: quick ? 3 : 5 })))

@@ -215,6 +215,9 @@ async function postgresSession(handle: FactlineDb, pool: pg.Pool, items: number,
        from generate_series(1, $2::int) g`,
       [sessionId, items, (userItem(0) as { content: string }).content, 'Reply: the job failed because the migration timed out. ', userId],
     )
+    // Statistics, as autovacuum takes them after a bulk insert: without them the planner guesses a
+    // few rows per session and sorts the whole session (52 ms at 100,000 items instead of 0.3 ms).
+    await pool.query('analyze agent_messages')
   }
   return session
 }

@@ -7,6 +7,7 @@ import { createTranscriptExcerpts } from './0005_transcript_excerpts.js'
 import { addExcerptBinaryCodes } from './0006_excerpt_binary_codes.js'
 import { createRowLevelSecurityPolicies } from './0007_row_level_security.js'
 import { addTenantKeys } from './0008_tenant_keys.js'
+import { rebuildMessagesSessionIndex } from './0009_messages_tenant_session_index.js'
 import type { MigrationSettings } from './migration-settings.js'
 
 /**
@@ -23,5 +24,6 @@ export function allMigrations(settings: MigrationSettings): Record<string, Migra
     '0006_excerpt_binary_codes': addExcerptBinaryCodes(settings),
     '0007_row_level_security': createRowLevelSecurityPolicies(settings),
     '0008_tenant_keys': addTenantKeys(settings),
+    '0009_messages_tenant_session_index': rebuildMessagesSessionIndex(settings),
   }
 }
