@@ -134,10 +134,11 @@ export async function benchSession(ctx: BenchContext, o: SessionBenchOptions): P
       selectMs.push(...(await timeSerial(1, () => floors.select())))
     }
     const planOf = async (session: PostgresSession) => {
+      // The shape of factline's read: the session's tenant and id, newest first.
       const plan = await pool.query(
         `explain (analyze, buffers, costs off, timing off, summary off)
-         select id, message_data::text from agent_messages where session_id = $1 order by id desc limit 50`,
-        [await session.getSessionId()],
+         select id, message_data::text from agent_messages where user_id = $2 and session_id = $1 order by id desc limit 50`,
+        [await session.getSessionId(), session.userId],
       )
       return plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']!.trim()).join(' → ')
     }
