@@ -15,6 +15,8 @@ export interface ContextExcerpt {
   /** When the user said it. */
   at: Date
   sessionId?: string | undefined
+  /** The assistant's question the excerpt answers, shown before it ("ANSYS Fluent." alone says little). */
+  replyTo?: string | undefined
 }
 
 /** What the block is built from: facts and excerpts, each best first. */
@@ -104,7 +106,8 @@ export function layoutContextBlock<F extends ContextFact>(
     EXCERPTS_TAG,
     excerpts.map((e) => {
       const where = e.sessionId ? ` · session ${sanitizeForBlock(e.sessionId).slice(0, 64)}` : ''
-      return `- [${day(e.at)}${where}] "${sanitizeForBlock(e.text)}"`
+      const asked = e.replyTo ? ` (replying to "${sanitizeForBlock(e.replyTo)}")` : ''
+      return `- [${day(e.at)}${where}]${asked} "${sanitizeForBlock(e.text)}"`
     }),
     o.maxTokens - used - 1,
     tokens,

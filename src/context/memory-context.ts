@@ -102,7 +102,7 @@ export function contextFromHits(hits: readonly SearchHit[]): ContextMemory<Trace
   for (const hit of hits) {
     const traced = { score: hit.score, similarity: hit.similarity, sources: hit.sources }
     if (hit.type === 'fact') facts.push({ id: hit.id, content: hit.text, validFrom: hit.at, ...traced })
-    else excerpts.push({ id: hit.id, text: hit.text, at: hit.at, sessionId: hit.sessionId, ...traced })
+    else excerpts.push({ id: hit.id, text: hit.text, at: hit.at, sessionId: hit.sessionId, replyTo: hit.replyTo, ...traced })
   }
   return { facts, excerpts }
 }

@@ -5,7 +5,7 @@ import type { Embedder } from '../embed/embedder.js'
 import { excerptEmbeddingText, isIndexedRole, questionsAnswered, splitIntoChunks, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { insertExcerpts, type NewExcerpt } from '../recall/excerpts-table.js'
 import { decodeItem } from '../session/item-codec.js'
-import { previousMessageData } from '../session/messages-table.js'
+import { messageRole, previousMessageData } from '../session/messages-table.js'
 import { itemText } from '../session/item-text.js'
 import { NO_USER_TENANT_PREFIX } from '../tenant.js'
 
@@ -36,7 +36,7 @@ export async function indexUnindexedMessages(
       .whereRef('m.id', '<=', 's.extracted_through')
       .where('m.id', '>', after)
       // Cheap pre-filter on the stored JSON; `isIndexedRole` below decides.
-      .where(sql<string>`m.message_data->>'role'`, 'in', roles)
+      .where(messageRole('m.message_data'), 'in', roles)
       .where(({ not, exists, selectFrom }) =>
         not(exists(selectFrom('transcript_excerpts as e').select(sql.lit(1).as('one')).whereRef('e.user_id', '=', 'm.user_id').whereRef('e.message_id', '=', 'm.id'))),
       )

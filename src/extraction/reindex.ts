@@ -13,7 +13,7 @@ import { quietLogger, type Logger } from '../logger.js'
 import { DEFAULT_EXCERPT_INDEX, excerptEmbeddingText, questionsAnswered, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { decodeItem } from '../session/item-codec.js'
 import { itemText } from '../session/item-text.js'
-import { previousMessageData } from '../session/messages-table.js'
+import { messageRole, previousMessageData } from '../session/messages-table.js'
 import { indexUnindexedMessages } from './reindex-messages.js'
 
 /** Meta key holding an unfinished reindex: its target embedder and how far each table got. */
@@ -127,7 +127,7 @@ export async function reindex(
       const rows = await db
         .selectFrom('transcript_excerpts as e')
         .innerJoin('agent_messages as m', (join) => join.onRef('m.user_id', '=', 'e.user_id').onRef('m.id', '=', 'e.message_id'))
-        .select(['e.id', 'e.text', 'e.chunk', 'e.message_id', sql<string>`m.message_data->>'role'`.as('role')])
+        .select(['e.id', 'e.text', 'e.chunk', 'e.message_id', messageRole('m.message_data').as('role')])
         .select(previousMessageData({ userId: 'm.user_id', sessionId: 'm.session_id', id: 'm.id' }).as('previous'))
         .where('e.id', '>', progress.excerpt)
         .orderBy('e.id')
@@ -138,7 +138,7 @@ export async function reindex(
       const texts = rows.map((r) => {
         const messageId = Number(r.message_id)
         const previous = r.previous ? itemText(decodeItem(r.previous)) : undefined
-        const question = questionsAnswered([{ messageId, role: r.role, text: r.text }], previous).get(messageId)
+        const question = r.role === null ? undefined : questionsAnswered([{ messageId, role: r.role, text: r.text }], previous).get(messageId)
         return excerptEmbeddingText(r, question)
       })
       const vectors = await embedTexts(embedder, texts, signal)

@@ -1,4 +1,5 @@
 import type { SessionLookup } from '../session/sessions-table.js'
+import { messageRole, previousMessageData } from '../session/messages-table.js'
 import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { cosineDistance, toVectorLiteral } from '../db/vector.js'
@@ -50,6 +51,9 @@ export interface SearchRow {
   session_id: string | null
   message_id: string | number | null
   sources: SearchSourceJson[] | string | null
+  /** For an excerpt that starts its message: the message's role, and the stored JSON of the user or assistant message before it. */
+  role: string | null
+  previous: string | null
 }
 
 /** A source as `json_build_object` returns it. @internal */
@@ -259,7 +263,10 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
            coalesce(fact.content, excerpt.text) as text,
            case when hits.type = 'fact' then fact_src.sources
                 else json_build_array(json_build_object('sessionId', hits.session_id, 'messageId', hits.message_id, 'at', hits.at))
-           end as sources
+           end as sources,
+           case when excerpt.chunk = 0 then (select ${messageRole('m.message_data')} from ${messages} m
+                                             where m.user_id = excerpt.user_id and m.id = excerpt.message_id) end as role,
+           case when excerpt.chunk = 0 then ${previousMessageData({ userId: 'excerpt.user_id', sessionId: 'excerpt.session_id', id: 'excerpt.message_id' })} end as previous
     from guard left join hits on guard.owned
     left join ${sql.table('facts')} fact
       on fact.id = case when hits.type = 'fact' then hits.id::uuid end

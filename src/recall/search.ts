@@ -8,7 +8,10 @@ import type { Scope } from '../scope.js'
 import { assertScope, ScopeSchema } from '../scope.js'
 import { embedText } from '../embed/embed-texts.js'
 import { isOwnedBy, readSessionOwner, sessionConflict, sessionLookupFor } from '../session/sessions-table.js'
-import { searchQuery, type SearchSourceJson } from './search-query.js'
+import { decodeItem } from '../session/item-codec.js'
+import { itemText } from '../session/item-text.js'
+import { questionsAnswered } from './excerpt-chunks.js'
+import { searchQuery, type SearchRow, type SearchSourceJson } from './search-query.js'
 
 /** The two layers `searchMemory` ranks together. */
 export const SEARCH_TYPES = ['fact', 'excerpt'] as const
@@ -97,6 +100,12 @@ export interface SearchHit {
   sessionId?: string
   /** The excerpt's message (excerpts only). */
   messageId?: number
+  /**
+   * The question(s) the assistant asked just before this message, when the excerpt is the start of
+   * the user's reply (excerpts only): "ANSYS Fluent." means little without "What software are you
+   * using?". The excerpt was embedded with it too (see `questionsAnswered`).
+   */
+  replyTo?: string
   /** For a fact, its provenance; for an excerpt, the message it is part of. */
   sources: SearchSource[]
 }
@@ -180,9 +189,18 @@ export async function searchMemory(
     if (row.type === 'excerpt' && row.session_id !== null && row.message_id !== null) {
       hit.sessionId = row.session_id
       hit.messageId = Number(row.message_id)
+      const replyTo = questionAnswered(hit.messageId, row)
+      if (replyTo !== undefined) hit.replyTo = replyTo
     }
     return [hit]
   })
+}
+
+/** The question a reply's first chunk answers, from the message before it (read by the search statement). */
+function questionAnswered(messageId: number, row: Pick<SearchRow, 'role' | 'previous' | 'text'>): string | undefined {
+  if (row.role === null || row.previous === null) return undefined
+  const previous = itemText(decodeItem(row.previous))
+  return questionsAnswered([{ messageId, role: row.role, text: row.text }], previous).get(messageId)
 }
 
 function parseSources(value: SearchSourceJson[] | string | null): SearchSourceJson[] {

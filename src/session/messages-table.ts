@@ -105,7 +105,7 @@ export async function readItemsAfter(
 export async function readLastMessageThrough(db: Kysely<Database>, session: SessionRef, through: number): Promise<StoredMessage | undefined> {
   const row = await sessionMessages(db, session)
     .where('id', '<=', through)
-    .where(sql<string>`message_data->>'role'`, 'in', ['user', 'assistant'])
+    .where(messageRole('message_data'), 'in', ['user', 'assistant'])
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst()
@@ -126,13 +126,23 @@ function storedMessage(row: { id: number; created_at: Date | string; data: strin
 }
 
 /**
+ * `<ref>->>'role'` that cannot fail: PostgreSQL refuses to extract any field from a `json` value
+ * holding an escaped U+0000 (`\u0000`, which an item may carry), so such a message reads as having
+ * no role (it is neither indexed as a reply nor taken as the question before one). `ref` names the
+ * `message_data` column, qualified as the query needs.
+ */
+export function messageRole(ref: string): RawBuilder<string | null> {
+  return sql<string | null>`(case when position(${'\\u0000'} in ${sql.ref(ref)}::text) = 0 then ${sql.ref(ref)}->>'role' end)`
+}
+
+/**
  * For a select list: the stored JSON of the user or assistant message just before message `id` of
  * the same session (columns named by the caller's aliases), or null. See `readLastMessageThrough`.
  */
 export function previousMessageData(refs: { userId: string; sessionId: string; id: string }): RawBuilder<string | null> {
   return sql<string | null>`(select p.message_data::text from ${sql.table('agent_messages')} p
     where p.user_id = ${sql.ref(refs.userId)} and p.session_id = ${sql.ref(refs.sessionId)} and p.id < ${sql.ref(refs.id)}
-      and p.message_data->>'role' in ('user', 'assistant')
+      and ${messageRole('p.message_data')} in ('user', 'assistant')
     order by p.id desc limit 1)`
 }
 

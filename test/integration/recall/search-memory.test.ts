@@ -88,6 +88,26 @@ describeEachSetup<Setup>(['pglite+inline', 'postgres+inline', 'postgres+redis+wo
     }
   })
 
+  it("gives a reply's excerpt the question it answers, across turns, and the run's block shows it", async () => {
+    const userId = uniqueId('diego')
+    const session = memory.session(uniqueId('s'), { userId })
+    await session.addItems([
+      { role: 'user', content: 'I moved to the aerodynamics sub-team and do CFD on the rear wing now.' },
+      { role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'A great project. What software are you using?' }] } as never,
+    ])
+    await memory.flush()
+    await session.addItems([{ role: 'user', content: 'ANSYS Fluent, mostly.' }])
+    await memory.flush()
+
+    const hits = await memory.search({ userId, query: 'Which CFD software does Diego use?', types: ['excerpt'] })
+    const reply = hits.find((h) => h.text === 'ANSYS Fluent, mostly.')
+    expect(reply).toMatchObject({ type: 'excerpt', replyTo: 'What software are you using?' })
+    // The conversation's first message answers nothing.
+    expect(hits.find((h) => h.text.startsWith('I moved'))).not.toHaveProperty('replyTo')
+    const context = await memory.context({ userId, input: 'Which CFD software does Diego use?' })
+    expect(context.block).toContain('(replying to "What software are you using?") "ANSYS Fluent, mostly."')
+  })
+
   it('finds the exact match for a user holding more excerpts than the Hamming candidate depth', async () => {
     // 450 excerpts > 10 × 40 candidates: the vector ranking starts from the binary codes.
     const userId = uniqueId('heavy')

@@ -83,6 +83,11 @@ describe('buildContextBlock with excerpts', () => {
     expect(block).toContain('<earlier-conversations>\n- [2023-05-08 · session chat-7] "Last week my sister Ana ran the Berlin marathon."\n</earlier-conversations>')
   })
 
+  it("shows the assistant's question before a reply that answers it", () => {
+    const block = buildContextBlock({ facts: [], excerpts: [{ ...excerpt('ANSYS Fluent.'), replyTo: 'What software are you using?' }] })
+    expect(block).toContain('- [2023-05-08 · session chat-7] (replying to "What software are you using?") "ANSYS Fluent."')
+  })
+
   it('shows excerpts alone when no fact was found', () => {
     const block = buildContextBlock({ facts: [], excerpts: [excerpt('We adopted a dog called Rex.')] })
     expect(block).toContain('### From earlier conversations')
@@ -114,7 +119,8 @@ describe('buildContextBlock with excerpts', () => {
     ]
     const block = buildContextBlock({
       facts: attacks.map((a, i) => fact(`f-${i}`, a)),
-      excerpts: attacks.map((a) => excerpt(a)),
+      // The question a reply answers is stored text too: it gets the same treatment.
+      excerpts: attacks.map((a) => ({ ...excerpt(a), replyTo: a })),
     }, { maxTokens: 4000 })
     const lines = block.split('\n')
     expect(lines.filter((l) => l.startsWith('#'))).toEqual([
