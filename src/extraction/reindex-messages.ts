@@ -30,7 +30,7 @@ export async function indexUnindexedMessages(
       .innerJoin('agent_sessions as s', (join) => join.onRef('s.user_id', '=', 'm.user_id').onRef('s.session_id', '=', 'm.session_id'))
       .select(['m.id', 'm.session_id', 'm.created_at', 's.user_id', 's.namespace', sql<string>`m.message_data::text`.as('data')])
       // The user or assistant message before it, for the question a reply answers (`questionsAnswered`).
-      .select(previousMessageData({ userId: 'm.user_id', sessionId: 'm.session_id', id: 'm.id' }).as('previous'))
+      .select(previousMessageData({ userId: sql.ref('m.user_id'), sessionId: 'm.session_id', id: 'm.id' }).as('previous'))
       // Sessions with a user only: the others carry the reserved tenant (see `tenantOf`).
       .where(sql<boolean>`left(s.user_id, 1) <> ${NO_USER_TENANT_PREFIX}`)
       .whereRef('m.id', '<=', 's.extracted_through')
@@ -75,12 +75,15 @@ export async function indexUnindexedMessages(
     const vectors = await embedTexts(embedder, pending.map((e) => e.embeddingText), o.signal)
     const embedded = new Map(pending.map((e, i) => [e, vectors[i]!]))
     await db.transaction().execute(async (trx) => {
-      const ids = pending.map((e) => e.messageId)
-      // Locked so none is deleted before the commit; a message deleted already is left out.
-      const present = new Set(
-        (await trx.selectFrom('agent_messages').select('id').where('id', 'in', ids).forKeyShare().execute()).map((r) => Number(r.id)),
-      )
       for (const { sessionId, ...group } of bySession.values()) {
+        // Locked so none is deleted before the commit; a message deleted already is left out. Per
+        // user, so on Citus each lock is a one-shard statement (it refuses a multi-shard FOR SHARE).
+        const ids = group.excerpts.map((e) => e.messageId)
+        const present = new Set(
+          (
+            await trx.selectFrom('agent_messages').select('id').where('user_id', '=', group.userId).where('id', 'in', ids).forKeyShare().execute()
+          ).map((r) => Number(r.id)),
+        )
         const excerpts = group.excerpts
           .filter((e) => present.has(e.messageId))
           .map((e) => {

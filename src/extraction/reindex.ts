@@ -128,7 +128,7 @@ export async function reindex(
         .selectFrom('transcript_excerpts as e')
         .innerJoin('agent_messages as m', (join) => join.onRef('m.user_id', '=', 'e.user_id').onRef('m.id', '=', 'e.message_id'))
         .select(['e.id', 'e.text', 'e.chunk', 'e.message_id', messageRole('m.message_data').as('role')])
-        .select(previousMessageData({ userId: 'm.user_id', sessionId: 'm.session_id', id: 'm.id' }).as('previous'))
+        .select(previousMessageData({ userId: sql.ref('m.user_id'), sessionId: 'm.session_id', id: 'm.id' }).as('previous'))
         .where('e.id', '>', progress.excerpt)
         .orderBy('e.id')
         .limit(o.batchSize)

@@ -265,8 +265,8 @@ export function searchQuery(db: Kysely<Database>, scope: Scope, p: SearchQueryPa
                 else json_build_array(json_build_object('sessionId', hits.session_id, 'messageId', hits.message_id, 'at', hits.at))
            end as sources,
            case when excerpt.chunk = 0 then (select ${messageRole('m.message_data')} from ${messages} m
-                                             where m.user_id = excerpt.user_id and m.id = excerpt.message_id) end as role,
-           case when excerpt.chunk = 0 then ${previousMessageData({ userId: 'excerpt.user_id', sessionId: 'excerpt.session_id', id: 'excerpt.message_id' })} end as previous
+                                             where m.user_id = ${scope.userId} and m.id = excerpt.message_id) end as role,
+           case when excerpt.chunk = 0 then ${previousMessageData({ userId: sql`${scope.userId}`, sessionId: 'excerpt.session_id', id: 'excerpt.message_id' })} end as previous
     from guard left join hits on guard.owned
     left join ${sql.table('facts')} fact
       on fact.id = case when hits.type = 'fact' then hits.id::uuid end

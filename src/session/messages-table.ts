@@ -137,11 +137,13 @@ export function messageRole(ref: string): RawBuilder<string | null> {
 
 /**
  * For a select list: the stored JSON of the user or assistant message just before message `id` of
- * the same session (columns named by the caller's aliases), or null. See `readLastMessageThrough`.
+ * the same session, or null. `userId` is the tenant: a column reference for a scan over many users
+ * (the join then stays on the distribution column), the user's id itself inside a one-user
+ * statement (so Citus still routes it to one shard). See `readLastMessageThrough`.
  */
-export function previousMessageData(refs: { userId: string; sessionId: string; id: string }): RawBuilder<string | null> {
+export function previousMessageData(refs: { userId: RawBuilder<unknown>; sessionId: string; id: string }): RawBuilder<string | null> {
   return sql<string | null>`(select p.message_data::text from ${sql.table('agent_messages')} p
-    where p.user_id = ${sql.ref(refs.userId)} and p.session_id = ${sql.ref(refs.sessionId)} and p.id < ${sql.ref(refs.id)}
+    where p.user_id = ${refs.userId} and p.session_id = ${sql.ref(refs.sessionId)} and p.id < ${sql.ref(refs.id)}
       and ${messageRole('p.message_data')} in ('user', 'assistant')
     order by p.id desc limit 1)`
 }
