@@ -31,8 +31,8 @@ async function writeTemplate(path, prepare) {
   try {
     await dropTemplate0(pglite)
     const described = await prepare(pglite)
+    // Flushed to the data files, so a folder made from the dump starts without replaying WAL.
     await pglite.query('checkpoint')
-    // Flushed to the data files (after the checkpoint above), so a folder made from the dump starts without replaying WAL.
     const dump = await pglite.dumpDataDir('gzip')
     writeFileSync(path, Buffer.from(await dump.arrayBuffer()))
     return described

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import { embedTexts } from '../embed/embed-texts.js'
 import type { Embedder } from '../embed/embedder.js'
-import { excerptEmbeddingText, isIndexedRole, questionsAnswered, splitIntoChunks, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
+import { excerptEmbeddingText, isIndexedRole, questionBefore, splitIntoChunks, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { insertExcerpts, type NewExcerpt } from '../recall/excerpts-table.js'
 import { decodeItem } from '../session/item-codec.js'
 import { messageRole, previousMessageData } from '../session/messages-table.js'
@@ -58,8 +58,7 @@ export async function indexUnindexedMessages(
       const group = bySession.get(key) ?? { userId: row.user_id, sessionId: row.session_id, namespace: row.namespace, excerpts: [] }
       bySession.set(key, group)
       const messageId = Number(row.id)
-      const previous = row.previous ? itemText(decodeItem(row.previous)) : undefined
-      const question = questionsAnswered([{ messageId, role, text }], previous).get(messageId)
+      const question = questionBefore(role, row.previous)
       chunks.forEach((chunk, i) =>
         group.excerpts.push({
           messageId,

@@ -10,9 +10,7 @@ import { embedTexts } from '../embed/embed-texts.js'
 import type { Embedder } from '../embed/embedder.js'
 import { parseOrThrow } from '../errors.js'
 import { quietLogger, type Logger } from '../logger.js'
-import { DEFAULT_EXCERPT_INDEX, excerptEmbeddingText, questionsAnswered, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
-import { decodeItem } from '../session/item-codec.js'
-import { itemText } from '../session/item-text.js'
+import { DEFAULT_EXCERPT_INDEX, excerptEmbeddingText, questionBefore, type ExcerptIndexConfig } from '../recall/excerpt-chunks.js'
 import { messageRole, previousMessageData } from '../session/messages-table.js'
 import { indexUnindexedMessages } from './reindex-messages.js'
 
@@ -127,7 +125,7 @@ export async function reindex(
       const rows = await db
         .selectFrom('transcript_excerpts as e')
         .innerJoin('agent_messages as m', (join) => join.onRef('m.user_id', '=', 'e.user_id').onRef('m.id', '=', 'e.message_id'))
-        .select(['e.id', 'e.text', 'e.chunk', 'e.message_id', messageRole('m.message_data').as('role')])
+        .select(['e.id', 'e.text', 'e.chunk', messageRole('m.message_data').as('role')])
         .select(previousMessageData({ userId: sql.ref('m.user_id'), sessionId: 'm.session_id', id: 'm.id' }).as('previous'))
         .where('e.id', '>', progress.excerpt)
         .orderBy('e.id')
@@ -135,12 +133,7 @@ export async function reindex(
         .execute()
       if (rows.length === 0) break
       // Embedded as extraction embedded them: a reply's first chunk with the question it answers.
-      const texts = rows.map((r) => {
-        const messageId = Number(r.message_id)
-        const previous = r.previous ? itemText(decodeItem(r.previous)) : undefined
-        const question = r.role === null ? undefined : questionsAnswered([{ messageId, role: r.role, text: r.text }], previous).get(messageId)
-        return excerptEmbeddingText(r, question)
-      })
+      const texts = rows.map((r) => excerptEmbeddingText(r, questionBefore(r.role, r.previous)))
       const vectors = await embedTexts(embedder, texts, signal)
       progress = { ...progress, excerpt: Number(rows[rows.length - 1]!.id) }
       await db.transaction().execute(async (trx) => {

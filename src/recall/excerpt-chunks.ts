@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { decodeItem } from '../session/item-codec.js'
+import { itemText } from '../session/item-text.js'
 
 /** How transcript messages are cut into indexed excerpts. */
 export const ExcerptIndexOptionsSchema = z.strictObject({
@@ -124,4 +126,14 @@ export function questionsAnswered(
     if (item.role === 'user' || item.role === 'assistant') lastMessage = item
   }
   return answered
+}
+
+/**
+ * `questionsAnswered` for one stored message read on its own (reindex, search): its role, and the
+ * stored JSON of the user or assistant message before it (`previousMessageData`), or null.
+ */
+export function questionBefore(role: string | null, previousData: string | null): string | undefined {
+  if (role !== 'user' || previousData === null) return undefined
+  const previous = itemText(decodeItem(previousData))
+  return previous.role === 'assistant' ? questionsAsked(previous.text) : undefined
 }

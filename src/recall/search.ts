@@ -8,10 +8,8 @@ import type { Scope } from '../scope.js'
 import { assertScope, ScopeSchema } from '../scope.js'
 import { embedText } from '../embed/embed-texts.js'
 import { isOwnedBy, readSessionOwner, sessionConflict, sessionLookupFor } from '../session/sessions-table.js'
-import { decodeItem } from '../session/item-codec.js'
-import { itemText } from '../session/item-text.js'
-import { questionsAnswered } from './excerpt-chunks.js'
-import { searchQuery, type SearchRow, type SearchSourceJson } from './search-query.js'
+import { questionBefore } from './excerpt-chunks.js'
+import { searchQuery, type SearchSourceJson } from './search-query.js'
 
 /** The two layers `searchMemory` ranks together. */
 export const SEARCH_TYPES = ['fact', 'excerpt'] as const
@@ -189,18 +187,11 @@ export async function searchMemory(
     if (row.type === 'excerpt' && row.session_id !== null && row.message_id !== null) {
       hit.sessionId = row.session_id
       hit.messageId = Number(row.message_id)
-      const replyTo = questionAnswered(hit.messageId, row)
+      const replyTo = questionBefore(row.role, row.previous)
       if (replyTo !== undefined) hit.replyTo = replyTo
     }
     return [hit]
   })
-}
-
-/** The question a reply's first chunk answers, from the message before it (read by the search statement). */
-function questionAnswered(messageId: number, row: Pick<SearchRow, 'role' | 'previous' | 'text'>): string | undefined {
-  if (row.role === null || row.previous === null) return undefined
-  const previous = itemText(decodeItem(row.previous))
-  return questionsAnswered([{ messageId, role: row.role, text: row.text }], previous).get(messageId)
 }
 
 function parseSources(value: SearchSourceJson[] | string | null): SearchSourceJson[] {

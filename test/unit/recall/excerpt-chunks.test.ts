@@ -3,6 +3,7 @@ import {
   DEFAULT_EXCERPT_INDEX,
   excerptEmbeddingText,
   isIndexedRole,
+  questionBefore,
   questionsAnswered,
   questionsAsked,
   splitIntoChunks,
@@ -80,6 +81,15 @@ describe('the question a reply answers', () => {
     // The message before the batch counts for its first item.
     const before = { role: 'assistant', text: 'Are you using a starter config?' }
     expect(questionsAnswered([{ messageId: 9, role: 'user', text: 'LazyVim' }], before).get(9)).toBe('Are you using a starter config?')
+  })
+
+  it('reads the question one stored message answers from the stored message before it', () => {
+    const asked = JSON.stringify({ role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Nice. Which editor?' }] })
+    expect(questionBefore('user', asked)).toBe('Which editor?')
+    expect(questionBefore('assistant', asked)).toBeUndefined()
+    expect(questionBefore(null, asked)).toBeUndefined()
+    expect(questionBefore('user', JSON.stringify({ role: 'user', content: 'Which editor?' }))).toBeUndefined()
+    expect(questionBefore('user', null)).toBeUndefined()
   })
 
   it('embeds only the first chunk with the question; the text itself is unchanged', () => {
